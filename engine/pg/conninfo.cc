@@ -1,0 +1,88 @@
+#include "engine/pg/conninfo.h"
+
+#include <cctype>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace pgark::pg {
+namespace {
+
+constexpr char kMask[] = "********";
+
+bool IsUri(absl::string_view s) {
+  return absl::StartsWith(s, "postgresql://") || absl::StartsWith(s, "postgres://");
+}
+
+// postgresql://user:secret@host/db -> postgresql://user:********@host/db;
+// also masks a password=... query parameter.
+std::string RedactUri(absl::string_view uri) {
+  std::string out(uri);
+  size_t scheme_end = out.find("://") + 3;
+  size_t authority_end = out.find_first_of("/?", scheme_end);
+  if (authority_end == std::string::npos) authority_end = out.size();
+  size_t at = out.rfind('@', authority_end);
+  if (at != std::string::npos && at >= scheme_end) {
+    size_t colon = out.find(':', scheme_end);
+    if (colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, kMask);
+    }
+  }
+  size_t query = out.find('?');
+  while (query != std::string::npos) {
+    size_t key = query + 1;
+    if (out.compare(key, 9, "password=") == 0) {
+      size_t value = key + 9;
+      size_t end = out.find('&', value);
+      if (end == std::string::npos) end = out.size();
+      out.replace(value, end - value, kMask);
+    }
+    query = out.find('&', key);
+  }
+  return out;
+}
+
+// key = 'quoted value' or key=value pairs; masks the value of "password".
+std::string RedactKeyValue(absl::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) out.push_back(s[i++]);
+    size_t key_start = i;
+    while (i < s.size() && s[i] != '=' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    absl::string_view key = s.substr(key_start, i - key_start);
+    absl::StrAppend(&out, key);
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) out.push_back(s[i++]);
+    if (i >= s.size() || s[i] != '=') continue;
+    out.push_back(s[i++]);
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) out.push_back(s[i++]);
+    size_t value_start = i;
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+      if (i < s.size()) ++i;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    }
+    if (key == "password") {
+      out.append(kMask);
+    } else {
+      absl::StrAppend(&out, s.substr(value_start, i - value_start));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsConninfoString(absl::string_view conninfo) {
+  return IsUri(conninfo) || conninfo.find('=') != absl::string_view::npos;
+}
+
+std::string RedactConninfo(absl::string_view conninfo) {
+  if (IsUri(conninfo)) return RedactUri(conninfo);
+  if (conninfo.find('=') != absl::string_view::npos) return RedactKeyValue(conninfo);
+  return std::string(conninfo);
+}
+
+}  // namespace pgark::pg

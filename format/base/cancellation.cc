@@ -1,0 +1,40 @@
+#include "format/base/cancellation.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace pgark::base {
+namespace {
+
+std::atomic<bool> g_cancelled{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "needed in a signal handler");
+
+void HandleSignal(int) {
+  if (g_cancelled.exchange(true)) _exit(130);  // second signal: the user insists
+  static const char kMessage[] = "pgark: interrupted, cleaning up (signal again to quit now)\n";
+  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  (void)ignored;
+}
+
+}  // namespace
+
+void RequestCancel() { g_cancelled.store(true); }
+bool CancelRequested() { return g_cancelled.load(std::memory_order_relaxed); }
+
+absl::Status CheckCancelled() {
+  return CancelRequested() ? absl::CancelledError("interrupted") : absl::OkStatus();
+}
+
+void InstallCancelSignalHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = HandleSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  // A closed pipe (pgark dump -f - | head) must surface as EPIPE, not kill us silently.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace pgark::base

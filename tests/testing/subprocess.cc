@@ -1,0 +1,73 @@
+#include "tests/testing/subprocess.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace pgark::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string TempPath(const char* tag) {
+  char templ[64];
+  std::snprintf(templ, sizeof(templ), "/tmp/pgark-cmd-%s.XXXXXX", tag);
+  int fd = mkstemp(templ);
+  if (fd >= 0) close(fd);
+  return templ;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env,
+                         const std::string& stdin_data) {
+  CommandResult result;
+  std::string in_path = TempPath("in"), out_path = TempPath("out"), err_path = TempPath("err");
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << stdin_data;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in_fd = open(in_path.c_str(), O_RDONLY);
+    int out_fd = open(out_path.c_str(), O_WRONLY | O_TRUNC);
+    int err_fd = open(err_path.c_str(), O_WRONLY | O_TRUNC);
+    dup2(in_fd, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  result.out = ReadAll(out_path);
+  result.err = ReadAll(err_path);
+  unlink(in_path.c_str());
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return result;
+}
+
+CommandResult RunShell(const std::string& command_line,
+                       const std::map<std::string, std::string>& env) {
+  return RunCommand({"/bin/sh", "-c", command_line}, env);
+}
+
+}  // namespace pgark::testing
