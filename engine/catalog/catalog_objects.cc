@@ -1,0 +1,312 @@
+#include "engine/catalog/catalog_objects.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace pgark::catalog {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::pair<ObjectKind, absl::string_view> kKindNames[] = {
+    {ObjectKind::kSchema, "SCHEMA"},
+    {ObjectKind::kExtension, "EXTENSION"},
+    {ObjectKind::kType, "TYPE"},
+    {ObjectKind::kShellType, "SHELL TYPE"},
+    {ObjectKind::kDomain, "DOMAIN"},
+    {ObjectKind::kFunction, "FUNCTION"},
+    {ObjectKind::kAggregate, "AGGREGATE"},
+    {ObjectKind::kOperator, "OPERATOR"},
+    {ObjectKind::kOperatorClass, "OPERATOR CLASS"},
+    {ObjectKind::kOperatorFamily, "OPERATOR FAMILY"},
+    {ObjectKind::kCast, "CAST"},
+    {ObjectKind::kCollation, "COLLATION"},
+    {ObjectKind::kConversion, "CONVERSION"},
+    {ObjectKind::kTextSearchParser, "TEXT SEARCH PARSER"},
+    {ObjectKind::kTextSearchTemplate, "TEXT SEARCH TEMPLATE"},
+    {ObjectKind::kTextSearchDictionary, "TEXT SEARCH DICTIONARY"},
+    {ObjectKind::kTextSearchConfiguration, "TEXT SEARCH CONFIGURATION"},
+    {ObjectKind::kLanguage, "PROCEDURAL LANGUAGE"},
+    {ObjectKind::kTransform, "TRANSFORM"},
+    {ObjectKind::kAccessMethod, "ACCESS METHOD"},
+    {ObjectKind::kForeignDataWrapper, "FOREIGN DATA WRAPPER"},
+    {ObjectKind::kForeignServer, "SERVER"},
+    {ObjectKind::kUserMapping, "USER MAPPING"},
+    {ObjectKind::kTable, "TABLE"},
+    {ObjectKind::kView, "VIEW"},
+    {ObjectKind::kMaterializedView, "MATERIALIZED VIEW"},
+    {ObjectKind::kSequence, "SEQUENCE"},
+    {ObjectKind::kSequenceOwnedBy, "SEQUENCE OWNED BY"},
+    {ObjectKind::kTableAttach, "TABLE ATTACH"},
+    {ObjectKind::kDefault, "DEFAULT"},
+    {ObjectKind::kIndex, "INDEX"},
+    {ObjectKind::kIndexAttach, "INDEX ATTACH"},
+    {ObjectKind::kConstraint, "CONSTRAINT"},
+    {ObjectKind::kForeignKey, "FK CONSTRAINT"},
+    {ObjectKind::kTrigger, "TRIGGER"},
+    {ObjectKind::kRule, "RULE"},
+    {ObjectKind::kPolicy, "POLICY"},
+    {ObjectKind::kRowSecurity, "ROW SECURITY"},
+    {ObjectKind::kStatistics, "STATISTICS"},
+    {ObjectKind::kPublication, "PUBLICATION"},
+    {ObjectKind::kPublicationTable, "PUBLICATION TABLE"},
+    {ObjectKind::kPublicationSchema, "PUBLICATION TABLES IN SCHEMA"},
+    {ObjectKind::kSubscription, "SUBSCRIPTION"},
+    {ObjectKind::kEventTrigger, "EVENT TRIGGER"},
+    {ObjectKind::kDefaultAcl, "DEFAULT ACL"},
+    {ObjectKind::kTableData, "TABLE DATA"},
+    {ObjectKind::kSequenceSet, "SEQUENCE SET"},
+    {ObjectKind::kLargeObject, "BLOB"},
+    {ObjectKind::kMaterializedViewData, "MATERIALIZED VIEW DATA"},
+    {ObjectKind::kDatabaseProperties, "DATABASE PROPERTIES"},
+    {ObjectKind::kRole, "ROLE"},
+    {ObjectKind::kTablespace, "TABLESPACE"},
+};
+
+constexpr absl::string_view kSectionNames[] = {"none", "pre-data", "data", "post-data"};
+constexpr absl::string_view kPassNames[] = {"main", "acl", "post-acl"};
+
+Json ColumnToJson(const ColumnInfo& c) {
+  return Json{{"name", c.name},           {"type", c.type},     {"type_oid", c.type_oid},
+              {"type_schema", c.type_schema}, {"type_name", c.type_name}, {"attnum", c.attnum},
+              {"not_null", c.not_null}};
+}
+
+Json TableToJson(const TableInfo& t) {
+  Json cols = Json::array();
+  for (const ColumnInfo& c : t.columns) cols.push_back(ColumnToJson(c));
+  return Json{{"oid", t.oid},
+              {"relkind", std::string(1, t.relkind)},
+              {"relpersistence", std::string(1, t.relpersistence)},
+              {"columns", std::move(cols)},
+              {"is_partition", t.is_partition},
+              {"is_partitioned", t.is_partitioned},
+              {"partition_root_id", t.partition_root_id},
+              {"load_via_partition_root", t.load_via_partition_root},
+              {"matview_populated", t.matview_populated},
+              {"has_row_security", t.has_row_security},
+              {"estimated_rows", t.estimated_rows},
+              {"relpages", t.relpages}};
+}
+
+Json SequenceToJson(const SequenceInfo& s) {
+  return Json{{"owned_by_table_id", s.owned_by_table_id}, {"owned_by_column", s.owned_by_column},
+              {"is_identity", s.is_identity},             {"last_value", s.last_value},
+              {"is_called", s.is_called},                 {"cycles", s.cycles}};
+}
+
+char FirstChar(const std::string& s, char fallback) { return s.empty() ? fallback : s[0]; }
+
+ColumnInfo ColumnFromJson(const Json& j) {
+  ColumnInfo c;
+  c.name = j.at("name").get<std::string>();
+  c.type = j.at("type").get<std::string>();
+  c.type_oid = j.at("type_oid").get<uint32_t>();
+  c.type_schema = j.at("type_schema").get<std::string>();
+  c.type_name = j.at("type_name").get<std::string>();
+  c.attnum = j.at("attnum").get<int>();
+  c.not_null = j.at("not_null").get<bool>();
+  return c;
+}
+
+TableInfo TableFromJson(const Json& j) {
+  TableInfo t;
+  t.oid = j.at("oid").get<uint32_t>();
+  t.relkind = FirstChar(j.at("relkind").get<std::string>(), 'r');
+  t.relpersistence = FirstChar(j.at("relpersistence").get<std::string>(), 'p');
+  for (const Json& c : j.at("columns")) t.columns.push_back(ColumnFromJson(c));
+  t.is_partition = j.at("is_partition").get<bool>();
+  t.is_partitioned = j.at("is_partitioned").get<bool>();
+  t.partition_root_id = j.at("partition_root_id").get<std::string>();
+  t.load_via_partition_root = j.at("load_via_partition_root").get<bool>();
+  t.matview_populated = j.at("matview_populated").get<bool>();
+  t.has_row_security = j.at("has_row_security").get<bool>();
+  t.estimated_rows = j.at("estimated_rows").get<int64_t>();
+  t.relpages = j.at("relpages").get<int64_t>();
+  return t;
+}
+
+SequenceInfo SequenceFromJson(const Json& j) {
+  SequenceInfo s;
+  s.owned_by_table_id = j.at("owned_by_table_id").get<std::string>();
+  s.owned_by_column = j.at("owned_by_column").get<std::string>();
+  s.is_identity = j.at("is_identity").get<bool>();
+  s.last_value = j.at("last_value").get<int64_t>();
+  s.is_called = j.at("is_called").get<bool>();
+  s.cycles = j.at("cycles").get<bool>();
+  return s;
+}
+
+}  // namespace
+
+absl::string_view ObjectKindName(ObjectKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "UNKNOWN";
+}
+
+absl::StatusOr<ObjectKind> ObjectKindFromName(absl::string_view name) {
+  for (const auto& [k, n] : kKindNames) {
+    if (n == name) return k;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown catalog object kind '", name, "'"));
+}
+
+absl::string_view SectionName(Section section) {
+  auto idx = static_cast<size_t>(section);
+  return idx < 4 ? kSectionNames[idx] : "unknown";
+}
+
+int Catalog::Find(absl::string_view id) const {
+  for (size_t item_idx = 0; item_idx < items.size(); ++item_idx) {
+    if (items[item_idx].id == id) return static_cast<int>(item_idx);
+  }
+  return -1;
+}
+
+std::string CatalogToJson(const Catalog& catalog) {
+  Json items = Json::array();
+  for (const CatalogItem& item : catalog.items) {
+    Json j{{"id", item.id},
+           {"kind", std::string(ObjectKindName(item.kind))},
+           {"schema", item.schema},
+           {"name", item.name},
+           {"owner", item.owner},
+           {"section", std::string(SectionName(item.section))},
+           {"pass", std::string(kPassNames[static_cast<size_t>(item.pass)])},
+           {"create_sql", item.create_sql},
+           {"owner_sql", item.owner_sql},
+           {"acl_sql", item.acl_sql},
+           {"comment_sql", item.comment_sql},
+           {"seclabel_sql", item.seclabel_sql},
+           {"drop_sql", item.drop_sql},
+           {"dependencies", item.dependencies},
+           {"table_id", item.table_id}};
+    if (item.table) j["table"] = TableToJson(*item.table);
+    if (item.sequence) j["sequence"] = SequenceToJson(*item.sequence);
+    if (item.large_object_oid != 0) j["large_object_oid"] = item.large_object_oid;
+    items.push_back(std::move(j));
+  }
+  Json root{{"format", "pgark-catalog"},
+            {"version", 1},
+            {"server_version", catalog.server_version},
+            {"server_encoding", catalog.server_encoding},
+            {"database", catalog.database},
+            {"warnings", catalog.warnings},
+            {"items", std::move(items)}};
+  // Replace invalid UTF-8 rather than throw: names come from the database's encoding.
+  return root.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
+  Json root = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object()) {
+    return absl::DataLossError("catalog metadata is not valid JSON");
+  }
+  Catalog catalog;
+  std::set<std::string> seen;
+  try {
+    if (root.at("format").get<std::string>() != "pgark-catalog") {
+      return absl::DataLossError("catalog metadata has an unknown format tag");
+    }
+    if (root.at("version").get<int>() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("catalog metadata version ",
+                                                     root.at("version").get<int>(),
+                                                     " is not supported (this pgark reads 1)"));
+    }
+    catalog.server_version = root.at("server_version").get<int>();
+    catalog.server_encoding = root.at("server_encoding").get<std::string>();
+    catalog.database = root.at("database").get<std::string>();
+    catalog.warnings = root.at("warnings").get<std::vector<std::string>>();
+    for (const Json& j : root.at("items")) {
+      CatalogItem item;
+      item.id = j.at("id").get<std::string>();
+      {
+        auto kind = ObjectKindFromName(j.at("kind").get<std::string>());
+        if (!kind.ok()) return kind.status();
+        item.kind = *kind;
+      }
+      item.schema = j.at("schema").get<std::string>();
+      item.name = j.at("name").get<std::string>();
+      item.owner = j.at("owner").get<std::string>();
+      std::string section = j.at("section").get<std::string>();
+      bool section_ok = false;
+      for (size_t idx = 0; idx < 4; ++idx) {
+        if (kSectionNames[idx] == section) {
+          item.section = static_cast<Section>(idx);
+          section_ok = true;
+        }
+      }
+      std::string pass = j.at("pass").get<std::string>();
+      bool pass_ok = false;
+      for (size_t idx = 0; idx < 3; ++idx) {
+        if (kPassNames[idx] == pass) {
+          item.pass = static_cast<RestorePass>(idx);
+          pass_ok = true;
+        }
+      }
+      if (!section_ok || !pass_ok) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("catalog item '", item.id, "' has unknown section or pass"));
+      }
+      item.create_sql = j.at("create_sql").get<std::string>();
+      item.owner_sql = j.at("owner_sql").get<std::string>();
+      item.acl_sql = j.at("acl_sql").get<std::string>();
+      item.comment_sql = j.at("comment_sql").get<std::string>();
+      item.seclabel_sql = j.at("seclabel_sql").get<std::string>();
+      item.drop_sql = j.at("drop_sql").get<std::string>();
+      item.dependencies = j.at("dependencies").get<std::vector<std::string>>();
+      item.table_id = j.at("table_id").get<std::string>();
+      if (j.contains("table")) item.table = TableFromJson(j.at("table"));
+      if (j.contains("sequence")) item.sequence = SequenceFromJson(j.at("sequence"));
+      if (j.contains("large_object_oid")) item.large_object_oid = j.at("large_object_oid").get<uint32_t>();
+      for (const std::string& dep : item.dependencies) {
+        if (seen.count(dep) == 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "catalog item '", item.id, "' depends on '", dep, "', which does not precede it"));
+        }
+      }
+      if (!seen.insert(item.id).second) {
+        return absl::InvalidArgumentError(absl::StrCat("duplicate catalog item id '", item.id, "'"));
+      }
+      catalog.items.push_back(std::move(item));
+    }
+  } catch (const Json::exception& e) {
+    return absl::DataLossError(absl::StrCat("catalog metadata is malformed: ", e.what()));
+  }
+  return catalog;
+}
+
+bool operator==(const ColumnInfo& a, const ColumnInfo& b) {
+  return a.name == b.name && a.type == b.type && a.type_oid == b.type_oid &&
+         a.type_schema == b.type_schema && a.type_name == b.type_name && a.attnum == b.attnum &&
+         a.not_null == b.not_null;
+}
+bool operator==(const TableInfo& a, const TableInfo& b) {
+  return a.oid == b.oid && a.relkind == b.relkind && a.relpersistence == b.relpersistence &&
+         a.columns == b.columns && a.is_partition == b.is_partition &&
+         a.is_partitioned == b.is_partitioned && a.partition_root_id == b.partition_root_id &&
+         a.load_via_partition_root == b.load_via_partition_root &&
+         a.matview_populated == b.matview_populated && a.has_row_security == b.has_row_security &&
+         a.estimated_rows == b.estimated_rows && a.relpages == b.relpages;
+}
+bool operator==(const SequenceInfo& a, const SequenceInfo& b) {
+  return a.owned_by_table_id == b.owned_by_table_id && a.owned_by_column == b.owned_by_column &&
+         a.is_identity == b.is_identity && a.last_value == b.last_value &&
+         a.is_called == b.is_called && a.cycles == b.cycles;
+}
+bool operator==(const CatalogItem& a, const CatalogItem& b) {
+  return a.id == b.id && a.kind == b.kind && a.schema == b.schema && a.name == b.name &&
+         a.owner == b.owner && a.section == b.section && a.pass == b.pass &&
+         a.create_sql == b.create_sql && a.owner_sql == b.owner_sql && a.acl_sql == b.acl_sql &&
+         a.comment_sql == b.comment_sql && a.seclabel_sql == b.seclabel_sql &&
+         a.drop_sql == b.drop_sql && a.dependencies == b.dependencies &&
+         a.table_id == b.table_id && a.table == b.table && a.sequence == b.sequence &&
+         a.large_object_oid == b.large_object_oid;
+}
+
+}  // namespace pgark::catalog

@@ -1,0 +1,90 @@
+#include "engine/catalog/catalog_objects.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace pgark::catalog {
+namespace {
+
+using ::pgark::testing::StatusIs;
+
+Catalog SampleCatalog() {
+  Catalog catalog;
+  catalog.server_version = 150004;
+  catalog.server_encoding = "UTF8";
+  catalog.database = "db \"x\"";
+  catalog.warnings = {"something odd"};
+  CatalogItem schema;
+  schema.id = "SCHEMA s";
+  schema.kind = ObjectKind::kSchema;
+  schema.name = "s";
+  schema.owner = "alice";
+  schema.create_sql = "CREATE SCHEMA s;\n";
+  schema.owner_sql = "ALTER SCHEMA s OWNER TO alice;\n";
+  catalog.items.push_back(schema);
+  CatalogItem table;
+  table.id = "TABLE s.t";
+  table.kind = ObjectKind::kTable;
+  table.schema = "s";
+  table.name = "t";
+  table.create_sql = "CREATE TABLE s.t (a integer, \"b\u00e9\" text);\n";
+  table.acl_sql = "GRANT SELECT ON TABLE s.t TO PUBLIC;\n";
+  table.dependencies = {"SCHEMA s"};
+  TableInfo info;
+  info.oid = 16390;
+  info.relkind = 'p';
+  info.columns = {{"a", "integer", 23, "pg_catalog", "int4", 1, true},
+                  {"b\u00e9", "text", 25, "pg_catalog", "text", 3, false}};
+  info.is_partitioned = true;
+  table.table = info;
+  catalog.items.push_back(table);
+  CatalogItem seq;
+  seq.id = "SEQUENCE SET s.q";
+  seq.kind = ObjectKind::kSequenceSet;
+  seq.section = Section::kData;
+  seq.schema = "s";
+  seq.name = "q";
+  seq.sequence = SequenceInfo{"TABLE s.t", "a", false, -5, true, true};
+  seq.dependencies = {"SCHEMA s"};
+  catalog.items.push_back(seq);
+  return catalog;
+}
+
+TEST(CatalogJsonTest, RoundTripIsLossless) {
+  Catalog catalog = SampleCatalog();
+  std::string json = CatalogToJson(catalog);
+  ASSERT_OK_AND_ASSIGN(Catalog back, CatalogFromJson(json));
+  EXPECT_EQ(back.server_version, 150004);
+  EXPECT_EQ(back.database, catalog.database);
+  EXPECT_EQ(back.warnings, catalog.warnings);
+  ASSERT_EQ(back.items.size(), catalog.items.size());
+  for (size_t idx = 0; idx < back.items.size(); ++idx) EXPECT_EQ(back.items[idx], catalog.items[idx]);
+  EXPECT_EQ(back.Find("TABLE s.t"), 1);
+  EXPECT_EQ(back.Find("nope"), -1);
+}
+
+TEST(CatalogJsonTest, GarbageIsDataLoss) {
+  EXPECT_THAT(CatalogFromJson("{not json"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(CatalogFromJson("{\"format\":\"pgark-catalog\"}"),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(CatalogJsonTest, ForwardDependencyIsRejected) {
+  Catalog catalog = SampleCatalog();
+  std::swap(catalog.items[0], catalog.items[1]);
+  EXPECT_THAT(CatalogFromJson(CatalogToJson(catalog)),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("SCHEMA s")));
+}
+
+TEST(CatalogJsonTest, KindNamesRoundTrip) {
+  for (int value = 1; value <= 52; ++value) {
+    auto kind = static_cast<ObjectKind>(value);
+    ASSERT_NE(ObjectKindName(kind), "UNKNOWN") << value;
+    EXPECT_THAT(ObjectKindFromName(ObjectKindName(kind)), ::pgark::testing::IsOkAndHolds(kind));
+  }
+  EXPECT_THAT(ObjectKindFromName("WIDGET"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace pgark::catalog
