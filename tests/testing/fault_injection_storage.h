@@ -1,0 +1,82 @@
+#pragma once
+// FaultInjectionStorage: wraps any Storage and injects failures, for testing that callers
+// clean up and report errors (leveldb's fault_injection_test.cc).
+//
+//   MemoryStorage base;
+//   FaultInjectionStorage storage(&base, FailNthAppend(3));
+//   EXPECT_THAT(WriteSampleArchive(storage, "x.pgark"), StatusIs(absl::StatusCode::kUnavailable));
+//   EXPECT_THAT(base.Stat("x.pgark"), StatusIs(absl::StatusCode::kNotFound));
+//
+// Counters are shared by every writer/reader of the wrapper and count from 1. A failed
+// Append or Close leaves the wrapped writer unclosed, so it is aborted when destroyed
+// (nothing is published), exactly like a real backend after an error.
+//
+// Thread-safety: as the wrapped storage. Does not own `base`, which must outlive it.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/storage/storage.h"
+
+namespace pgark::testing {
+
+struct FaultPlan {
+  // Fail the Nth Append() across all writers (0 = never).
+  int fail_append_at = 0;
+  // Fail every writer's Close() without publishing.
+  bool fail_close = false;
+  // Fail the Nth Read()/ReadAt() across all readers (0 = never).
+  int fail_read_at = 0;
+  // Fail NewWriter()/NewReader() calls.
+  bool fail_open = false;
+  // Flip the lowest bit of the byte at this object offset in everything read (-1 = never).
+  int64_t corrupt_offset = -1;
+  // The error injected.
+  absl::StatusCode code = absl::StatusCode::kUnavailable;
+};
+
+FaultPlan FailNthAppend(int n, absl::StatusCode code = absl::StatusCode::kUnavailable);
+FaultPlan FailClose(absl::StatusCode code = absl::StatusCode::kUnavailable);
+FaultPlan FailNthRead(int n, absl::StatusCode code = absl::StatusCode::kUnavailable);
+FaultPlan CorruptByteAt(int64_t offset);
+
+class FaultInjectionStorage final : public storage::Storage {
+ public:
+  FaultInjectionStorage(storage::Storage* base, FaultPlan plan);
+
+  storage::StorageFeatures features() const override { return base_->features(); }
+  std::string DisplayName() const override { return base_->DisplayName(); }
+  absl::StatusOr<std::unique_ptr<storage::ObjectWriter>> NewWriter(
+      absl::string_view key, const storage::WriteOptions& options) override;
+  absl::StatusOr<std::unique_ptr<storage::ObjectReader>> NewReader(absl::string_view key) override;
+  absl::StatusOr<storage::ObjectInfo> Stat(absl::string_view key) override {
+    return base_->Stat(key);
+  }
+  absl::StatusOr<std::vector<storage::ObjectInfo>> List(absl::string_view prefix) override {
+    return base_->List(prefix);
+  }
+  absl::Status Remove(absl::string_view key) override { return base_->Remove(key); }
+  absl::Status Copy(absl::string_view from, absl::string_view to) override {
+    return base_->Copy(from, to);
+  }
+
+  // Number of Append() / Read()+ReadAt() calls seen so far.
+  int appends() const { return appends_.load(); }
+  int reads() const { return reads_.load(); }
+
+ private:
+  friend class FaultyWriter;
+  friend class FaultyReader;
+  absl::Status Injected(absl::string_view what) const;
+
+  storage::Storage* base_;
+  const FaultPlan plan_;
+  std::atomic<int> appends_{0};
+  std::atomic<int> reads_{0};
+};
+
+}  // namespace pgark::testing
