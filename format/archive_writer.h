@@ -61,6 +61,10 @@ struct WriterOptions {
   std::string writer_version = "pgark";
   // Archive id (32 bytes) for deterministic golden files in tests; empty = random.
   std::string archive_id_for_testing;
+  // Tests of forward compatibility: the minor version written, and an unknown optional
+  // header field (tag 0x7FFF) to add. Never set in production.
+  uint16_t format_minor_for_testing = kFormatMinor;
+  std::string unknown_header_field_for_testing;
 };
 
 // Returned by ArchiveWriter::Finish().

@@ -15,7 +15,7 @@ namespace pgark::format {
 // when the CPU has it, else a table. `crc` continues a previous value.
 uint32_t Crc32c(absl::string_view data, uint32_t crc = 0);
 
-uint64_t Xxh3_64(absl::string_view data);
+uint64_t Xxh3_64(absl::string_view data, uint64_t seed = 0);
 
 struct Digest128 {
   uint64_t high = 0;
