@@ -1,0 +1,60 @@
+# Shell helpers that compare two databases on the server the PG* variables point at.
+# Sourced by tools/quickstart and tools/roundtrip-check. Referee tools only: pgark itself
+# never runs pg_dump.
+#
+#   referee_pg_dump              path of a pg_dump at least as new as the server
+#   compare_databases SRC DST    schema (pg_dump -s), per-table row digests, sequences and
+#                                large objects; prints differences, returns 1 if any
+
+referee_pg_dump() {
+  local dir
+  for dir in "${PGARK_REFEREE_BINDIR:-}" "${PGARK_PG_BINDIR:-}"; do
+    if [ -n "$dir" ] && [ -x "$dir/pg_dump" ]; then echo "$dir/pg_dump"; return; fi
+  done
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -n "$dir" ] && [ -x "$dir/pg_dump" ]; then echo "$dir/pg_dump"; return; fi
+  command -v pg_dump
+}
+
+# pg_dump -s without what legitimately differs between two dumps of equal schemas:
+# comments, blank lines, and the random \restrict keys of pg_dump 17.6+.
+_schema_of() {
+  "$(referee_pg_dump)" -s --no-tablespaces "$1" | grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict'
+}
+
+# One line per user table: name, row count, md5 of all rows in a canonical order.
+_table_digests() {
+  psql -X -At -d "$1" -c "
+    SELECT format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\_%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+    ORDER BY 1" |
+  while read -r table; do
+    printf '%s %s\n' "$table" "$(psql -X -At -d "$1" -c \
+      "SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM ONLY $table x")"
+  done
+}
+
+_sequence_values() {
+  psql -X -At -d "$1" -c "
+    SELECT format('%I.%I', schemaname, sequencename), last_value
+    FROM pg_sequences ORDER BY 1"
+}
+
+_large_objects() {
+  psql -X -At -d "$1" -c "SELECT oid, md5(lo_get(oid)) FROM pg_largeobject_metadata ORDER BY oid"
+}
+
+compare_databases() {
+  local src=$1 dst=$2 status=0 what
+  for what in _schema_of _table_digests _sequence_values _large_objects; do
+    if ! diff <($what "$src") <($what "$dst") >&2; then
+      echo "compare: ${what#_} differs between $src and $dst" >&2
+      status=1
+    fi
+  done
+  return $status
+}
