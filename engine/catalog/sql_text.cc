@@ -1,0 +1,245 @@
+#include "engine/catalog/sql_text.h"
+
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace pgark::catalog {
+namespace {
+
+absl::string_view PrivilegeName(char letter) {
+  switch (letter) {
+    case 'r': return "SELECT";
+    case 'w': return "UPDATE";
+    case 'a': return "INSERT";
+    case 'd': return "DELETE";
+    case 'D': return "TRUNCATE";
+    case 'x': return "REFERENCES";
+    case 't': return "TRIGGER";
+    case 'X': return "EXECUTE";
+    case 'U': return "USAGE";
+    case 'C': return "CREATE";
+    case 'c': return "CONNECT";
+    case 'T': return "TEMPORARY";
+    case 'm': return "MAINTAIN";
+    case 's': return "SET";
+    case 'A': return "ALTER SYSTEM";
+  }
+  return "";
+}
+
+// Reads one possibly double-quoted role name of an aclitem starting at *pos.
+std::string ReadAclName(absl::string_view text, size_t* pos) {
+  std::string name;
+  if (*pos < text.size() && text[*pos] == '"') {
+    ++*pos;
+    while (*pos < text.size()) {
+      char c = text[*pos];
+      if (c == '"') {
+        if (*pos + 1 < text.size() && text[*pos + 1] == '"') {
+          name.push_back('"');
+          *pos += 2;
+          continue;
+        }
+        ++*pos;
+        break;
+      }
+      name.push_back(c);
+      ++*pos;
+    }
+    return name;
+  }
+  while (*pos < text.size() && text[*pos] != '=' && text[*pos] != '/' && text[*pos] != ',' &&
+         text[*pos] != '}') {
+    name.push_back(text[*pos]);
+    ++*pos;
+  }
+  return name;
+}
+
+// Splits a privilege string into GRANT lists without and with grant option.
+void SplitPrivileges(absl::string_view privileges, std::string* plain, std::string* grantable,
+                     absl::string_view columns) {
+  for (size_t pos = 0; pos < privileges.size(); ++pos) {
+    absl::string_view name = PrivilegeName(privileges[pos]);
+    bool with_grant = pos + 1 < privileges.size() && privileges[pos + 1] == '*';
+    if (with_grant) ++pos;
+    if (name.empty()) continue;
+    std::string* target = with_grant ? grantable : plain;
+    absl::StrAppend(target, target->empty() ? "" : ",", name, columns);
+  }
+}
+
+}  // namespace
+
+std::string Quoter::Ident(absl::string_view name) const {
+  bool safe = !name.empty() && (name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z'));
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) safe = false;
+  }
+  if (safe && keywords_.count(std::string(name)) == 0) return std::string(name);
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string Quoter::Qualified(absl::string_view schema, absl::string_view name) const {
+  if (schema.empty()) return Ident(name);
+  return absl::StrCat(Ident(schema), ".", Ident(name));
+}
+
+std::string Literal(absl::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+bool ParseAcl(absl::string_view text, std::vector<AclEntry>* out) {
+  out->clear();
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return false;
+  size_t pos = 1;
+  while (pos < text.size() - 1) {
+    // Array elements containing special characters are themselves double-quoted.
+    bool quoted_element = text[pos] == '"';
+    std::string element;
+    if (quoted_element) {
+      ++pos;
+      while (pos < text.size() && text[pos] != '"') {
+        if (text[pos] == '\\' && pos + 1 < text.size()) ++pos;
+        element.push_back(text[pos++]);
+      }
+      ++pos;  // closing quote
+    } else {
+      while (pos < text.size() - 1 && text[pos] != ',') element.push_back(text[pos++]);
+    }
+    if (pos < text.size() - 1 && text[pos] == ',') ++pos;
+    AclEntry entry;
+    size_t epos = 0;
+    entry.grantee = ReadAclName(element, &epos);
+    if (epos >= element.size() || element[epos] != '=') return false;
+    ++epos;
+    while (epos < element.size() && element[epos] != '/') entry.privileges.push_back(element[epos++]);
+    if (epos >= element.size()) return false;
+    ++epos;
+    entry.grantor = ReadAclName(element, &epos);
+    out->push_back(std::move(entry));
+  }
+  return true;
+}
+
+std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_view owner,
+                   absl::string_view acl, absl::string_view default_acl, absl::string_view columns) {
+  if (acl.empty() || acl == default_acl) return "";
+  std::vector<AclEntry> entries;
+  if (!ParseAcl(acl, &entries)) return "";
+  std::string sql;
+  if (columns.empty()) {
+    // Start from an empty ACL, then grant in the original order.
+    absl::StrAppend(&sql, "REVOKE ALL ON ", object, " FROM PUBLIC;\n");
+    absl::StrAppend(&sql, "REVOKE ALL ON ", object, " FROM ", quoter.Ident(owner), ";\n");
+  }
+  for (const AclEntry& entry : entries) {
+    std::string plain, grantable;
+    SplitPrivileges(entry.privileges, &plain, &grantable, columns);
+    std::string grantee = entry.grantee.empty() ? "PUBLIC" : quoter.Ident(entry.grantee);
+    bool switch_user = entry.grantor != owner;
+    if (switch_user) absl::StrAppend(&sql, "SET SESSION AUTHORIZATION ", quoter.Ident(entry.grantor), ";\n");
+    if (!plain.empty()) absl::StrAppend(&sql, "GRANT ", plain, " ON ", object, " TO ", grantee, ";\n");
+    if (!grantable.empty()) {
+      absl::StrAppend(&sql, "GRANT ", grantable, " ON ", object, " TO ", grantee,
+                      " WITH GRANT OPTION;\n");
+    }
+    if (switch_user) absl::StrAppend(&sql, "RESET SESSION AUTHORIZATION;\n");
+  }
+  return sql;
+}
+
+std::string DefaultAclSql(const Quoter& quoter, absl::string_view role, absl::string_view schema,
+                          absl::string_view objtype_keyword, absl::string_view acl,
+                          absl::string_view base_acl) {
+  std::vector<AclEntry> entries, base;
+  if (!ParseAcl(acl, &entries)) return "";
+  if (!base_acl.empty() && !ParseAcl(base_acl, &base)) return "";
+  std::string prefix = absl::StrCat("ALTER DEFAULT PRIVILEGES FOR ROLE ", quoter.Ident(role));
+  if (!schema.empty()) absl::StrAppend(&prefix, " IN SCHEMA ", quoter.Ident(schema));
+  std::string sql;
+  // Revoke what the built-in default grants but the row does not, then grant the rest.
+  for (const AclEntry& b : base) {
+    bool kept = false;
+    for (const AclEntry& e : entries) kept |= e.grantee == b.grantee && e.privileges == b.privileges;
+    if (kept) continue;
+    std::string grantee = b.grantee.empty() ? "PUBLIC" : quoter.Ident(b.grantee);
+    absl::StrAppend(&sql, prefix, " REVOKE ALL ON ", objtype_keyword, " FROM ", grantee, ";\n");
+  }
+  for (const AclEntry& e : entries) {
+    bool in_base = false;
+    for (const AclEntry& b : base) in_base |= e.grantee == b.grantee && e.privileges == b.privileges;
+    if (in_base) continue;
+    std::string plain, grantable;
+    SplitPrivileges(e.privileges, &plain, &grantable, "");
+    std::string grantee = e.grantee.empty() ? "PUBLIC" : quoter.Ident(e.grantee);
+    if (!plain.empty()) {
+      absl::StrAppend(&sql, prefix, " GRANT ", plain, " ON ", objtype_keyword, " TO ", grantee, ";\n");
+    }
+    if (!grantable.empty()) {
+      absl::StrAppend(&sql, prefix, " GRANT ", grantable, " ON ", objtype_keyword, " TO ", grantee,
+                      " WITH GRANT OPTION;\n");
+    }
+  }
+  return sql;
+}
+
+NamePattern ParseNamePattern(absl::string_view pattern) {
+  // Like processSQLNamePattern: '.' outside quotes separates schema and name; outside
+  // quotes text is lowercased, * -> .*, ? -> .; everything else matches literally.
+  std::vector<std::string> parts(1);
+  bool in_quotes = false;
+  for (size_t pos = 0; pos < pattern.size(); ++pos) {
+    char c = pattern[pos];
+    if (c == '"') {
+      if (in_quotes && pos + 1 < pattern.size() && pattern[pos + 1] == '"') {
+        parts.back() += "\"";
+        ++pos;
+      } else {
+        in_quotes = !in_quotes;
+      }
+    } else if (!in_quotes && c == '.') {
+      parts.emplace_back();
+    } else if (!in_quotes && c == '*') {
+      parts.back() += ".*";
+    } else if (!in_quotes && c == '?') {
+      parts.back() += ".";
+    } else {
+      char lowered = in_quotes ? c : absl::ascii_tolower(static_cast<unsigned char>(c));
+      if (std::string("\\^$.|?*+()[]{}").find(lowered) != std::string::npos) parts.back() += "\\";
+      parts.back().push_back(lowered);
+    }
+  }
+  NamePattern out;
+  if (parts.size() >= 2) {
+    out.schema_regex = parts[parts.size() - 2];
+    out.name_regex = parts.back();
+  } else {
+    out.name_regex = parts.back();
+  }
+  return out;
+}
+
+bool MatchesRegex(const std::string& regex, const std::string& name) {
+  try {
+    return std::regex_match(name, std::regex(regex));
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
+}  // namespace pgark::catalog

@@ -1,0 +1,66 @@
+#pragma once
+// Pure text helpers of the catalog reader: identifier and literal quoting, ACL rendering,
+// name patterns. No database access; safe to use from any thread.
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace pgark::catalog {
+
+// Quotes identifiers the way quote_ident() does on the source server: kept as is only
+// when made of lowercase letters, digits and underscores, not starting with a digit,
+// and not a keyword other than an unreserved one.
+class Quoter {
+ public:
+  // `keywords`: the non-unreserved keywords (pg_get_keywords() catcode <> 'U').
+  explicit Quoter(std::set<std::string> keywords = {}) : keywords_(std::move(keywords)) {}
+  std::string Ident(absl::string_view name) const;
+  // "schema"."name"; just the name when schema is empty.
+  std::string Qualified(absl::string_view schema, absl::string_view name) const;
+
+ private:
+  std::set<std::string> keywords_;
+};
+
+// A string literal for a session with standard_conforming_strings = on.
+std::string Literal(absl::string_view value);
+
+// One entry of an aclitem[] ("grantee=privs/grantor"; empty grantee = PUBLIC).
+struct AclEntry {
+  std::string grantee;  // unquoted role name; "" for PUBLIC
+  std::string grantor;  // unquoted role name
+  std::string privileges;  // letters, each optionally followed by '*' (grant option)
+};
+
+// Parses the text form of an aclitem[] ("{a=r/b,=X/b}"). Returns false on malformed text.
+bool ParseAcl(absl::string_view text, std::vector<AclEntry>* out);
+
+// GRANT/REVOKE statements that turn the default privileges of an object owned by `owner`
+// into `acl` (text form of the object's aclitem[]). `object` is the GRANT target
+// ("TABLE s.t", "FUNCTION s.f(integer)"), `columns` ("(a)") for column privileges, where
+// the default is empty. Returns "" when acl is empty text (NULL) or equals `default_acl`.
+// Entries are re-granted in their original order so the restored aclitem[] is identical.
+std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_view owner,
+                   absl::string_view acl, absl::string_view default_acl,
+                   absl::string_view columns = "");
+
+// ALTER DEFAULT PRIVILEGES statements for one pg_default_acl row.
+// `objtype_keyword`: TABLES, SEQUENCES, FUNCTIONS, TYPES or SCHEMAS.
+std::string DefaultAclSql(const Quoter& quoter, absl::string_view role, absl::string_view schema,
+                          absl::string_view objtype_keyword, absl::string_view acl,
+                          absl::string_view base_acl);
+
+// A pg_dump-style name pattern ("s.t*", "\"My\".x?"), split into schema and name parts
+// (each "" when absent). Matching is anchored; unquoted text is lowercased.
+struct NamePattern {
+  std::string schema_regex;  // "" = any schema
+  std::string name_regex;
+};
+NamePattern ParseNamePattern(absl::string_view pattern);
+// True when `name` matches the anchored regex built by ParseNamePattern.
+bool MatchesRegex(const std::string& regex, const std::string& name);
+
+}  // namespace pgark::catalog

@@ -1,0 +1,155 @@
+-- pgark catalog conformance corpus: objects every PostgreSQL 12..17 accepts.
+-- Version-specific objects live in pgNN_plus.sql files loaded after this one.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'corpus_owner') THEN CREATE ROLE corpus_owner; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'corpus reader') THEN CREATE ROLE "corpus reader"; END IF;
+END $$;
+
+CREATE SCHEMA "Weird ""Schema""";
+CREATE SCHEMA app AUTHORIZATION corpus_owner;
+COMMENT ON SCHEMA app IS 'application
+schema with a newline and a '' quote';
+GRANT USAGE ON SCHEMA app TO "corpus reader";
+
+CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+ALTER TYPE app.mood ADD VALUE 'meh' BEFORE 'ok';
+ALTER TYPE app.mood ADD VALUE 'it''s "quoted"';
+CREATE TYPE app.pair AS (a integer, b text COLLATE "C", m app.mood);
+CREATE DOMAIN app.posint AS integer NOT NULL DEFAULT 1 CONSTRAINT posint_check CHECK (VALUE > 0);
+CREATE DOMAIN app.small_posint AS app.posint CONSTRAINT small CHECK (VALUE < 1000);
+CREATE DOMAIN app.name_text AS text COLLATE "C";
+CREATE TABLE app.domain_rows (v integer);
+INSERT INTO app.domain_rows VALUES (-5);
+CREATE DOMAIN app.later AS integer;
+ALTER DOMAIN app.later ADD CONSTRAINT later_check CHECK (VALUE > 0) NOT VALID;
+CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+COMMENT ON TYPE app.pair IS 'a composite';
+
+CREATE FUNCTION app.add_one(i integer) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS 'SELECT i + 1';
+CREATE FUNCTION app.secdef() RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+  COST 5 AS $$ BEGIN RETURN current_user; END $$;
+CREATE FUNCTION app.add_one(t text) RETURNS text LANGUAGE sql AS $$ SELECT t || '1' $$;
+CREATE PROCEDURE app.proc(INOUT x integer, VARIADIC rest integer[] DEFAULT '{}') LANGUAGE plpgsql
+  AS $$ BEGIN x := x + 1; END $$;
+REVOKE EXECUTE ON FUNCTION app.secdef() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.secdef() TO "corpus reader";
+ALTER FUNCTION app.add_one(integer) OWNER TO corpus_owner;
+
+CREATE FUNCTION app.sum_sfunc(state bigint, v integer) RETURNS bigint LANGUAGE sql IMMUTABLE
+  AS 'SELECT state + v';
+CREATE AGGREGATE app.my_sum(integer) (SFUNC = app.sum_sfunc, STYPE = bigint, INITCOND = '0');
+CREATE FUNCTION app.int_eq(integer, app.posint) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE OPERATOR app.=== (LEFTARG = integer, RIGHTARG = app.posint, FUNCTION = app.int_eq);
+
+-- Tables.
+CREATE SEQUENCE app.shared_seq AS integer START WITH 100 INCREMENT BY 5 MAXVALUE 100000 CYCLE;
+CREATE TABLE app.parent (
+  id integer GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 2) PRIMARY KEY,
+  "Mixed Case" text COLLATE "C" DEFAULT 'x' NOT NULL,
+  dropped integer,
+  seq_val integer DEFAULT nextval('app.shared_seq'),
+  doubled integer GENERATED ALWAYS AS (seq_val * 2) STORED,
+  mood app.mood,
+  pair app.pair,
+  r app.floatrange,
+  note text CHECK (note <> '') ,
+  CONSTRAINT later_chk CHECK (id > 0) NOT VALID
+) WITH (fillfactor = 80, autovacuum_enabled = false);
+ALTER TABLE app.parent DROP COLUMN dropped;
+ALTER TABLE app.parent ALTER COLUMN note SET STORAGE EXTERNAL;
+ALTER TABLE app.parent ALTER COLUMN note SET STATISTICS 500;
+ALTER TABLE app.parent ALTER COLUMN mood SET (n_distinct = 5);
+ALTER TABLE app.parent REPLICA IDENTITY FULL;
+COMMENT ON COLUMN app.parent."Mixed Case" IS 'column comment';
+COMMENT ON CONSTRAINT parent_note_check ON app.parent IS 'check comment';
+GRANT SELECT, INSERT ON app.parent TO "corpus reader";
+GRANT UPDATE ("Mixed Case") ON app.parent TO "corpus reader" WITH GRANT OPTION;
+
+CREATE TABLE app.child (extra integer NOT NULL) INHERITS (app.parent);
+ALTER TABLE app.parent ADD COLUMN added_later integer;
+CREATE TABLE app.serials (id serial PRIMARY KEY, big bigserial, val app.posint);
+CREATE UNLOGGED TABLE app.unlogged (k integer NOT NULL, v text);
+CREATE TABLE app.typed OF app.pair (a WITH OPTIONS NOT NULL);
+CREATE TABLE app.no_columns ();
+CREATE TABLE "Weird ""Schema"""."select" ("from" integer, "ünïcode col" text, "a""b" text);
+
+-- FK cycle and self reference.
+CREATE TABLE app.a (id integer PRIMARY KEY, b_id integer);
+CREATE TABLE app.b (id integer PRIMARY KEY, a_id integer REFERENCES app.a DEFERRABLE INITIALLY DEFERRED,
+  parent_id integer REFERENCES app.b ON DELETE CASCADE);
+ALTER TABLE app.a ADD CONSTRAINT a_b_fk FOREIGN KEY (b_id) REFERENCES app.b (id) NOT VALID;
+CREATE TABLE app.excl (r int4range, EXCLUDE USING gist (r WITH &&));
+CREATE TABLE app.uniq (a integer, b integer, UNIQUE (a, b) DEFERRABLE);
+
+-- Partitioning.
+CREATE TABLE app.events (id integer NOT NULL, kind text NOT NULL, at date NOT NULL, payload text)
+  PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+  PARTITION BY LIST (kind);
+CREATE TABLE app.events_2024_a PARTITION OF app.events_2024 FOR VALUES IN ('a');
+CREATE TABLE app.events_default PARTITION OF app.events DEFAULT;
+CREATE TABLE app.events_odd (payload text, at date NOT NULL, kind text NOT NULL, id integer NOT NULL);
+ALTER TABLE app.events ATTACH PARTITION app.events_odd FOR VALUES FROM ('2030-01-01') TO ('2031-01-01');
+ALTER TABLE app.events ADD PRIMARY KEY (id, at, kind);
+CREATE INDEX events_kind_idx ON ONLY app.events (kind);
+CREATE INDEX events_default_kind_idx ON app.events_default (kind);
+ALTER INDEX app.events_kind_idx ATTACH PARTITION app.events_default_kind_idx;
+CREATE TABLE app.hashed (m app.mood, v integer) PARTITION BY HASH (m);
+CREATE TABLE app.hashed_0 PARTITION OF app.hashed FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE app.hashed_1 PARTITION OF app.hashed FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+
+-- Indexes.
+CREATE INDEX parent_expr_idx ON app.parent (lower("Mixed Case") DESC NULLS LAST) WHERE id > 5;
+CREATE INDEX parent_incl_idx ON app.parent (id) INCLUDE (note);
+CREATE INDEX parent_hash_idx ON app.parent USING hash (note);
+CREATE INDEX parent_brin_idx ON app.parent USING brin (seq_val);
+CREATE INDEX parent_gin_idx ON app.parent USING gin (to_tsvector('english', note));
+ALTER INDEX app.parent_expr_idx ALTER COLUMN 1 SET STATISTICS 100;
+CLUSTER app.parent USING parent_incl_idx;
+CREATE UNIQUE INDEX unlogged_k ON app.unlogged (k);
+ALTER TABLE app.unlogged REPLICA IDENTITY USING INDEX unlogged_k;
+CREATE STATISTICS app.parent_stats (ndistinct, dependencies) ON id, seq_val FROM app.parent;
+
+-- Views, matviews, rules, triggers, policies.
+CREATE VIEW app.v_parent WITH (security_barrier) AS SELECT id, "Mixed Case" FROM app.parent WHERE id > 1
+  WITH CASCADED CHECK OPTION;
+CREATE VIEW app.v_on_v AS SELECT id FROM app.v_parent;
+CREATE RECURSIVE VIEW app.v_rec (n) AS SELECT 1 UNION ALL SELECT n + 1 FROM v_rec WHERE n < 3;
+CREATE MATERIALIZED VIEW app.mv AS SELECT id, seq_val FROM app.parent;
+CREATE MATERIALIZED VIEW app.mv_on_mv AS SELECT id FROM app.mv;
+CREATE MATERIALIZED VIEW app.mv_empty AS SELECT 1 AS one WITH NO DATA;
+CREATE UNIQUE INDEX mv_id ON app.mv (id);
+CREATE RULE ignore_delete AS ON DELETE TO app.serials DO INSTEAD NOTHING;
+CREATE RULE log_insert AS ON INSERT TO app.unlogged DO ALSO NOTIFY unlogged_changed;
+ALTER TABLE app.unlogged DISABLE RULE log_insert;
+CREATE FUNCTION app.trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER parent_trg BEFORE INSERT OR UPDATE OF note ON app.parent FOR EACH ROW
+  WHEN (NEW.note IS NOT NULL) EXECUTE FUNCTION app.trg();
+CREATE TRIGGER serials_trg AFTER INSERT ON app.serials FOR EACH STATEMENT EXECUTE FUNCTION app.trg();
+ALTER TABLE app.serials DISABLE TRIGGER serials_trg;
+CREATE TRIGGER events_trg BEFORE INSERT ON app.events FOR EACH ROW EXECUTE FUNCTION app.trg();
+ALTER TABLE app.events_default DISABLE TRIGGER events_trg;
+CREATE TRIGGER v_trg INSTEAD OF INSERT ON app.v_on_v FOR EACH ROW EXECUTE FUNCTION app.trg();
+ALTER TABLE app.a ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.a FORCE ROW LEVEL SECURITY;
+CREATE POLICY a_read ON app.a FOR SELECT TO "corpus reader", PUBLIC USING (id > 0);
+CREATE POLICY a_strict ON app.a AS RESTRICTIVE FOR UPDATE USING (true) WITH CHECK (b_id IS NOT NULL);
+
+-- Function <-> view loop (a view that uses a function whose result type is the view's row).
+CREATE VIEW app.loop_v AS SELECT 1 AS x;
+CREATE FUNCTION app.loop_f() RETURNS SETOF app.loop_v LANGUAGE sql AS 'SELECT * FROM app.loop_v';
+CREATE OR REPLACE VIEW app.loop_v AS SELECT x FROM app.loop_f() AS f(x) UNION ALL SELECT 1;
+
+-- Event trigger and default privileges.
+CREATE FUNCTION app.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER corpus_evt ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION app.evt();
+ALTER EVENT TRIGGER corpus_evt DISABLE;
+ALTER DEFAULT PRIVILEGES FOR ROLE corpus_owner IN SCHEMA app GRANT SELECT ON TABLES TO "corpus reader";
+ALTER DEFAULT PRIVILEGES FOR ROLE corpus_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+-- Ownership.
+ALTER TABLE app.b OWNER TO corpus_owner;
+ALTER VIEW app.v_on_v OWNER TO corpus_owner;
+ALTER SEQUENCE app.shared_seq OWNER TO corpus_owner;
+SELECT setval('app.shared_seq', 150);
