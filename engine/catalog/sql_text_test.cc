@@ -1,0 +1,61 @@
+#include "engine/catalog/sql_text.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pgark::catalog {
+namespace {
+
+TEST(SqlTextTest, QuotesOnlyWhatNeedsQuoting) {
+  Quoter quoter({"select", "table"});
+  EXPECT_EQ(quoter.Ident("plain_name1"), "plain_name1");
+  EXPECT_EQ(quoter.Ident("select"), "\"select\"");
+  EXPECT_EQ(quoter.Ident("Mixed"), "\"Mixed\"");
+  EXPECT_EQ(quoter.Ident("with space"), "\"with space\"");
+  EXPECT_EQ(quoter.Ident("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(quoter.Ident("1abc"), "\"1abc\"");
+  EXPECT_EQ(quoter.Ident("\xc3\xbc"), "\"\xc3\xbc\"");
+  EXPECT_EQ(quoter.Qualified("s", "table"), "s.\"table\"");
+  EXPECT_EQ(Literal("it's\nhere"), "'it''s\nhere'");
+}
+
+TEST(SqlTextTest, ParsesAclWithQuotedRoles) {
+  std::vector<AclEntry> entries;
+  ASSERT_TRUE(ParseAcl("{owner=arwdDxt/owner,\"\\\"corpus reader\\\"=ra*/owner\",=r/owner}", &entries));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1].grantee, "corpus reader");
+  EXPECT_EQ(entries[1].privileges, "ra*");
+  EXPECT_EQ(entries[2].grantee, "");
+  EXPECT_FALSE(ParseAcl("not an acl", &entries));
+}
+
+TEST(SqlTextTest, AclSqlRegrantsInOrderAndSkipsDefaults) {
+  Quoter quoter;
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{o=r/o}", "{o=r/o}"), "");
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "", "{o=r/o}"), "");
+  std::string sql = AclSql(quoter, "TABLE s.t", "o", "{o=arwdDxt/o,=r/o,u=a*/g}", "{o=arwdDxt/o}");
+  EXPECT_EQ(sql,
+            "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
+            "REVOKE ALL ON TABLE s.t FROM o;\n"
+            "GRANT INSERT,SELECT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER ON TABLE s.t TO o;\n"
+            "GRANT SELECT ON TABLE s.t TO PUBLIC;\n"
+            "SET SESSION AUTHORIZATION g;\n"
+            "GRANT INSERT ON TABLE s.t TO u WITH GRANT OPTION;\n"
+            "RESET SESSION AUTHORIZATION;\n");
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{u=w/o}", "{}", "(c)"), "GRANT UPDATE(c) ON TABLE s.t TO u;\n");
+}
+
+TEST(SqlTextTest, NamePatternsFollowPgDump) {
+  NamePattern p = ParseNamePattern("App.T*");
+  EXPECT_EQ(p.schema_regex, "app");
+  EXPECT_TRUE(MatchesRegex(p.name_regex, "tab"));
+  EXPECT_FALSE(MatchesRegex(p.name_regex, "xtab"));
+  NamePattern q = ParseNamePattern("\"My.Table\"");
+  EXPECT_EQ(q.schema_regex, "");
+  EXPECT_TRUE(MatchesRegex(q.name_regex, "My.Table"));
+  EXPECT_FALSE(MatchesRegex(q.name_regex, "MyxTable"));
+  EXPECT_TRUE(MatchesRegex(ParseNamePattern("t?").name_regex, "t1"));
+}
+
+}  // namespace
+}  // namespace pgark::catalog
