@@ -6,6 +6,7 @@
 #include "absl/strings/strip.h"
 #include "engine/storage/file/file_storage.h"
 #include "engine/storage/key.h"
+#include "engine/storage/s3/s3_storage.h"
 #include "engine/storage/stdio/stdio_storage.h"
 #include "format/base/status_macros.h"
 
@@ -111,8 +112,9 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(absl::string_view uri,
       if (options.s3_from_environment) {
         PGARK_ASSIGN_OR_RETURN(s3_options, s3::S3OptionsFromEnvironment(options.s3));
       }
-      return absl::UnimplementedError(
-          absl::StrCat("'", uri, "': the S3 backend is not built yet"));
+      PGARK_ASSIGN_OR_RETURN(auto storage,
+                             s3::S3Storage::Open(parsed.bucket, parsed.path, s3_options));
+      return std::unique_ptr<Storage>(std::move(storage));
     }
   }
   return absl::InternalError("unhandled storage kind");
