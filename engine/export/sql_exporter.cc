@@ -1,0 +1,374 @@
+#include "engine/export/sql_exporter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "engine/catalog/catalog_reader.h"
+#include "engine/catalog/sql_text.h"
+#include "engine/export/binary_to_text.h"
+#include "engine/export/gzip_members.h"
+#include "engine/pg/connection.h"
+#include "format/base/cancellation.h"
+#include "format/base/logging.h"
+#include "format/base/status_macros.h"
+#include "format/base/status_util.h"
+
+namespace pgark::engine {
+
+using catalog::CatalogItem;
+using catalog::ObjectKind;
+using catalog::RestorePass;
+using catalog::Section;
+
+std::string ScriptHeader(absl::string_view client_encoding) {
+  return absl::StrCat(
+      "--\n-- PostgreSQL database export written by pgark\n--\n\n"
+      "SET statement_timeout = 0;\n"
+      "SET lock_timeout = 0;\n"
+      "SET idle_in_transaction_session_timeout = 0;\n"
+      "SET client_encoding = ", catalog::Literal(client_encoding), ";\n"
+      "SET standard_conforming_strings = on;\n"
+      "SELECT pg_catalog.set_config('search_path', '', false);\n"
+      "SET check_function_bodies = false;\n"
+      "SET xmloption = content;\n"
+      "SET client_min_messages = warning;\n"
+      "SET row_security = off;\n"
+      "SET DateStyle = 'ISO';\n"
+      "SET IntervalStyle = 'postgres';\n"
+      "SET lc_monetary = 'C';\n\n");
+}
+
+std::string QuoteIdentAlways(absl::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
+                                             const CatalogItem& data_item) {
+  if (!data_item.table.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("catalog item '", data_item.id, "' has no table description"));
+  }
+  std::string target = absl::StrCat(QuoteIdentAlways(data_item.schema), ".",
+                                    QuoteIdentAlways(data_item.name));
+  if (data_item.table->load_via_partition_root && !data_item.table->partition_root_id.empty()) {
+    int root = catalog.Find(data_item.table->partition_root_id);
+    if (root < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("partition root '",
+                                                     data_item.table->partition_root_id,
+                                                     "' of '", data_item.id, "' is not in the catalog"));
+    }
+    const CatalogItem& r = catalog.items[root];
+    target = absl::StrCat(QuoteIdentAlways(r.schema), ".", QuoteIdentAlways(r.name));
+  }
+  std::string columns;
+  for (const catalog::ColumnInfo& column : data_item.table->columns) {
+    absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdentAlways(column.name));
+  }
+  // A table without columns still has rows (empty lines); COPY takes no empty list.
+  if (columns.empty()) return absl::StrCat("COPY ", target, " FROM stdin;\n");
+  return absl::StrCat("COPY ", target, " (", columns, ") FROM stdin;\n");
+}
+
+std::string MainPassSql(const CatalogItem& item, bool no_owner) {
+  std::string sql = item.create_sql;
+  if (!no_owner) sql += item.owner_sql;
+  sql += item.comment_sql;
+  sql += item.seclabel_sql;
+  return sql;
+}
+
+namespace {
+
+std::string ItemBanner(const CatalogItem& item) {
+  return absl::StrCat("--\n-- ", catalog::ObjectKindName(item.kind), " ", item.schema,
+                      item.schema.empty() ? "" : ".", item.name, "\n--\n\n");
+}
+
+// One unit of parallel data work.
+struct DataUnit {
+  const CatalogItem* table = nullptr;  // TABLE DATA; nullptr for the large objects unit
+  int64_t size = 0;                    // for scheduling, largest first
+};
+
+struct LargeObject {
+  uint32_t oid = 0;
+  std::string owner;
+  std::string acl;          // text form of lomacl, "" when NULL
+  std::string default_acl;  // acldefault('L', owner)
+};
+
+constexpr int64_t kLargeObjectPiece = 1 << 20;
+
+// State shared by the workers.
+class DataPhase {
+ public:
+  DataPhase(const ExportOptions& options, const catalog::Catalog& catalog, GzipOutput* output,
+            std::vector<DataUnit> units, std::vector<LargeObject> large_objects)
+      : options_(options), catalog_(catalog), output_(output), units_(std::move(units)),
+        large_objects_(std::move(large_objects)) {}
+
+  absl::Status Run(std::vector<std::unique_ptr<pg::Connection>>& conns) {
+    std::vector<std::thread> threads;
+    for (auto& conn : conns) {
+      threads.emplace_back([this, &conn, &conns] {
+        absl::Status s = Work(*conn);
+        if (!s.ok()) Fail(s, conns);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    absl::MutexLock lock(&mu_);
+    return first_error_;
+  }
+
+  int64_t rows() const { return rows_.load(); }
+
+ private:
+  void Fail(const absl::Status& s, std::vector<std::unique_ptr<pg::Connection>>& conns) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!first_error_.ok()) return;  // a consequence of the first failure
+      first_error_ = s;
+    }
+    stop_.store(true);
+    for (auto& conn : conns) (void)conn->Cancel();
+  }
+
+  absl::Status Work(pg::Connection& conn) {
+    PGARK_ASSIGN_OR_RETURN(auto spool, GzipSpool::Create(options_.level, options_.spill_dir));
+    while (!stop_.load()) {
+      size_t index = next_.fetch_add(1);
+      if (index >= units_.size()) break;
+      const DataUnit& unit = units_[index];
+      if (unit.table != nullptr) {
+        PGARK_RETURN_IF_ERROR(base::Annotate(ExportTable(conn, *unit.table, *spool),
+                                             absl::StrCat("exporting ", unit.table->schema, ".",
+                                                          unit.table->name)));
+      } else {
+        PGARK_RETURN_IF_ERROR(
+            base::Annotate(ExportLargeObjects(conn, *spool), "exporting large objects"));
+      }
+      PGARK_RETURN_IF_ERROR(output_->Commit(*spool));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckStop() {
+    PGARK_RETURN_IF_ERROR(base::CheckCancelled());
+    if (stop_.load()) return absl::AbortedError("stopped after another worker failed");
+    return absl::OkStatus();
+  }
+
+  absl::Status ExportTable(pg::Connection& conn, const CatalogItem& item, GzipSpool& spool) {
+    PGARK_ASSIGN_OR_RETURN(std::string copy_in, CopyFromStdinSql(catalog_, item));
+    std::string columns;
+    for (const catalog::ColumnInfo& column : item.table->columns) {
+      absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdentAlways(column.name));
+    }
+    std::string source = absl::StrCat(QuoteIdentAlways(item.schema), ".",
+                                      QuoteIdentAlways(item.name));
+    PGARK_RETURN_IF_ERROR(spool.Append(ItemBanner(item)));
+    PGARK_RETURN_IF_ERROR(spool.Append(copy_in));
+    if (!item.table->columns.empty()) {
+      PGARK_RETURN_IF_ERROR(conn.StartCopyOut(
+          absl::StrCat("COPY (SELECT ", columns, " FROM ONLY ", source, ") TO STDOUT")));
+    } else {
+      PGARK_RETURN_IF_ERROR(conn.StartCopyOut(absl::StrCat("COPY ", source, " TO STDOUT")));
+    }
+    std::string row;
+    int64_t n = 0;
+    while (true) {
+      PGARK_ASSIGN_OR_RETURN(bool more, conn.ReadCopyRow(&row));
+      if (!more) break;
+      PGARK_RETURN_IF_ERROR(spool.Append(row));
+      if (++n % 4096 == 0) PGARK_RETURN_IF_ERROR(CheckStop());
+    }
+    rows_ += n;
+    return spool.Append("\\.\n\n");
+  }
+
+  // lo_create + lo_put in pieces of 1 MiB (lo_put needs no open descriptor, so every
+  // statement stands alone under psql's autocommit), then the owner.
+  absl::Status ExportLargeObjects(pg::Connection& conn, GzipSpool& spool) {
+    PGARK_RETURN_IF_ERROR(spool.Append("--\n-- Large objects\n--\n\n"));
+    for (const LargeObject& lo : large_objects_) {
+      PGARK_RETURN_IF_ERROR(CheckStop());
+      PGARK_RETURN_IF_ERROR(
+          spool.Append(absl::StrCat("SELECT pg_catalog.lo_create('", lo.oid, "');\n")));
+      for (int64_t offset = 0;; offset += kLargeObjectPiece) {
+        PGARK_ASSIGN_OR_RETURN(
+            pg::Result r,
+            conn.QueryParams("SELECT pg_catalog.lo_get($1::oid, $2::bigint, $3::integer)",
+                             {absl::StrCat(lo.oid), absl::StrCat(offset),
+                              absl::StrCat(kLargeObjectPiece)}));
+        absl::string_view hex = r.Get(0, 0);  // "\x..." (bytea_output hex)
+        if (hex.size() <= 2) break;
+        PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat("SELECT pg_catalog.lo_put('", lo.oid,
+                                                        "', ", offset, ", '", hex, "');\n")));
+        if (static_cast<int64_t>(hex.size() - 2) / 2 < kLargeObjectPiece) break;
+      }
+      if (!options_.no_owner && !lo.owner.empty()) {
+        PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat(
+            "ALTER LARGE OBJECT ", lo.oid, " OWNER TO ", QuoteIdentAlways(lo.owner), ";\n")));
+      }
+    }
+    return spool.Append("\n");
+  }
+
+  const ExportOptions& options_;
+  const catalog::Catalog& catalog_;
+  GzipOutput* output_;
+  std::vector<DataUnit> units_;
+  std::vector<LargeObject> large_objects_;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> rows_{0};
+  absl::Mutex mu_;
+  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::StatusOr<std::unique_ptr<pg::Connection>> OpenSession(const std::string& conninfo) {
+  PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(conninfo));
+  PGARK_RETURN_IF_ERROR(catalog::PrepareDumpSession(*conn));
+  PGARK_RETURN_IF_ERROR(conn->Execute(kTextOutputSettingsSql));
+  PGARK_RETURN_IF_ERROR(conn->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+  return conn;
+}
+
+absl::StatusOr<std::vector<LargeObject>> ListLargeObjects(pg::Connection& conn) {
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.Query("SELECT l.oid, pg_catalog.pg_get_userbyid(l.lomowner), "
+                 "  COALESCE(l.lomacl::text, ''), pg_catalog.acldefault('L', l.lomowner)::text "
+                 "FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"));
+  std::vector<LargeObject> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    PGARK_ASSIGN_OR_RETURN(int64_t oid, r.GetInt64(i, 0));
+    out.push_back({static_cast<uint32_t>(oid), std::string(r.Get(i, 1)), std::string(r.Get(i, 2)),
+                   std::string(r.Get(i, 3))});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
+                                            storage::ObjectWriter* writer) {
+  if (options.jobs < 1 || options.jobs > 64) {
+    return absl::InvalidArgumentError(absl::StrCat("--jobs ", options.jobs, " is not in 1-64"));
+  }
+  if (options.level < 1 || options.level > 12) {
+    return absl::InvalidArgumentError(absl::StrCat("--level ", options.level, " is not in 1-12"));
+  }
+  absl::Time start = absl::Now();
+  PGARK_ASSIGN_OR_RETURN(auto leader, OpenSession(options.conninfo));
+  PGARK_ASSIGN_OR_RETURN(pg::Result snap, leader->Query("SELECT pg_catalog.pg_export_snapshot()"));
+  std::string snapshot_id(snap.Get(0, 0));
+  PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader, {}));
+  for (const std::string& warning : catalog.warnings) PGARK_LOG(kWarning) << warning;
+
+  // Large objects are exported here unless the catalog already describes them.
+  bool catalog_has_los = std::any_of(catalog.items.begin(), catalog.items.end(),
+                                     [](const CatalogItem& i) { return i.kind == ObjectKind::kLargeObject; });
+  std::vector<LargeObject> large_objects;
+  if (!catalog_has_los) {
+    PGARK_ASSIGN_OR_RETURN(large_objects, ListLargeObjects(*leader));
+  }
+
+  GzipOutput output(writer);
+  PGARK_ASSIGN_OR_RETURN(auto spool, GzipSpool::Create(options.level, options.spill_dir));
+  // Connections are UTF8 (pg::Connection), so the script is too.
+  PGARK_RETURN_IF_ERROR(spool->Append(ScriptHeader("UTF8")));
+  std::vector<DataUnit> units;
+  ExportResult result;
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section == Section::kPreData && item.pass == RestorePass::kMain) {
+      PGARK_RETURN_IF_ERROR(spool->Append(ItemBanner(item)));
+      PGARK_RETURN_IF_ERROR(spool->Append(MainPassSql(item, options.no_owner)));
+      PGARK_RETURN_IF_ERROR(spool->Append("\n"));
+    }
+    if (item.kind == ObjectKind::kTableData && item.table.has_value()) {
+      units.push_back({&item, item.table->relpages});
+      ++result.tables;
+    }
+  }
+  PGARK_RETURN_IF_ERROR(output.Commit(*spool));
+  std::stable_sort(units.begin(), units.end(),
+                   [](const DataUnit& a, const DataUnit& b) { return a.size > b.size; });
+  if (!large_objects.empty()) units.insert(units.begin(), DataUnit{nullptr, 0});
+
+  // Workers share the leader's snapshot.
+  std::vector<std::unique_ptr<pg::Connection>> workers;
+  int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(units.size())));
+  for (int i = 0; i < jobs && !units.empty(); ++i) {
+    PGARK_ASSIGN_OR_RETURN(auto conn, OpenSession(options.conninfo));
+    PGARK_RETURN_IF_ERROR(conn->Execute(
+        absl::StrCat("SET TRANSACTION SNAPSHOT ", conn->QuoteLiteral(snapshot_id))));
+    workers.push_back(std::move(conn));
+  }
+  DataPhase data(options, catalog, &output, std::move(units), large_objects);
+  PGARK_RETURN_IF_ERROR(data.Run(workers));
+  result.rows = data.rows();
+  result.large_objects = static_cast<int>(large_objects.size());
+
+  // Sequence values and other data-section SQL, then post-data, ACLs, post-ACL.
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section != Section::kData || item.kind == ObjectKind::kTableData) continue;
+    if (item.kind == ObjectKind::kSequenceSet) {
+      PGARK_ASSIGN_OR_RETURN(std::string sql, catalog::ReadSequenceSetSql(*leader, item));
+      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item), sql, "\n")));
+      ++result.sequences;
+    } else {
+      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
+                                                       MainPassSql(item, options.no_owner), "\n")));
+    }
+  }
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section == Section::kPostData && item.pass == RestorePass::kMain) {
+      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
+                                                       MainPassSql(item, options.no_owner), "\n")));
+    }
+  }
+  if (!options.no_acl) {
+    for (const CatalogItem& item : catalog.items) {
+      std::string sql;
+      if (item.pass == RestorePass::kAcl) sql += MainPassSql(item, options.no_owner);
+      sql += item.acl_sql;
+      if (!sql.empty()) PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item), sql, "\n")));
+    }
+    catalog::Quoter quoter;
+    for (const LargeObject& lo : large_objects) {
+      if (lo.acl.empty()) continue;
+      PGARK_RETURN_IF_ERROR(spool->Append(catalog::AclSql(
+          quoter, absl::StrCat("LARGE OBJECT ", lo.oid), lo.owner, lo.acl, lo.default_acl)));
+    }
+  }
+  for (const CatalogItem& item : catalog.items) {
+    if (item.pass == RestorePass::kPostAcl) {
+      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
+                                                       MainPassSql(item, options.no_owner), "\n")));
+    }
+  }
+  PGARK_RETURN_IF_ERROR(spool->Append("--\n-- Export complete\n--\n"));
+  PGARK_RETURN_IF_ERROR(output.Commit(*spool));
+  PGARK_RETURN_IF_ERROR(leader->Execute("COMMIT"));
+  result.sql_bytes = output.raw_bytes();
+  result.gzip_bytes = output.compressed_bytes();
+  PGARK_RETURN_IF_ERROR(output.Close());
+  result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return result;
+}
+
+}  // namespace pgark::engine

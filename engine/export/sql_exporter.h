@@ -1,0 +1,84 @@
+#pragma once
+// `pgark export`: a plain SQL script, gzip-compressed in parallel, that
+// `gunzip -c OUT.sql.gz | psql -v ON_ERROR_STOP=1 -d EMPTY_DB` replays (docs/export.md).
+//
+// Script layout (the catalog's replay contract, catalog_objects.h, made sequential):
+//   1. session settings psql needs (ScriptHeader)
+//   2. pre-data items in catalog order: create_sql, owner_sql (unless no_owner), comment_sql,
+//      seclabel_sql
+//   3. data: one `COPY "s"."t" ("a", ...) FROM stdin;` block per table in text format,
+//      ending in `\.`; tables appear in the order their workers finish (every table exists
+//      and constraints come later, so any order replays); then sequence values and large
+//      objects (lo_create + lo_put pieces)
+//   4. post-data items with pass kMain, in catalog order
+//   5. the ACL pass: acl_sql of every item (unless no_acl), create_sql of kAcl items
+//   6. kPostAcl items
+//
+// Live database: a leader connection opens a REPEATABLE READ READ ONLY transaction, exports
+// its snapshot and reads the catalog; `jobs` worker connections import the snapshot and run
+// text COPY per table, each compressing its own table into gzip members (gzip_members.h).
+// All sessions use kTextOutputSettingsSql, so values print exactly as the archive path's
+// decoders print them (timestamptz in UTC, money under lc_monetary C).
+//
+// Failure: the first error stops every worker (their queries are cancelled) and is returned;
+// the writer is then NOT closed, so nothing is published (the storage layer discards the
+// temporary object). SIGINT (base::RequestCancel) gives kCancelled.
+//
+// Thread-safety: ExportDatabase runs its own threads; call it from one thread.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/catalog/catalog_objects.h"
+#include "engine/storage/storage.h"
+
+namespace pgark::engine {
+
+struct ExportOptions {
+  std::string conninfo;     // libpq conninfo / URI / database name
+  int jobs = 4;             // worker connections (1-64)
+  int level = 6;            // gzip level, 1-12
+  bool no_owner = false;    // skip owner_sql
+  bool no_acl = false;      // skip the ACL pass
+  std::string spill_dir;    // temporary files of large tables ("" = $TMPDIR or /tmp)
+};
+
+struct ExportResult {
+  int tables = 0;
+  int64_t rows = 0;
+  int sequences = 0;
+  int large_objects = 0;
+  uint64_t sql_bytes = 0;   // uncompressed script
+  uint64_t gzip_bytes = 0;  // written to the output
+  double seconds = 0;
+};
+
+// Exports the database of options.conninfo to `writer` (borrowed) and closes it.
+// Errors: kInvalidArgument (options), connection and server errors, writer errors,
+// kCancelled. On error `writer` is left open (not published).
+absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
+                                            storage::ObjectWriter* writer);
+
+// ---- Script pieces (pure; shared with the archive path) ----
+
+// SET commands a psql session needs before the DDL: timeouts off, client_encoding,
+// standard_conforming_strings, empty search_path, check_function_bodies off, xmloption
+// content, row_security off, lc_monetary C, DateStyle ISO, IntervalStyle postgres.
+std::string ScriptHeader(absl::string_view client_encoding);
+
+// "\"a\"\"b\"": an identifier, always quoted (safe for keywords and any case).
+std::string QuoteIdentAlways(absl::string_view name);
+
+// The COPY statement that loads `data_item` (a kTableData item): into the table, or into its
+// partition root when the table says load_via_partition_root. kInvalidArgument if the item
+// has no table description or its root is missing from `catalog`.
+absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
+                                             const catalog::CatalogItem& data_item);
+
+// The SQL of an item in the main pass: create_sql, owner_sql (unless no_owner), comment_sql,
+// seclabel_sql, each as stored (they end in ";\n").
+std::string MainPassSql(const catalog::CatalogItem& item, bool no_owner);
+
+}  // namespace pgark::engine
