@@ -1,5 +1,6 @@
 // pgark export: plain SQL, gzip-compressed, from a database or an archive.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -7,9 +8,11 @@
 #include "absl/strings/str_format.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
+#include "engine/export/archive_exporter.h"
 #include "engine/export/sql_exporter.h"
 #include "engine/storage/storage_uri.h"
 #include "format/base/status_macros.h"
+#include "format/keys.h"
 
 namespace pgark::cli {
 namespace {
@@ -26,25 +29,41 @@ struct ExportFlags {
 };
 
 absl::Status RunExport(const ExportFlags& flags) {
-  if (!flags.source.empty()) {
-    // The archive path needs the dump engine's per-stream descriptors (dump/plan.json).
-    return NotImplementedYet("export from an archive");
+  if (!flags.source.empty() && !flags.conninfo.empty()) {
+    return absl::InvalidArgumentError("give either -d CONNINFO or an archive, not both");
   }
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject object,
                          storage::OpenStorageObject(flags.output, storage::StorageOptions()));
   // The file is written under a temporary name and renamed by Close() only once complete.
   PGARK_ASSIGN_OR_RETURN(auto writer, object.storage->NewWriter(object.key, storage::WriteOptions()));
-  engine::ExportOptions options;
-  options.conninfo = flags.conninfo;
-  options.jobs = flags.jobs;
-  options.level = flags.level;
-  options.no_owner = flags.no_owner;
-  options.no_acl = flags.no_acl;
   // Spill large tables next to a local output file (same filesystem as the result).
-  PGARK_ASSIGN_OR_RETURN(storage::ParsedStorageUri parsed,
-                         storage::ParseStorageUri(storage::SplitObjectUri(flags.output)->root));
-  if (parsed.kind == storage::StorageKind::kFile) options.spill_dir = parsed.path;
-  PGARK_ASSIGN_OR_RETURN(engine::ExportResult result, engine::ExportDatabase(options, writer.get()));
+  std::string spill_dir;
+  PGARK_ASSIGN_OR_RETURN(storage::SplitObjectUriResult split, storage::SplitObjectUri(flags.output));
+  PGARK_ASSIGN_OR_RETURN(storage::ParsedStorageUri parsed, storage::ParseStorageUri(split.root));
+  if (parsed.kind == storage::StorageKind::kFile) spill_dir = parsed.path;
+  engine::ExportResult result;
+  if (!flags.source.empty()) {
+    engine::ArchiveExportOptions options;
+    options.archive = flags.source;
+    PGARK_ASSIGN_OR_RETURN(options.keys,
+                           format::LoadKeyRing(flags.keys.passphrase_file, flags.keys.key_file,
+                                               flags.keys.identity_file, std::getenv("PGARK_PASSPHRASE")));
+    options.jobs = flags.jobs;
+    options.level = flags.level;
+    options.no_owner = flags.no_owner;
+    options.no_acl = flags.no_acl;
+    options.spill_dir = spill_dir;
+    PGARK_ASSIGN_OR_RETURN(result, engine::ExportArchive(options, writer.get()));
+  } else {
+    engine::ExportOptions options;
+    options.conninfo = flags.conninfo;
+    options.jobs = flags.jobs;
+    options.level = flags.level;
+    options.no_owner = flags.no_owner;
+    options.no_acl = flags.no_acl;
+    options.spill_dir = spill_dir;
+    PGARK_ASSIGN_OR_RETURN(result, engine::ExportDatabase(options, writer.get()));
+  }
   absl::FPrintF(stderr,
                 "exported %d tables, %d rows, %d sequences, %d large objects: %d SQL bytes -> "
                 "%d gzip bytes in %.1fs\n",

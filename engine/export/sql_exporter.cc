@@ -1,6 +1,7 @@
 #include "engine/export/sql_exporter.h"
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -55,14 +56,12 @@ std::string QuoteIdentAlways(absl::string_view name) {
   return out;
 }
 
-absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
-                                             const CatalogItem& data_item) {
+absl::StatusOr<std::string> CopyTarget(const catalog::Catalog& catalog,
+                                       const CatalogItem& data_item) {
   if (!data_item.table.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat("catalog item '", data_item.id, "' has no table description"));
   }
-  std::string target = absl::StrCat(QuoteIdentAlways(data_item.schema), ".",
-                                    QuoteIdentAlways(data_item.name));
   if (data_item.table->load_via_partition_root && !data_item.table->partition_root_id.empty()) {
     int root = catalog.Find(data_item.table->partition_root_id);
     if (root < 0) {
@@ -71,15 +70,28 @@ absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
                                                      "' of '", data_item.id, "' is not in the catalog"));
     }
     const CatalogItem& r = catalog.items[root];
-    target = absl::StrCat(QuoteIdentAlways(r.schema), ".", QuoteIdentAlways(r.name));
+    return absl::StrCat(QuoteIdentAlways(r.schema), ".", QuoteIdentAlways(r.name));
   }
-  std::string columns;
-  for (const catalog::ColumnInfo& column : data_item.table->columns) {
-    absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdentAlways(column.name));
-  }
+  return absl::StrCat(QuoteIdentAlways(data_item.schema), ".", QuoteIdentAlways(data_item.name));
+}
+
+std::string CopyFromStdinStatement(absl::string_view target,
+                                   const std::vector<std::string>& column_names) {
   // A table without columns still has rows (empty lines); COPY takes no empty list.
-  if (columns.empty()) return absl::StrCat("COPY ", target, " FROM stdin;\n");
+  if (column_names.empty()) return absl::StrCat("COPY ", target, " FROM stdin;\n");
+  std::string columns;
+  for (const std::string& name : column_names) {
+    absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdentAlways(name));
+  }
   return absl::StrCat("COPY ", target, " (", columns, ") FROM stdin;\n");
+}
+
+absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
+                                             const CatalogItem& data_item) {
+  PGARK_ASSIGN_OR_RETURN(std::string target, CopyTarget(catalog, data_item));
+  std::vector<std::string> names;
+  for (const catalog::ColumnInfo& column : data_item.table->columns) names.push_back(column.name);
+  return CopyFromStdinStatement(target, names);
 }
 
 std::string MainPassSql(const CatalogItem& item, bool no_owner) {
@@ -90,12 +102,60 @@ std::string MainPassSql(const CatalogItem& item, bool no_owner) {
   return sql;
 }
 
-namespace {
-
 std::string ItemBanner(const CatalogItem& item) {
   return absl::StrCat("--\n-- ", catalog::ObjectKindName(item.kind), " ", item.schema,
                       item.schema.empty() ? "" : ".", item.name, "\n--\n\n");
 }
+
+absl::Status AppendPreData(const catalog::Catalog& catalog, bool no_owner, GzipSpool& spool) {
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section == Section::kPreData && item.pass == RestorePass::kMain) {
+      PGARK_RETURN_IF_ERROR(
+          spool.Append(absl::StrCat(ItemBanner(item), MainPassSql(item, no_owner), "\n")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendAfterData(
+    const catalog::Catalog& catalog, bool no_owner, bool no_acl,
+    const std::function<absl::StatusOr<std::string>(const CatalogItem&)>& sequence_sql,
+    const std::string& extra_acl_sql, GzipSpool& spool) {
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section != Section::kData || item.kind == ObjectKind::kTableData) continue;
+    std::string sql;
+    if (item.kind == ObjectKind::kSequenceSet) {
+      PGARK_ASSIGN_OR_RETURN(sql, sequence_sql(item));
+    } else {
+      sql = MainPassSql(item, no_owner);
+    }
+    PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat(ItemBanner(item), sql, "\n")));
+  }
+  for (const CatalogItem& item : catalog.items) {
+    if (item.section == Section::kPostData && item.pass == RestorePass::kMain) {
+      PGARK_RETURN_IF_ERROR(
+          spool.Append(absl::StrCat(ItemBanner(item), MainPassSql(item, no_owner), "\n")));
+    }
+  }
+  if (!no_acl) {
+    for (const CatalogItem& item : catalog.items) {
+      std::string sql;
+      if (item.pass == RestorePass::kAcl) sql += MainPassSql(item, no_owner);
+      sql += item.acl_sql;
+      if (!sql.empty()) PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat(ItemBanner(item), sql, "\n")));
+    }
+    PGARK_RETURN_IF_ERROR(spool.Append(extra_acl_sql));
+  }
+  for (const CatalogItem& item : catalog.items) {
+    if (item.pass == RestorePass::kPostAcl) {
+      PGARK_RETURN_IF_ERROR(
+          spool.Append(absl::StrCat(ItemBanner(item), MainPassSql(item, no_owner), "\n")));
+    }
+  }
+  return spool.Append("--\n-- Export complete\n--\n");
+}
+
+namespace {
 
 // One unit of parallel data work.
 struct DataUnit {
@@ -293,12 +353,8 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   PGARK_RETURN_IF_ERROR(spool->Append(ScriptHeader("UTF8")));
   std::vector<DataUnit> units;
   ExportResult result;
+  PGARK_RETURN_IF_ERROR(AppendPreData(catalog, options.no_owner, *spool));
   for (const CatalogItem& item : catalog.items) {
-    if (item.section == Section::kPreData && item.pass == RestorePass::kMain) {
-      PGARK_RETURN_IF_ERROR(spool->Append(ItemBanner(item)));
-      PGARK_RETURN_IF_ERROR(spool->Append(MainPassSql(item, options.no_owner)));
-      PGARK_RETURN_IF_ERROR(spool->Append("\n"));
-    }
     if (item.kind == ObjectKind::kTableData && item.table.has_value()) {
       units.push_back({&item, item.table->relpages});
       ++result.tables;
@@ -323,45 +379,22 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   result.rows = data.rows();
   result.large_objects = static_cast<int>(large_objects.size());
 
-  // Sequence values and other data-section SQL, then post-data, ACLs, post-ACL.
-  for (const CatalogItem& item : catalog.items) {
-    if (item.section != Section::kData || item.kind == ObjectKind::kTableData) continue;
-    if (item.kind == ObjectKind::kSequenceSet) {
-      PGARK_ASSIGN_OR_RETURN(std::string sql, catalog::ReadSequenceSetSql(*leader, item));
-      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item), sql, "\n")));
-      ++result.sequences;
-    } else {
-      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
-                                                       MainPassSql(item, options.no_owner), "\n")));
+  // Sequence values (read now: sequences are not transactional, so the values are at least
+  // those the exported rows used) and the rest of the script.
+  std::string lo_acl_sql;
+  catalog::Quoter quoter;
+  for (const LargeObject& lo : large_objects) {
+    if (!lo.acl.empty()) {
+      lo_acl_sql += catalog::AclSql(quoter, absl::StrCat("LARGE OBJECT ", lo.oid), lo.owner,
+                                    lo.acl, lo.default_acl);
     }
   }
-  for (const CatalogItem& item : catalog.items) {
-    if (item.section == Section::kPostData && item.pass == RestorePass::kMain) {
-      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
-                                                       MainPassSql(item, options.no_owner), "\n")));
-    }
-  }
-  if (!options.no_acl) {
-    for (const CatalogItem& item : catalog.items) {
-      std::string sql;
-      if (item.pass == RestorePass::kAcl) sql += MainPassSql(item, options.no_owner);
-      sql += item.acl_sql;
-      if (!sql.empty()) PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item), sql, "\n")));
-    }
-    catalog::Quoter quoter;
-    for (const LargeObject& lo : large_objects) {
-      if (lo.acl.empty()) continue;
-      PGARK_RETURN_IF_ERROR(spool->Append(catalog::AclSql(
-          quoter, absl::StrCat("LARGE OBJECT ", lo.oid), lo.owner, lo.acl, lo.default_acl)));
-    }
-  }
-  for (const CatalogItem& item : catalog.items) {
-    if (item.pass == RestorePass::kPostAcl) {
-      PGARK_RETURN_IF_ERROR(spool->Append(absl::StrCat(ItemBanner(item),
-                                                       MainPassSql(item, options.no_owner), "\n")));
-    }
-  }
-  PGARK_RETURN_IF_ERROR(spool->Append("--\n-- Export complete\n--\n"));
+  auto sequence_sql = [&](const CatalogItem& item) -> absl::StatusOr<std::string> {
+    ++result.sequences;
+    return catalog::ReadSequenceSetSql(*leader, item);
+  };
+  PGARK_RETURN_IF_ERROR(AppendAfterData(catalog, options.no_owner, options.no_acl, sequence_sql,
+                                        lo_acl_sql, *spool));
   PGARK_RETURN_IF_ERROR(output.Commit(*spool));
   PGARK_RETURN_IF_ERROR(leader->Execute("COMMIT"));
   result.sql_bytes = output.raw_bytes();

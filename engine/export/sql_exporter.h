@@ -27,11 +27,14 @@
 // Thread-safety: ExportDatabase runs its own threads; call it from one thread.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/catalog/catalog_objects.h"
+#include "engine/export/gzip_members.h"
 #include "engine/storage/storage.h"
 
 namespace pgark::engine {
@@ -71,11 +74,35 @@ std::string ScriptHeader(absl::string_view client_encoding);
 // "\"a\"\"b\"": an identifier, always quoted (safe for keywords and any case).
 std::string QuoteIdentAlways(absl::string_view name);
 
+// Where the rows of `data_item` (a kTableData item) are loaded: the quoted table, or its
+// partition root when the table says load_via_partition_root. kInvalidArgument if the item
+// has no table description or its root is missing from `catalog`.
+absl::StatusOr<std::string> CopyTarget(const catalog::Catalog& catalog,
+                                       const catalog::CatalogItem& data_item);
+
+// "COPY target ("a", "b") FROM stdin;\n" (no column list for a table without columns).
+std::string CopyFromStdinStatement(absl::string_view target,
+                                   const std::vector<std::string>& column_names);
+
 // The COPY statement that loads `data_item` (a kTableData item): into the table, or into its
 // partition root when the table says load_via_partition_root. kInvalidArgument if the item
 // has no table description or its root is missing from `catalog`.
 absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
                                              const catalog::CatalogItem& data_item);
+
+// "--\n-- KIND schema.name\n--\n\n": the comment before an item's SQL.
+std::string ItemBanner(const catalog::CatalogItem& item);
+
+// Appends the pre-data items (main pass) to `spool`.
+absl::Status AppendPreData(const catalog::Catalog& catalog, bool no_owner, GzipSpool& spool);
+
+// Appends everything after the table data: data-section items (SEQUENCE SET via
+// `sequence_sql`, others as stored), post-data main items, the ACL pass (followed by
+// `extra_acl_sql`) unless no_acl, the post-ACL items, and the closing comment.
+absl::Status AppendAfterData(
+    const catalog::Catalog& catalog, bool no_owner, bool no_acl,
+    const std::function<absl::StatusOr<std::string>(const catalog::CatalogItem&)>& sequence_sql,
+    const std::string& extra_acl_sql, GzipSpool& spool);
 
 // The SQL of an item in the main pass: create_sql, owner_sql (unless no_owner), comment_sql,
 // seclabel_sql, each as stored (they end in ";\n").

@@ -8,9 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "engine/export/archive_exporter.h"
 #include "engine/export/binary_to_text.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/export_type_shape.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
 
@@ -21,48 +23,11 @@ using ::pgark::testing::ScratchDatabase;
 using ::pgark::testing::StatusIs;
 using ::testing::HasSubstr;
 
-// Describes a type the way the dump does, from pg_type (test-side reference reader).
-DecodeType ReadType(pg::Connection& conn, uint32_t oid, int depth = 0) {
-  EXPECT_LT(depth, 20);
-  auto r = conn.QueryParams(
-      "SELECT t.typtype, t.typelem, t.typbasetype, t.typrelid, "
-      "  format_type(t.oid, NULL), "
-      "  (SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), "
-      "  (SELECT rngtypid FROM pg_range WHERE rngmultitypid = t.oid), t.typcategory "
-      "FROM pg_type t WHERE t.oid = $1",
-      {std::to_string(oid)});
-  EXPECT_TRUE(r.ok()) << r.status();
-  DecodeType type;
-  type.oid = oid;
-  type.name = std::string(r->Get(0, 4));
-  char typtype = r->Get(0, 0)[0];
-  uint32_t elem = std::stoul(std::string(r->Get(0, 1)));
-  if (typtype == 'd') {
-    type.kind = DecodeType::Kind::kDomain;
-    type.children.push_back(ReadType(conn, std::stoul(std::string(r->Get(0, 2))), depth + 1));
-  } else if (typtype == 'e') {
-    type.kind = DecodeType::Kind::kEnum;
-  } else if (typtype == 'r') {
-    type.kind = DecodeType::Kind::kRange;
-    type.children.push_back(ReadType(conn, std::stoul(std::string(r->Get(0, 5))), depth + 1));
-  } else if (typtype == 'm') {
-    type.kind = DecodeType::Kind::kMultirange;
-    type.children.push_back(ReadType(conn, std::stoul(std::string(r->Get(0, 6))), depth + 1));
-  } else if (typtype == 'c') {
-    type.kind = DecodeType::Kind::kComposite;
-    auto attrs = conn.QueryParams(
-        "SELECT atttypid FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT "
-        "attisdropped ORDER BY attnum",
-        {std::string(r->Get(0, 3))});
-    EXPECT_TRUE(attrs.ok());
-    for (int i = 0; i < attrs->rows(); ++i) {
-      type.children.push_back(ReadType(conn, std::stoul(std::string(attrs->Get(i, 0))), depth + 1));
-    }
-  } else if (elem != 0 && r->Get(0, 7) == "A") {
-    type.kind = DecodeType::Kind::kArray;
-    type.children.push_back(ReadType(conn, elem, depth + 1));
-  }
-  return type;
+// Describes a type the way the dump does (its JSON shape), as the archive path reads it.
+DecodeType ReadType(pg::Connection& conn, uint32_t oid) {
+  auto type = DecodeTypeFromShapeJson(::pgark::testing::TypeShapeJson(conn, oid));
+  EXPECT_TRUE(type.ok()) << type.status();
+  return type.ok() ? *type : DecodeType();
 }
 
 // Fetches `query`'s single column with COPY in both formats; returns (text, decoded binary).
