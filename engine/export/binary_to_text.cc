@@ -589,7 +589,8 @@ absl::Status DecodeDate(absl::string_view in, std::string* out) {
     out->append("infinity");
   } else {
     int64_t jd = static_cast<int64_t>(days) + kPostgresEpochJdate;
-    if (jd < 0 || jd > INT32_MAX) return Malformed("date out of range");
+    // DATE_END_JULIAN (5874898-01-01) is the first day PostgreSQL cannot store.
+    if (jd < 0 || jd >= 2147483494) return Malformed("date out of range");
     int y, m, d;
     JulianToDate(static_cast<int>(jd), &y, &m, &d);
     AppendYmd(y, m, d, out);
@@ -609,6 +610,10 @@ absl::Status DecodeTimestamp(absl::string_view in, std::string* out, bool with_t
   if (ts == INT64_MAX) {
     out->append("infinity");
     return absl::OkStatus();
+  }
+  // MIN_TIMESTAMP (4714-11-24 BC) and END_TIMESTAMP (294277-01-01): nothing else is valid.
+  if (ts < -211813488000000000LL || ts >= 9223371331200000000LL) {
+    return Malformed("timestamp out of range");
   }
   int64_t date = ts / kUsecsPerDay;
   int64_t time = ts - date * kUsecsPerDay;
