@@ -1,6 +1,7 @@
 #include "engine/export/archive_exporter.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -28,7 +29,8 @@ using nlohmann::json;
 absl::StatusOr<DecodeType> DecodeTypeFromShapeJson(const json& shape, int depth) {
   if (depth > kMaxTypeDepth) return absl::InvalidArgumentError("type shape nested too deeply");
   if (!shape.is_object() || !shape.contains("kind") || !shape["kind"].is_string() ||
-      !shape.contains("oid") || !shape["oid"].is_number_unsigned()) {
+      !shape.contains("oid") || !shape["oid"].is_number_integer() ||
+      shape["oid"].get<int64_t>() < 0 || shape["oid"].get<int64_t>() > int64_t{UINT32_MAX}) {
     return absl::DataLossError("malformed column type shape in dump/plan.json");
   }
   static const std::map<std::string, DecodeType::Kind> kKinds = {
@@ -46,7 +48,7 @@ absl::StatusOr<DecodeType> DecodeTypeFromShapeJson(const json& shape, int depth)
   }
   DecodeType type;
   type.kind = it->second;
-  type.oid = shape["oid"].get<uint32_t>();
+  type.oid = static_cast<uint32_t>(shape["oid"].get<int64_t>());
   if (kind == "pseudo") type.oid = 0xFFFFFFFFu;
   std::string schema = shape.value("schema", "");
   std::string name = shape.value("name", "");

@@ -89,8 +89,9 @@ void WriteStream(format::ArchiveWriter& writer, uint32_t id, const std::string& 
 // dump/plan.json with type shapes and stream ids, binary tuples-only streams (every third table
 // in text format instead, and every table whose types have no decoder), large objects as
 // (oid, offset, data) rows, dump/sequences.json. Encrypted with `key`.
+// `mystery_column`: describe this column's type as an unknown extension type (no decoder).
 void WriteArchiveLikeDump(const ScratchDatabase& db, const std::string& path,
-                          const format::SecretKey& key) {
+                          const format::SecretKey& key, const std::string& mystery_column = "") {
   auto conn = db.Connect();
   ASSERT_OK(catalog::PrepareDumpSession(*conn));
   ASSERT_OK(conn->Execute(engine::kTextOutputSettingsSql));
@@ -114,14 +115,20 @@ void WriteArchiveLikeDump(const ScratchDatabase& db, const std::string& path,
     std::string names;
     for (const catalog::ColumnInfo& c : item.table->columns) {
       nlohmann::json shape = ::pgark::testing::TypeShapeJson(*conn, c.type_oid);
+      if (c.name == mystery_column) {
+        shape = {{"kind", "base"}, {"oid", 16999}, {"schema", "ext"}, {"name", "mystery"},
+                 {"extension", "mystery_ext"}};
+      }
       columns.push_back({{"name", c.name}, {"type", c.type}, {"shape", shape}});
       auto type = engine::DecodeTypeFromShapeJson(shape);
       ASSERT_OK(type.status());
       decode.push_back({c.name, *type});
       absl::StrAppend(&names, names.empty() ? "" : ", ", engine::QuoteIdentAlways(c.name));
     }
-    bool binary = ++n % 3 != 0 && !names.empty() &&
-                  engine::BinaryCopyToText::Create(item.id, decode).ok();
+    bool has_mystery = std::any_of(item.table->columns.begin(), item.table->columns.end(),
+                                   [&](const catalog::ColumnInfo& c) { return c.name == mystery_column; });
+    bool binary = has_mystery || (++n % 3 != 0 && !names.empty() &&
+                                  engine::BinaryCopyToText::Create(item.id, decode).ok());
     std::string source = absl::StrCat(engine::QuoteIdentAlways(item.schema), ".",
                                       engine::QuoteIdentAlways(item.name));
     std::string data = names.empty()
@@ -291,6 +298,26 @@ TEST_F(ExportRoundTripTest, ArchiveExportDecodesBinaryDataLikeTheServerAndReplay
         << from_live[i].substr(0, from_live[i].find('\n'));
   }
   ReplayAndCompare(src, gz);
+}
+
+TEST_F(ExportRoundTripTest, ArchiveColumnWithoutDecoderFailsNamingTableAndColumn) {
+  ScratchDatabase src("exp_mystery");
+  auto seed = RunCommand({Psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", src.conninfo()}, {},
+                         "CREATE TABLE public.gadgets (id int, secret_sauce int); "
+                         "INSERT INTO public.gadgets VALUES (1, 2);");
+  ASSERT_EQ(seed.exit_code, 0) << seed.err;
+  format::SecretKey key = format::SecretKey::Random();
+  std::string key_file = dir_ + "/k.key";
+  ASSERT_EQ(RunCommand({"sh", "-c", "cat > '" + key_file + "'"}, {}, format::EncodeKeyFile(key)).exit_code, 0);
+  std::string archive = dir_ + "/mystery.pgark";
+  ASSERT_NO_FATAL_FAILURE(WriteArchiveLikeDump(src, archive, key, "secret_sauce"));
+  std::string gz = dir_ + "/mystery.sql.gz";
+  auto run = RunCommand({PGARK_BINARY, "export", archive, "--key-file", key_file, "-f", gz});
+  EXPECT_EQ(run.exit_code, 4) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("public.gadgets"));
+  EXPECT_THAT(run.err, HasSubstr("secret_sauce"));
+  EXPECT_THAT(run.err, HasSubstr("ext.mystery"));
+  EXPECT_NE(access(gz.c_str(), F_OK), 0);
 }
 
 TEST_F(ExportRoundTripTest, StdoutOutputAndLevelsProduceTheSameScript) {
