@@ -1,0 +1,114 @@
+#include "engine/pg/snapshot.h"
+
+#include <algorithm>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "format/base/status_macros.h"
+#include "format/base/status_util.h"
+
+namespace pgark::pg {
+
+absl::Status PrepareDumpSession(Connection& conn, absl::string_view client_encoding) {
+  std::string sql = absl::StrCat(
+      "SELECT pg_catalog.set_config('search_path', '', false);"
+      "SET client_encoding = ", conn.QuoteLiteral(client_encoding), ";"
+      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3;"
+      "SET synchronize_seqscans = off; SET statement_timeout = 0; SET lock_timeout = 0;"
+      "SET idle_in_transaction_session_timeout = 0; SET row_security = off;");
+  if (conn.server_version() >= 170000) absl::StrAppend(&sql, "SET transaction_timeout = 0;");
+  return base::Annotate(conn.Execute(sql), "preparing the dump session");
+}
+
+absl::StatusOr<ExportedSnapshot> BeginExportedSnapshot(Connection& conn) {
+  PGARK_RETURN_IF_ERROR(
+      conn.Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+  PGARK_ASSIGN_OR_RETURN(
+      Result result, conn.Query("SELECT pg_catalog.pg_export_snapshot(), pg_catalog.pg_is_in_recovery()"));
+  ExportedSnapshot snapshot;
+  snapshot.id = std::string(result.Get(0, 0));
+  snapshot.in_recovery = result.GetBool(0, 1);
+  return snapshot;
+}
+
+absl::Status ImportSnapshot(Connection& conn, absl::string_view snapshot_id) {
+  PGARK_RETURN_IF_ERROR(conn.Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+  return base::Annotate(
+      conn.Execute(absl::StrCat("SET TRANSACTION SNAPSHOT ", conn.QuoteLiteral(snapshot_id))),
+      absl::StrCat("importing snapshot '", snapshot_id, "'"));
+}
+
+absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
+                              absl::Duration wait_timeout) {
+  if (qualified_names.empty()) return absl::OkStatus();
+  if (wait_timeout > absl::ZeroDuration()) {
+    int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(wait_timeout));
+    PGARK_RETURN_IF_ERROR(conn.Execute(absl::StrCat("SET lock_timeout = ", ms)));
+  }
+  constexpr size_t kBatchBytes = 100 * 1024;
+  size_t begin = 0;
+  while (begin < qualified_names.size()) {
+    size_t end = begin;
+    size_t bytes = 0;
+    while (end < qualified_names.size() && (end == begin || bytes < kBatchBytes)) {
+      bytes += qualified_names[end].size() + 2;
+      ++end;
+    }
+    std::vector<std::string> batch(qualified_names.begin() + begin, qualified_names.begin() + end);
+    absl::Status status = conn.Execute(
+        absl::StrCat("LOCK TABLE ", absl::StrJoin(batch, ", "), " IN ACCESS SHARE MODE"));
+    if (!status.ok()) {
+      std::string names = absl::StrJoin(batch.begin(), batch.begin() + std::min<size_t>(batch.size(), 5), ", ");
+      if (batch.size() > 5) absl::StrAppend(&names, ", ... (", batch.size(), " tables)");
+      if (SqlStateOf(status) == "55P03") {
+        absl::Status timeout = absl::FailedPreconditionError(absl::StrCat(
+            "timed out after ", absl::FormatDuration(wait_timeout),
+            " (--lock-wait-timeout) waiting for ACCESS SHARE locks on ", names,
+            ": another session holds or awaits a conflicting lock"));
+        timeout.SetPayload(base::kSqlStatePayload, absl::Cord("55P03"));
+        return timeout;
+      }
+      return base::Annotate(status, absl::StrCat("locking ", names));
+    }
+    begin = end;
+  }
+  if (wait_timeout > absl::ZeroDuration()) PGARK_RETURN_IF_ERROR(conn.Execute("SET lock_timeout = 0"));
+  return absl::OkStatus();
+}
+
+absl::Status LockTableNoWait(Connection& conn, absl::string_view qualified_name) {
+  absl::Status status =
+      conn.Execute(absl::StrCat("LOCK TABLE ", qualified_name, " IN ACCESS SHARE MODE NOWAIT"));
+  if (!status.ok() && SqlStateOf(status) == "55P03") {
+    absl::Status locked = absl::FailedPreconditionError(absl::StrCat(
+        "table ", qualified_name,
+        " is locked by another session (a conflicting lock was requested after the dump "
+        "started); run the dump again when it is released"));
+    locked.SetPayload(base::kSqlStatePayload, absl::Cord("55P03"));
+    return locked;
+  }
+  return status;
+}
+
+std::string OidArrayLiteral(const std::vector<uint32_t>& oids) {
+  return absl::StrCat("{", absl::StrJoin(oids, ","), "}");
+}
+
+absl::StatusOr<std::vector<std::string>> FindRewrittenTables(Connection& conn,
+                                                             const std::vector<uint32_t>& oids) {
+  // relfilenode comes from pg_class as the snapshot sees it; pg_relation_filenode() looks at
+  // the current catalog. Partitioned tables have no storage: NULL, never reported.
+  PGARK_ASSIGN_OR_RETURN(
+      Result result,
+      conn.QueryParams("SELECT c.oid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_class c "
+                       "WHERE c.oid OPERATOR(pg_catalog.=) ANY($1::pg_catalog.oid[]) "
+                       "AND c.relfilenode OPERATOR(pg_catalog.<>) pg_catalog.pg_relation_filenode(c.oid) "
+                       "ORDER BY 1",
+                       {OidArrayLiteral(oids)}));
+  std::vector<std::string> names;
+  for (int row = 0; row < result.rows(); ++row) names.emplace_back(result.Get(row, 0));
+  return names;
+}
+
+}  // namespace pgark::pg

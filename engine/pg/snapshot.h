@@ -1,0 +1,63 @@
+#pragma once
+// One consistent snapshot shared by several connections (catalog-reference.md, section c).
+//
+// The leader runs BeginExportedSnapshot(): a REPEATABLE READ READ ONLY transaction and
+// pg_export_snapshot(). Workers run ImportSnapshot() with the returned id before their first
+// query. A snapshot can be imported only while the exporting transaction is open, so the
+// leader keeps its transaction (and its table locks) until every worker is done; libpq's TCP
+// keepalives (on by default) keep an idle leader connection from being dropped by middleboxes.
+//
+// Thread-safety: as pg::Connection (one thread per connection).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/pg/connection.h"
+
+namespace pgark::pg {
+
+// Session settings every dump connection needs, so text and binary output is stable and
+// complete: empty search_path (every name in output is schema-qualified), client_encoding =
+// `client_encoding`, ISO dates, postgres intervals, extra_float_digits 3, no
+// synchronized seqscans, no statement/lock/idle timeouts, row_security off (an RLS table
+// errors instead of returning fewer rows). Errors: whatever the server reports.
+absl::Status PrepareDumpSession(Connection& conn, absl::string_view client_encoding);
+
+struct ExportedSnapshot {
+  std::string id;             // e.g. "00000003-0000001B-1"
+  bool in_recovery = false;   // the source is a standby
+};
+
+// Leader: BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; pg_export_snapshot().
+// REQUIRES: no transaction open on `conn`.
+absl::StatusOr<ExportedSnapshot> BeginExportedSnapshot(Connection& conn);
+
+// Worker: BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT.
+// Errors: kInvalidArgument/kFailedPrecondition from the server ("invalid snapshot
+// identifier") when the exporter's transaction has ended.
+absl::Status ImportSnapshot(Connection& conn, absl::string_view snapshot_id);
+
+// Takes ACCESS SHARE locks on `qualified_names` (already quoted) in batches of about 100 kB of
+// SQL. A non-zero `wait_timeout` bounds each wait (lock_timeout); a timeout gives
+// kFailedPrecondition naming the batch's first tables. On error the transaction is aborted.
+absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
+                              absl::Duration wait_timeout);
+
+// Worker: LOCK TABLE ... IN ACCESS SHARE MODE NOWAIT. A conflicting lock (held or queued)
+// gives kFailedPrecondition naming the table, instead of a deadlock the server cannot see.
+absl::Status LockTableNoWait(Connection& conn, absl::string_view qualified_name);
+
+// After locking: the tables among `oids` whose relfilenode in the snapshot differs from the
+// current one, i.e. that were rewritten or truncated between snapshot and lock (their rows
+// would look empty or stale to the snapshot). Returns their names (regclass text).
+absl::StatusOr<std::vector<std::string>> FindRewrittenTables(Connection& conn,
+                                                             const std::vector<uint32_t>& oids);
+
+// "{1,2,3}": an oid[] literal for a query parameter.
+std::string OidArrayLiteral(const std::vector<uint32_t>& oids);
+
+}  // namespace pgark::pg
