@@ -10,17 +10,6 @@
 
 namespace pgark::pg {
 
-absl::Status PrepareDumpSession(Connection& conn, absl::string_view client_encoding) {
-  std::string sql = absl::StrCat(
-      "SELECT pg_catalog.set_config('search_path', '', false);"
-      "SET client_encoding = ", conn.QuoteLiteral(client_encoding), ";"
-      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3;"
-      "SET synchronize_seqscans = off; SET statement_timeout = 0; SET lock_timeout = 0;"
-      "SET idle_in_transaction_session_timeout = 0; SET row_security = off;");
-  if (conn.server_version() >= 170000) absl::StrAppend(&sql, "SET transaction_timeout = 0;");
-  return base::Annotate(conn.Execute(sql), "preparing the dump session");
-}
-
 absl::StatusOr<ExportedSnapshot> BeginExportedSnapshot(Connection& conn) {
   PGARK_RETURN_IF_ERROR(
       conn.Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));

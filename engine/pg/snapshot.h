@@ -20,13 +20,6 @@
 
 namespace pgark::pg {
 
-// Session settings every dump connection needs, so text and binary output is stable and
-// complete: empty search_path (every name in output is schema-qualified), client_encoding =
-// `client_encoding`, ISO dates, postgres intervals, extra_float_digits 3, no
-// synchronized seqscans, no statement/lock/idle timeouts, row_security off (an RLS table
-// errors instead of returning fewer rows). Errors: whatever the server reports.
-absl::Status PrepareDumpSession(Connection& conn, absl::string_view client_encoding);
-
 struct ExportedSnapshot {
   std::string id;             // e.g. "00000003-0000001B-1"
   bool in_recovery = false;   // the source is a standby

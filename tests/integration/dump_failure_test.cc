@@ -1,0 +1,154 @@
+// How the dump engine fails: a killed worker, a cancel request, the rewrite race, lock
+// timeouts. In every case nothing is published (the sink is never closed) and the error
+// code is the documented one.
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "engine/dump/dump_engine.h"
+#include "format/base/cancellation.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/status_matchers.h"
+
+namespace pgark::engine {
+namespace {
+
+using ::pgark::testing::ScratchDatabase;
+using ::pgark::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Blocks the first Append() past `threshold` bytes until Release(): the dump is then
+// reliably in the middle of a COPY.
+class BlockingSink : public format::ByteSink {
+ public:
+  explicit BlockingSink(size_t threshold) : threshold_(threshold) {}
+  absl::Status Append(absl::string_view data) override {
+    bytes_ += data.size();
+    if (bytes_ > threshold_ && !reached_.HasBeenNotified()) {
+      reached_.Notify();
+      release_.WaitForNotification();
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Close() override {
+    closed_ = true;
+    return absl::OkStatus();
+  }
+  void WaitUntilBlocked() { reached_.WaitForNotification(); }
+  void Release() { release_.Notify(); }
+  bool closed() const { return closed_; }
+
+ private:
+  size_t threshold_;
+  size_t bytes_ = 0;
+  std::atomic<bool> closed_{false};
+  absl::Notification reached_, release_;
+};
+
+DumpOptions Options(const ScratchDatabase& db) {
+  DumpOptions options;
+  options.conninfo = db.conninfo();
+  options.jobs = 1;
+  options.data_only = true;
+  options.chunk_size = 64 << 10;
+  options.application_name = "pgark failure test";
+  return options;
+}
+
+void CreateBigTable(pg::Connection& conn) {
+  ASSERT_OK(conn.Execute(
+      "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS v "
+      "FROM generate_series(1, 300000) g"));
+}
+
+int CountDumpBackends(pg::Connection& conn) {
+  auto result = conn.Query(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgark failure test%'");
+  return result.ok() ? static_cast<int>(result->GetInt64(0, 0).value_or(-1)) : -1;
+}
+
+TEST(DumpFailureTest, TerminatedWorkerFailsTheDumpAndPublishesNothing) {
+  ScratchDatabase db("dumpkill");
+  auto admin = db.Connect();
+  CreateBigTable(*admin);
+  BlockingSink sink(200 << 10);
+  absl::StatusOr<DumpResult> result;
+  std::thread dump([&] { result = RunDump(Options(db), {}, &sink); });
+  sink.WaitUntilBlocked();
+  ASSERT_OK_AND_ASSIGN(
+      pg::Result killed,
+      admin->Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                   "WHERE application_name = 'pgark failure test worker 1'"));
+  EXPECT_EQ(killed.GetInt64(0, 0).value_or(0), 1);
+  sink.Release();
+  dump.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("public.big")));
+  EXPECT_FALSE(sink.closed());
+  // The leader is gone too (its transaction ended with the failed run).
+  for (int i = 0; i < 100 && CountDumpBackends(*admin) > 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(CountDumpBackends(*admin), 0);
+}
+
+TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
+  ScratchDatabase db("dumpcancel");
+  auto admin = db.Connect();
+  CreateBigTable(*admin);
+  BlockingSink sink(200 << 10);
+  absl::StatusOr<DumpResult> result;
+  DumpOptions options = Options(db);
+  options.jobs = 2;
+  std::thread dump([&] { result = RunDump(options, {}, &sink); });
+  sink.WaitUntilBlocked();
+  base::RequestCancel();  // what the SIGINT handler does
+  absl::SleepFor(absl::Milliseconds(200));
+  sink.Release();
+  dump.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_FALSE(sink.closed());
+}
+
+TEST(DumpFailureTest, TruncateBetweenSnapshotAndLockIsDetected) {
+  ScratchDatabase db("dumprace");
+  auto admin = db.Connect();
+  ASSERT_OK(admin->Execute("CREATE TABLE victim AS SELECT g FROM generate_series(1, 100) g"));
+  auto blocker = db.Connect();
+  ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE victim IN ACCESS EXCLUSIVE MODE"));
+  format::StringSink sink;
+  absl::StatusOr<DumpResult> result;
+  std::thread dump([&] { result = RunDump(Options(db), {}, &sink); });
+  // Wait until the leader (snapshot taken) queues for its ACCESS SHARE lock.
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    auto locks = admin->Query(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE NOT l.granted AND a.application_name = 'pgark failure test'");
+    waiting = locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0;
+    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(waiting);
+  ASSERT_OK(blocker->Execute("TRUNCATE victim; COMMIT"));
+  dump.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted, HasSubstr("victim")));
+  EXPECT_FALSE(sink.closed());
+}
+
+TEST(DumpFailureTest, LockWaitTimeoutIsAFailedPrecondition) {
+  ScratchDatabase db("dumplock");
+  auto admin = db.Connect();
+  ASSERT_OK(admin->Execute("CREATE TABLE held (a int)"));
+  auto blocker = db.Connect();
+  ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE"));
+  DumpOptions options = Options(db);
+  options.lock_wait_timeout = absl::Milliseconds(200);
+  format::StringSink sink;
+  EXPECT_THAT(RunDump(options, {}, &sink),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("public.held")));
+  EXPECT_FALSE(sink.closed());
+}
+
+}  // namespace
+}  // namespace pgark::engine
