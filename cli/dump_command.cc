@@ -1,15 +1,35 @@
-// pgark dump: a database into one archive.
+// pgark dump: a database into one archive (engine/dump/dump_engine.h).
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
-#include "engine/dump/dump_plan.h"
-#include "engine/pg/connection.h"
+#include "engine/archive_io.h"
+#include "engine/dump/dump_engine.h"
+#include "engine/options.h"
+#include "engine/storage/storage_uri.h"
+#include "format/base/logging.h"
 #include "format/base/status_macros.h"
+#include "format/base/status_util.h"
+#include "format/keys.h"
+#include "nlohmann/json.hpp"
 
 namespace pgark::cli {
 namespace {
@@ -25,24 +45,255 @@ struct DumpFlags {
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   bool schema_only = false;
   bool data_only = false;
-  std::string split_larger_than;
+  std::string split_larger_than = "1GB";
   std::string lock_wait_timeout;
   std::string progress = "auto";
+  bool force = false;
   bool dry_run = false;
 };
 
-// --dry-run: connect and list what would be dumped, largest first.
-absl::Status PrintDumpPlan(const DumpFlags& flags) {
-  PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(flags.conninfo));
-  PGARK_ASSIGN_OR_RETURN(std::vector<engine::TableSize> tables, engine::ListTableSizes(*conn));
-  int64_t total = 0;
-  absl::PrintF("%-48s %14s %16s\n", "table", "rows (est.)", "bytes");
-  for (const auto& table : tables) {
-    absl::PrintF("%-48s %14d %16d\n", table.qualified_name, table.estimated_rows, table.total_bytes);
-    total += table.total_bytes;
+// "1GB", "512MB", "64kB", "100" (bytes); units are powers of 1024, as in PostgreSQL.
+absl::StatusOr<int64_t> ParseSize(const std::string& text) {
+  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  size_t digits = 0;
+  while (digits < value.size() && absl::ascii_isdigit(static_cast<unsigned char>(value[digits]))) ++digits;
+  int64_t number = 0;
+  if (digits == 0 || !absl::SimpleAtoi(value.substr(0, digits), &number)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid size '", text, "' (e.g. 512MB, 2GB)"));
   }
-  absl::PrintF("%d tables in database '%s', %d bytes in all\n", tables.size(), conn->database(),
-               total);
+  std::string unit(absl::StripAsciiWhitespace(value.substr(digits)));
+  int shift = -1;
+  if (unit.empty() || unit == "b") shift = 0;
+  if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
+  if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
+  if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
+  if (unit == "t" || unit == "tb" || unit == "tib") shift = 40;
+  if (shift < 0 || number > (INT64_MAX >> shift)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid size '", text, "' (e.g. 512MB, 2GB)"));
+  }
+  return number << shift;
+}
+
+// "30s", "500ms", "2min", "1h", or a bare number of milliseconds (PostgreSQL's rule).
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
+  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  int64_t number = 0;
+  if (absl::SimpleAtoi(value, &number) && number >= 0) return absl::Milliseconds(number);
+  absl::Duration duration;
+  if (value.size() > 3 && value.substr(value.size() - 3) == "min") {
+    value = absl::StrCat(value.substr(0, value.size() - 3), "m");
+  }
+  if (absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration()) return duration;
+  return absl::InvalidArgumentError(absl::StrCat("invalid --lock-wait-timeout '", text,
+                                                 "' (e.g. 30s, 500ms, 2min)"));
+}
+
+// zstd[:L] | gzip[:L] | none | a bare level (0 = none, else zstd level).
+absl::Status ParseCompression(const std::string& text, format::WriterOptions* options) {
+  std::vector<std::string> parts = absl::StrSplit(absl::AsciiStrToLower(text), absl::MaxSplits(':', 1));
+  int level = 0;
+  if (parts.size() == 1 && absl::SimpleAtoi(parts[0], &level)) {
+    options->compression = level == 0 ? format::CompressionType::kNone : format::CompressionType::kZstd;
+    if (level != 0) options->level = level;
+    return absl::OkStatus();
+  }
+  if (parts[0] == "zstd") {
+    options->compression = format::CompressionType::kZstd;
+  } else if (parts[0] == "gzip") {
+    options->compression = format::CompressionType::kGzip;
+  } else if (parts[0] == "none") {
+    options->compression = format::CompressionType::kNone;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("invalid -Z '", text, "' (zstd[:L], gzip[:L], none)"));
+  }
+  if (parts.size() == 2) {
+    if (!absl::SimpleAtoi(parts[1], &level)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid compression level in -Z '", text, "'"));
+    }
+    options->level = level;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return base::ErrnoToStatus(errno, absl::StrCat("cannot open ", what, " '", path, "'"));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+absl::Status LoadEncryption(const DumpFlags& flags, format::EncryptionOptions* encryption) {
+  if (!flags.encrypt_passphrase_file.empty()) {
+    PGARK_ASSIGN_OR_RETURN(format::SecretString raw, format::ReadSecretFile(flags.encrypt_passphrase_file));
+    PGARK_ASSIGN_OR_RETURN(format::SecretString passphrase, format::PassphraseFromFileContents(raw.view()));
+    encryption->passphrases.push_back({passphrase, {}});
+  } else if (const char* env = std::getenv("PGARK_PASSPHRASE"); env != nullptr && *env != '\0') {
+    encryption->passphrases.push_back({format::SecretString(env), {}});
+  }
+  if (!flags.encrypt_key_file.empty()) {
+    PGARK_ASSIGN_OR_RETURN(format::SecretString contents, format::ReadSecretFile(flags.encrypt_key_file));
+    PGARK_ASSIGN_OR_RETURN(format::SecretKey key, format::ParseKeyFile(contents.view()));
+    encryption->key_files.push_back(key);
+  }
+  for (const auto& path : flags.recipients) {
+    PGARK_ASSIGN_OR_RETURN(std::string contents, ReadSmallFile(path, "recipient file"));
+    auto key = format::ParseX25519Public(contents);
+    if (!key.ok()) return base::Annotate(key.status(), absl::StrCat("recipient file '", path, "'"));
+    encryption->recipients.push_back(*key);
+  }
+  return absl::OkStatus();
+}
+
+std::string HumanBytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat(unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+}
+
+// Renders DumpProgress on stderr: a live line on a TTY ("auto"/"always"), JSON lines
+// ("json"), or nothing ("never", or "auto" without a TTY).
+class ProgressDisplay {
+ public:
+  ProgressDisplay(const std::string& mode, const engine::DumpProgress* progress)
+      : progress_(progress) {
+    if (mode == "json") {
+      json_ = true;
+    } else if (mode == "always" || (mode == "auto" && isatty(STDERR_FILENO))) {
+      live_ = true;
+    }
+    if (json_ || live_) thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressDisplay() { Stop(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    done_.Notify();
+    thread_.join();
+    if (live_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  void Loop() {
+    const absl::Time start = absl::Now();
+    while (!done_.WaitForNotificationWithTimeout(absl::Milliseconds(json_ ? 1000 : 250))) {
+      engine::DumpProgress::Snapshot s = progress_->Get();
+      double seconds = std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - start));
+      double rate = static_cast<double>(s.bytes_done) / seconds;
+      double remaining = static_cast<double>(std::max<int64_t>(0, s.total_bytes_estimate - s.bytes_done));
+      double eta = rate > 0 ? remaining / rate : -1;
+      if (json_) {
+        nlohmann::json line = {{"bytes_done", s.bytes_done},   {"bytes_estimate", s.total_bytes_estimate},
+                               {"rows_done", s.rows_done},     {"stored_bytes", s.stored_bytes},
+                               {"streams_done", s.streams_done}, {"streams_total", s.streams_total},
+                               {"bytes_per_second", static_cast<int64_t>(rate)},
+                               {"eta_seconds", static_cast<int64_t>(eta)}, {"elapsed_seconds", seconds}};
+        nlohmann::json active = nlohmann::json::array();
+        for (const auto& table : s.active) {
+          active.push_back({{"table", table.name}, {"rows", table.rows}, {"bytes", table.bytes},
+                            {"parts", table.parts}, {"parts_done", table.parts_done}});
+        }
+        line["active"] = std::move(active);
+        std::fprintf(stderr, "%s\n", line.dump().c_str());
+      } else {
+        double percent = s.total_bytes_estimate > 0
+                             ? std::min(99.0, 100.0 * static_cast<double>(s.bytes_done) /
+                                                  static_cast<double>(s.total_bytes_estimate))
+                             : 0;
+        std::string current = s.active.empty() ? "" : s.active.front().name;
+        std::string eta_text = eta < 0 ? "--:--"
+                                       : absl::StrFormat("%d:%02d", static_cast<int>(eta) / 60,
+                                                         static_cast<int>(eta) % 60);
+        std::fprintf(stderr, "\r\033[K[%3.0f%%] %s / ~%s  %s/s  ETA %s  %lld rows  %d/%d streams  %s",
+                     percent, HumanBytes(static_cast<double>(s.bytes_done)).c_str(),
+                     HumanBytes(static_cast<double>(s.total_bytes_estimate)).c_str(),
+                     HumanBytes(rate).c_str(), eta_text.c_str(), static_cast<long long>(s.rows_done),
+                     s.streams_done, s.streams_total, current.c_str());
+      }
+      std::fflush(stderr);
+    }
+  }
+
+  const engine::DumpProgress* progress_;
+  bool json_ = false;
+  bool live_ = false;
+  absl::Notification done_;
+  std::thread thread_;
+};
+
+// --dry-run: what would be dumped, largest first, with format and parts.
+absl::Status PrintDumpPlan(const engine::DumpOptions& options) {
+  PGARK_ASSIGN_OR_RETURN(engine::DataPlan plan, engine::PlanDump(options));
+  absl::PrintF("%-48s %14s %16s %-7s %s\n", "table", "rows (est.)", "bytes", "format", "parts");
+  for (const auto& table : plan.tables) {
+    absl::PrintF("%-48s %14d %16d %-7s %d%s\n", table.qualified, table.estimated_rows, table.bytes,
+                 table.format == engine::CopyFormat::kBinary ? "binary" : "text", table.parts.size(),
+                 table.split_method.empty() ? "" : absl::StrCat(" (", table.split_method, ")"));
+  }
+  size_t large_objects = 0;
+  for (const auto& batch : plan.large_object_batches) large_objects += batch.size();
+  absl::PrintF("%d tables, %d sequences, %d large objects, about %d bytes in all\n", plan.tables.size(),
+               plan.sequences.size(), large_objects, plan.total_estimated_bytes);
+  return absl::OkStatus();
+}
+
+absl::Status RunDumpCommand(const DumpFlags& flags) {
+  if (flags.output.empty() && !flags.dry_run) {
+    return absl::InvalidArgumentError("no output given: use -f FILE, -f - (stdout) or -f s3://BUCKET/KEY");
+  }
+  engine::DumpOptions options;
+  options.conninfo = flags.conninfo;
+  options.jobs = flags.jobs;
+  options.include_schemas = flags.schemas;
+  options.exclude_schemas = flags.exclude_schemas;
+  options.include_tables = flags.tables;
+  options.exclude_tables = flags.exclude_tables;
+  options.schema_only = flags.schema_only;
+  options.data_only = flags.data_only;
+  if (options.schema_only && options.data_only) {
+    return absl::InvalidArgumentError("-s/--schema-only and -a/--data-only cannot be used together");
+  }
+  PGARK_ASSIGN_OR_RETURN(options.split_larger_than, ParseSize(flags.split_larger_than));
+  if (!flags.lock_wait_timeout.empty()) {
+    PGARK_ASSIGN_OR_RETURN(options.lock_wait_timeout, ParseTimeout(flags.lock_wait_timeout));
+  }
+  if (flags.dry_run) return PrintDumpPlan(options);
+  format::WriterOptions writer_options;
+  PGARK_RETURN_IF_ERROR(ParseCompression(flags.compression, &writer_options));
+  PGARK_RETURN_IF_ERROR(LoadEncryption(flags, &writer_options.encryption));
+
+  PGARK_ASSIGN_OR_RETURN(storage::StorageObject target,
+                         storage::OpenStorageObject(flags.output, storage::StorageOptions()));
+  storage::WriteOptions write;
+  write.overwrite = flags.force;
+  // Nothing appears under the final name until Close() succeeds (temp file + rename, or a
+  // completed multipart upload); a failed dump destroys the writer, which discards it.
+  auto writer = target.storage->NewWriter(target.key, write);
+  if (!writer.ok()) {
+    return base::Annotate(writer.status(), absl::StrCat("cannot create '", flags.output, "'",
+                                                        flags.force ? "" : " (use --force to replace it)"));
+  }
+  engine::ObjectSink sink(writer->get());
+  engine::DumpProgress progress;
+  ProgressDisplay display(flags.progress, &progress);
+  absl::StatusOr<engine::DumpResult> result = engine::RunDump(options, writer_options, &sink, &progress);
+  display.Stop();
+  PGARK_RETURN_IF_ERROR(result.status());
+
+  const engine::DumpResult& r = *result;
+  double stored = static_cast<double>(r.archive.archive_bytes);
+  base::LogLine(
+      base::LogLevel::kInfo,
+      absl::StrFormat("dumped %d tables (%d split, %d text), %d rows, %d large objects, %d sequences: "
+                      "%s raw -> %s stored (ratio %.2f) in %.1f s, %s/s -> %s",
+                      r.tables, r.split_tables, r.text_tables, r.rows, r.large_objects, r.sequences,
+                      HumanBytes(static_cast<double>(r.raw_bytes)), HumanBytes(stored),
+                      stored > 0 ? static_cast<double>(r.raw_bytes) / stored : 0.0, r.seconds,
+                      HumanBytes(static_cast<double>(r.raw_bytes) / std::max(r.seconds, 1e-3)),
+                      flags.output == "-" ? std::string("stdout") : flags.output));
   return absl::OkStatus();
 }
 
@@ -52,29 +303,30 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
   auto flags = std::make_shared<DumpFlags>();
   AddConnectionOption(app, &flags->conninfo);
   app.add_option("-f,--file", flags->output, "output: FILE, '-' for stdout, or s3://BUCKET/KEY");
-  AddJobsOption(app, &flags->jobs, "parallel connections (default 4)");
-  app.add_option("-Z,--compress", flags->compression, "zstd[:LEVEL] | gzip[:LEVEL] | none (default zstd)");
+  AddJobsOption(app, &flags->jobs, "parallel worker connections (default 4)");
+  app.add_option("-Z,--compress", flags->compression,
+                 "zstd[:LEVEL] | gzip[:LEVEL] | none (default zstd, level 3)");
   app.add_option("--encrypt-passphrase-file", flags->encrypt_passphrase_file,
-                 "encrypt with the passphrase in this file (or PGARK_PASSPHRASE)");
-  app.add_option("--encrypt-key-file", flags->encrypt_key_file, "encrypt with a 32-byte key file");
-  app.add_option("--recipient", flags->recipients, "encrypt to an X25519 public key file (repeatable)");
-  app.add_option("-n,--schema", flags->schemas, "dump only this schema (repeatable)");
-  app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip this schema (repeatable)");
-  app.add_option("-t,--table", flags->tables, "dump only this table (repeatable)");
-  app.add_option("-T,--exclude-table", flags->exclude_tables, "skip this table (repeatable)");
+                 "encrypt with the passphrase in this file (PGARK_PASSPHRASE, when set, also adds one)");
+  app.add_option("--encrypt-key-file", flags->encrypt_key_file,
+                 "encrypt with a 32-byte key file from 'pgark keygen -o'");
+  app.add_option("--recipient", flags->recipients,
+                 "encrypt to an X25519 public key file from 'pgark keygen --x25519' (repeatable)");
+  app.add_option("-n,--schema", flags->schemas, "dump only schemas matching this pattern (repeatable)");
+  app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip schemas matching this pattern (repeatable)");
+  app.add_option("-t,--table", flags->tables, "dump only tables matching this pattern (repeatable)");
+  app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)");
   app.add_flag("-s,--schema-only", flags->schema_only, "dump only the schema, no data");
   app.add_flag("-a,--data-only", flags->data_only, "dump only the data, no schema");
   app.add_option("--split-larger-than", flags->split_larger_than,
-                 "split tables larger than SIZE into parallel parts (e.g. 1GB)");
+                 "split tables larger than SIZE (heap + TOAST) into parallel parts; 0 = never (default 1GB)");
   app.add_option("--lock-wait-timeout", flags->lock_wait_timeout,
-                 "fail instead of waiting longer than this for table locks (e.g. 30s)");
-  app.add_option("--progress", flags->progress, "auto | always | never | json")
+                 "fail instead of waiting longer than this for table locks (e.g. 30s; default: wait)");
+  app.add_option("--progress", flags->progress, "auto | always | never | json (default auto: a live line on a TTY)")
       ->check(CLI::IsMember({"auto", "always", "never", "json"}));
-  app.add_flag("--dry-run", flags->dry_run, "list the tables that would be dumped, with sizes, and stop");
-  return [flags]() -> absl::Status {
-    if (flags->dry_run) return PrintDumpPlan(*flags);
-    return NotImplementedYet("dump");
-  };
+  app.add_flag("--force", flags->force, "replace the output if it exists");
+  app.add_flag("--dry-run", flags->dry_run, "list what would be dumped (tables, sizes, formats, parts) and stop");
+  return [flags]() -> absl::Status { return RunDumpCommand(*flags); };
 }
 
 }  // namespace pgark::cli

@@ -114,11 +114,20 @@ bool ParseLargeObjectRow(absl::string_view message, uint32_t* oid, int32_t* leng
 
 class DumpRun {
  public:
-  DumpRun(const DumpOptions& options, DumpProgress* progress)
-      : options_(options), progress_(progress != nullptr ? progress : &own_progress_) {}
+  DumpRun(const DumpOptions& options, DumpProgress* progress, bool plan_only = false)
+      : options_(options),
+        plan_only_(plan_only),
+        progress_(progress != nullptr ? progress : &own_progress_) {}
 
   absl::StatusOr<DumpResult> Run(const format::WriterOptions& writer_options,
                                  format::ByteSink* sink);
+  // The leader's planning steps only; the transaction is rolled back.
+  absl::StatusOr<DataPlan> PlanOnly() {
+    PGARK_RETURN_IF_ERROR(ValidateOptions());
+    PGARK_RETURN_IF_ERROR(PlanOnLeader());
+    Unregister(leader_.get());
+    return std::move(plan_);
+  }
 
  private:
   absl::Status ValidateOptions() const;
@@ -145,6 +154,7 @@ class DumpRun {
   absl::Status FirstError();
 
   const DumpOptions& options_;
+  bool plan_only_ = false;
   DumpProgress own_progress_;
   DumpProgress* progress_;
 
@@ -250,7 +260,7 @@ absl::Status DumpRun::PlanOnLeader() {
         "VACUUM FULL or CLUSTER raced the dump start); its rows would look empty or stale: run "
         "the dump again"));
   }
-  if (!options_.data_only) {
+  if (!options_.data_only && !plan_only_) {
     catalog::ReadOptions read;
     read.include_schemas = options_.include_schemas;
     read.exclude_schemas = options_.exclude_schemas;
@@ -588,6 +598,13 @@ absl::StatusOr<DumpResult> RunDump(const DumpOptions& options,
                                    format::ByteSink* sink, DumpProgress* progress) {
   DumpRun run(options, progress);
   return run.Run(writer_options, sink);
+}
+
+absl::StatusOr<DataPlan> PlanDump(const DumpOptions& options) {
+  DumpOptions data = options;
+  data.schema_only = false;
+  DumpRun run(data, nullptr, /*plan_only=*/true);
+  return run.PlanOnly();
 }
 
 }  // namespace pgark::engine

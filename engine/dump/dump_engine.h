@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/dump/data_plan.h"
 #include "engine/options.h"
 #include "format/archive_writer.h"
 #include "format/byte_io.h"
@@ -99,5 +100,9 @@ struct DumpResult {
 absl::StatusOr<DumpResult> RunDump(const DumpOptions& options,
                                    const format::WriterOptions& writer_options,
                                    format::ByteSink* sink, DumpProgress* progress = nullptr);
+
+// What RunDump() would copy, without writing anything: runs the leader's steps (snapshot,
+// filters, locks, data plan; not the catalog read) and returns the plan. Errors as RunDump().
+absl::StatusOr<DataPlan> PlanDump(const DumpOptions& options);
 
 }  // namespace pgark::engine

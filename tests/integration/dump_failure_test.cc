@@ -38,7 +38,13 @@ class BlockingSink : public format::ByteSink {
     closed_ = true;
     return absl::OkStatus();
   }
-  void WaitUntilBlocked() { reached_.WaitForNotification(); }
+  // False if the dump never got that far (it failed or finished early: `finished`).
+  bool WaitUntilBlocked(const std::atomic<bool>& finished) {
+    while (!finished.load()) {
+      if (reached_.WaitForNotificationWithTimeout(absl::Milliseconds(20))) return true;
+    }
+    return reached_.HasBeenNotified();
+  }
   void Release() { release_.Notify(); }
   bool closed() const { return closed_; }
 
@@ -55,6 +61,7 @@ DumpOptions Options(const ScratchDatabase& db) {
   options.jobs = 1;
   options.data_only = true;
   options.chunk_size = 64 << 10;
+  options.large_object_segment = 16 << 10;
   options.application_name = "pgark failure test";
   return options;
 }
@@ -77,8 +84,15 @@ TEST(DumpFailureTest, TerminatedWorkerFailsTheDumpAndPublishesNothing) {
   CreateBigTable(*admin);
   BlockingSink sink(200 << 10);
   absl::StatusOr<DumpResult> result;
-  std::thread dump([&] { result = RunDump(Options(db), {}, &sink); });
-  sink.WaitUntilBlocked();
+  std::atomic<bool> finished{false};
+  std::thread dump([&] {
+    result = RunDump(Options(db), {}, &sink);
+    finished = true;
+  });
+  if (!sink.WaitUntilBlocked(finished)) {
+    dump.join();
+    FAIL() << "the dump never blocked: " << result.status();
+  }
   ASSERT_OK_AND_ASSIGN(
       pg::Result killed,
       admin->Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -93,24 +107,6 @@ TEST(DumpFailureTest, TerminatedWorkerFailsTheDumpAndPublishesNothing) {
   EXPECT_EQ(CountDumpBackends(*admin), 0);
 }
 
-TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
-  ScratchDatabase db("dumpcancel");
-  auto admin = db.Connect();
-  CreateBigTable(*admin);
-  BlockingSink sink(200 << 10);
-  absl::StatusOr<DumpResult> result;
-  DumpOptions options = Options(db);
-  options.jobs = 2;
-  std::thread dump([&] { result = RunDump(options, {}, &sink); });
-  sink.WaitUntilBlocked();
-  base::RequestCancel();  // what the SIGINT handler does
-  absl::SleepFor(absl::Milliseconds(200));
-  sink.Release();
-  dump.join();
-  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
-  EXPECT_FALSE(sink.closed());
-}
-
 TEST(DumpFailureTest, TruncateBetweenSnapshotAndLockIsDetected) {
   ScratchDatabase db("dumprace");
   auto admin = db.Connect();
@@ -119,19 +115,23 @@ TEST(DumpFailureTest, TruncateBetweenSnapshotAndLockIsDetected) {
   ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE victim IN ACCESS EXCLUSIVE MODE"));
   format::StringSink sink;
   absl::StatusOr<DumpResult> result;
-  std::thread dump([&] { result = RunDump(Options(db), {}, &sink); });
+  std::atomic<bool> finished{false};
+  std::thread dump([&] {
+    result = RunDump(Options(db), {}, &sink);
+    finished = true;
+  });
   // Wait until the leader (snapshot taken) queues for its ACCESS SHARE lock.
   bool waiting = false;
-  for (int i = 0; i < 500 && !waiting; ++i) {
+  for (int i = 0; i < 500 && !waiting && !finished; ++i) {
     auto locks = admin->Query(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE NOT l.granted AND a.application_name = 'pgark failure test'");
     waiting = locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0;
     if (!waiting) absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_TRUE(waiting);
-  ASSERT_OK(blocker->Execute("TRUNCATE victim; COMMIT"));
+  EXPECT_OK(blocker->Execute("TRUNCATE victim; COMMIT"));
   dump.join();
+  ASSERT_TRUE(waiting) << result.status();
   EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted, HasSubstr("victim")));
   EXPECT_FALSE(sink.closed());
 }
@@ -147,6 +147,33 @@ TEST(DumpFailureTest, LockWaitTimeoutIsAFailedPrecondition) {
   format::StringSink sink;
   EXPECT_THAT(RunDump(options, {}, &sink),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("public.held")));
+  EXPECT_FALSE(sink.closed());
+}
+
+// Last in this file: a cancel request is process-wide and sticky (ctest runs every test in
+// its own process; a manual run of the whole binary would otherwise cancel later tests).
+TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
+  ScratchDatabase db("dumpcancel");
+  auto admin = db.Connect();
+  CreateBigTable(*admin);
+  BlockingSink sink(200 << 10);
+  absl::StatusOr<DumpResult> result;
+  DumpOptions options = Options(db);
+  options.jobs = 2;
+  std::atomic<bool> finished{false};
+  std::thread dump([&] {
+    result = RunDump(options, {}, &sink);
+    finished = true;
+  });
+  if (!sink.WaitUntilBlocked(finished)) {
+    dump.join();
+    FAIL() << "the dump never blocked: " << result.status();
+  }
+  base::RequestCancel();  // what the SIGINT handler does
+  absl::SleepFor(absl::Milliseconds(200));
+  sink.Release();
+  dump.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
   EXPECT_FALSE(sink.closed());
 }
 

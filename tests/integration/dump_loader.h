@@ -111,7 +111,7 @@ inline std::string TableDigest(pg::Connection& conn, const std::string& qualifie
   auto result = conn.Query(absl::StrCat(
       "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') "
       "FROM ONLY ", qualified, " t"));
-  if (!result.ok()) return std::string(result.status().message());
+  if (!result.ok()) return absl::StrCat("error: ", result.status().message());
   return std::string(result->Get(0, 0));
 }
 

@@ -1,0 +1,177 @@
+// `pgark dump` as a black box: output to a file and to stdout, nothing under the final name
+// after a failure (lock wait timeout, SIGINT), exit codes, the summary line.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/dump_loader.h"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace pgark {
+namespace {
+
+using ::pgark::testing::RunCommand;
+using ::pgark::testing::RunShell;
+using ::pgark::testing::ScratchDatabase;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+constexpr char kSchema[] =
+    "CREATE TABLE t (id int PRIMARY KEY, v text, r regclass);"
+    "CREATE SEQUENCE s;";
+constexpr char kData[] =
+    "INSERT INTO t SELECT g, md5(g::text), 't' FROM generate_series(1, 5000) g;"
+    "SELECT nextval('s') FROM generate_series(1, 5);";
+
+// A fresh empty directory under the build's temp area.
+fs::path TempDir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / absl::StrCat("pgark-dumpcli-", getpid(), "-", name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+int CountEntries(const fs::path& dir) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    (void)entry;
+    ++count;
+  }
+  return count;
+}
+
+TEST(DumpCliTest, DumpsToAFileThatLoadsBack) {
+  ScratchDatabase source("clisrc");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  ScratchDatabase target("clidst");
+  auto target_conn = target.Connect();
+  ASSERT_OK(target_conn->Execute(kSchema));
+  fs::path dir = TempDir("file");
+  fs::path out = dir / "db.pgark";
+  auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-j", "2",
+                            "-a", "--split-larger-than", "64kB", "--progress", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("dumped 1 tables (1 split, 1 text), 5000 rows"));
+  EXPECT_THAT(result.out, ::testing::IsEmpty());
+  EXPECT_EQ(CountEntries(dir), 1);  // no temp file left behind
+  ASSERT_OK_AND_ASSIGN(auto stats, ::pgark::testing::LoadDumpArchive(ReadFile(out), *target_conn));
+  EXPECT_EQ(stats.rows, 5000);
+  EXPECT_GE(stats.copies, 2);
+  auto source_conn = source.Connect();
+  EXPECT_EQ(::pgark::testing::TableDigest(*target_conn, "public.t"),
+            ::pgark::testing::TableDigest(*source_conn, "public.t"));
+  EXPECT_EQ(::pgark::testing::QueryText(*target_conn, "SELECT last_value, is_called FROM s"), "5,t\n");
+
+  // The output exists now: a second dump refuses to replace it without --force.
+  auto again = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-a"});
+  EXPECT_EQ(again.exit_code, 3) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("--force"));
+  auto forced = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-a",
+                            "--force", "-Z", "none"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  fs::remove_all(dir);
+}
+
+TEST(DumpCliTest, DumpsToStdout) {
+  ScratchDatabase source("clistdout");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  ScratchDatabase target("clistdoutdst");
+  auto target_conn = target.Connect();
+  ASSERT_OK(target_conn->Execute(kSchema));
+  auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", "-", "-a"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_OK_AND_ASSIGN(auto stats, ::pgark::testing::LoadDumpArchive(result.out, *target_conn));
+  EXPECT_EQ(stats.rows, 5000);
+}
+
+TEST(DumpCliTest, LockWaitTimeoutLeavesNoFile) {
+  ScratchDatabase source("clilock");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  auto blocker = source.Connect();
+  ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+  fs::path dir = TempDir("lock");
+  fs::path out = dir / "db.pgark";
+  auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-a",
+                            "--lock-wait-timeout", "300ms"});
+  EXPECT_EQ(result.exit_code, 4) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("public.t"));
+  EXPECT_THAT(result.err, HasSubstr("--lock-wait-timeout"));
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(CountEntries(dir), 0);  // the temp file is gone too
+  fs::remove_all(dir);
+}
+
+TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
+  ScratchDatabase source("cliint");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  auto blocker = source.Connect();
+  // The dump will wait for this lock (no timeout): a deterministic point to interrupt it.
+  ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+  fs::path dir = TempDir("sigint");
+  fs::path out = dir / "db.pgark";
+  fs::path pid_file = fs::temp_directory_path() / absl::StrCat("pgark-dumpcli-", getpid(), ".pid");
+  ::pgark::testing::CommandResult result;
+  std::thread dump([&] {
+    result = RunShell(absl::StrCat("echo $$ > '", pid_file.string(), "'; exec '", PGARK_BINARY,
+                                   "' dump -a -d '", source.conninfo(), "' -f '", out.string(), "'"));
+  });
+  auto admin = source.Connect();
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting; ++i) {
+    auto locks = admin->Query(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE NOT l.granted AND a.application_name = 'pgark dump'");
+    waiting = locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0;
+    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
+  }
+  pid_t pid = 0;
+  std::string pid_text = ReadFile(pid_file);
+  bool have_pid = absl::SimpleAtoi(absl::StripAsciiWhitespace(pid_text), &pid) && pid > 0;
+  if (have_pid) kill(pid, SIGINT);
+  dump.join();
+  ASSERT_TRUE(waiting);
+  ASSERT_TRUE(have_pid);
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("interrupted"));
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(CountEntries(dir), 0);
+  fs::remove(pid_file);
+  fs::remove_all(dir);
+}
+
+TEST(DumpCliTest, BadFlagsAreUsageErrors) {
+  auto both = RunCommand({PGARK_BINARY, "dump", "-s", "-a", "-f", "/tmp/x.pgark"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, HasSubstr("cannot be used together"));
+  auto size = RunCommand({PGARK_BINARY, "dump", "-f", "/tmp/x.pgark", "--split-larger-than", "lots"});
+  EXPECT_EQ(size.exit_code, 2);
+  EXPECT_THAT(size.err, HasSubstr("invalid size 'lots'"));
+  auto codec = RunCommand({PGARK_BINARY, "dump", "-f", "/tmp/x.pgark", "-Z", "lz4"});
+  EXPECT_EQ(codec.exit_code, 2);
+  auto no_output = RunCommand({PGARK_BINARY, "dump"});
+  EXPECT_EQ(no_output.exit_code, 2);
+  EXPECT_THAT(no_output.err, HasSubstr("-f"));
+}
+
+}  // namespace
+}  // namespace pgark
