@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "format/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/dump_loader.h"
@@ -104,6 +105,31 @@ TEST(DumpCliTest, DumpsToStdout) {
   EXPECT_EQ(stats.rows, 5000);
 }
 
+TEST(DumpCliTest, EncryptedDumpNeedsItsKey) {
+  ScratchDatabase source("clienc");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  ScratchDatabase target("clienc_dst");
+  auto target_conn = target.Connect();
+  ASSERT_OK(target_conn->Execute(kSchema));
+  fs::path dir = TempDir("enc");
+  fs::path key_path = dir / "key";
+  auto keygen = RunCommand({PGARK_BINARY, "keygen", "-o", key_path.string()});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+  fs::path out = dir / "db.pgark";
+  auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-a",
+                            "--encrypt-key-file", key_path.string(), "-Z", "gzip"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::string archive = ReadFile(out);
+  EXPECT_THAT(::pgark::testing::LoadDumpArchive(archive, *target_conn),
+              ::pgark::testing::StatusIs(absl::StatusCode::kUnauthenticated));
+  ASSERT_OK_AND_ASSIGN(format::SecretKey key, format::ParseKeyFile(ReadFile(key_path)));
+  format::KeyRing keys;
+  keys.key_files.push_back(key);
+  ASSERT_OK_AND_ASSIGN(auto stats, ::pgark::testing::LoadDumpArchive(archive, *target_conn, keys));
+  EXPECT_EQ(stats.rows, 5000);
+  fs::remove_all(dir);
+}
+
 TEST(DumpCliTest, LockWaitTimeoutLeavesNoFile) {
   ScratchDatabase source("clilock");
   ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
@@ -136,14 +162,7 @@ TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
                                    "' dump -a -d '", source.conninfo(), "' -f '", out.string(), "'"));
   });
   auto admin = source.Connect();
-  bool waiting = false;
-  for (int i = 0; i < 1000 && !waiting; ++i) {
-    auto locks = admin->Query(
-        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE NOT l.granted AND a.application_name = 'pgark dump'");
-    waiting = locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0;
-    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
-  }
+  bool waiting = ::pgark::testing::WaitForLockWaiter(*admin, "pgark dump", [] { return false; });
   pid_t pid = 0;
   std::string pid_text = ReadFile(pid_file);
   bool have_pid = absl::SimpleAtoi(absl::StripAsciiWhitespace(pid_text), &pid) && pid > 0;

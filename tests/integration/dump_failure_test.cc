@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/dump/dump_engine.h"
+#include "tests/integration/dump_loader.h"
 #include "format/base/cancellation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,7 +31,7 @@ class BlockingSink : public format::ByteSink {
     bytes_ += data.size();
     if (bytes_ > threshold_ && !reached_.HasBeenNotified()) {
       reached_.Notify();
-      release_.WaitForNotification();
+      release_.WaitForNotificationWithTimeout(absl::Seconds(60));  // never hang a failed test
     }
     return absl::OkStatus();
   }
@@ -53,6 +54,23 @@ class BlockingSink : public format::ByteSink {
   size_t bytes_ = 0;
   std::atomic<bool> closed_{false};
   absl::Notification reached_, release_;
+};
+
+// RunDump() on its own thread.
+struct BackgroundDump {
+  BackgroundDump(const DumpOptions& options, format::ByteSink* sink)
+      : thread([this, options, sink] {
+          result = RunDump(options, {}, sink);
+          finished = true;
+        }) {}
+  absl::StatusOr<DumpResult> Join() {
+    if (thread.joinable()) thread.join();
+    return result;
+  }
+  ~BackgroundDump() { Join().IgnoreError(); }
+  absl::StatusOr<DumpResult> result;
+  std::atomic<bool> finished{false};
+  std::thread thread;
 };
 
 DumpOptions Options(const ScratchDatabase& db) {
@@ -83,24 +101,15 @@ TEST(DumpFailureTest, TerminatedWorkerFailsTheDumpAndPublishesNothing) {
   auto admin = db.Connect();
   CreateBigTable(*admin);
   BlockingSink sink(200 << 10);
-  absl::StatusOr<DumpResult> result;
-  std::atomic<bool> finished{false};
-  std::thread dump([&] {
-    result = RunDump(Options(db), {}, &sink);
-    finished = true;
-  });
-  if (!sink.WaitUntilBlocked(finished)) {
-    dump.join();
-    FAIL() << "the dump never blocked: " << result.status();
-  }
+  BackgroundDump dump(Options(db), &sink);
+  if (!sink.WaitUntilBlocked(dump.finished)) FAIL() << "the dump never blocked: " << dump.Join().status();
   ASSERT_OK_AND_ASSIGN(
       pg::Result killed,
       admin->Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                    "WHERE application_name = 'pgark failure test worker 1'"));
   EXPECT_EQ(killed.GetInt64(0, 0).value_or(0), 1);
   sink.Release();
-  dump.join();
-  EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("public.big")));
+  EXPECT_THAT(dump.Join(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("public.big")));
   EXPECT_FALSE(sink.closed());
   // The leader is gone too (its transaction ended with the failed run).
   for (int i = 0; i < 100 && CountDumpBackends(*admin) > 0; ++i) absl::SleepFor(absl::Milliseconds(20));
@@ -114,23 +123,12 @@ TEST(DumpFailureTest, TruncateBetweenSnapshotAndLockIsDetected) {
   auto blocker = db.Connect();
   ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE victim IN ACCESS EXCLUSIVE MODE"));
   format::StringSink sink;
-  absl::StatusOr<DumpResult> result;
-  std::atomic<bool> finished{false};
-  std::thread dump([&] {
-    result = RunDump(Options(db), {}, &sink);
-    finished = true;
-  });
+  BackgroundDump dump(Options(db), &sink);
   // Wait until the leader (snapshot taken) queues for its ACCESS SHARE lock.
-  bool waiting = false;
-  for (int i = 0; i < 500 && !waiting && !finished; ++i) {
-    auto locks = admin->Query(
-        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE NOT l.granted AND a.application_name = 'pgark failure test'");
-    waiting = locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0;
-    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
-  }
+  bool waiting = ::pgark::testing::WaitForLockWaiter(*admin, "pgark failure test",
+                                                     [&] { return dump.finished.load(); });
   EXPECT_OK(blocker->Execute("TRUNCATE victim; COMMIT"));
-  dump.join();
+  absl::StatusOr<DumpResult> result = dump.Join();
   ASSERT_TRUE(waiting) << result.status();
   EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted, HasSubstr("victim")));
   EXPECT_FALSE(sink.closed());
@@ -157,23 +155,14 @@ TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
   auto admin = db.Connect();
   CreateBigTable(*admin);
   BlockingSink sink(200 << 10);
-  absl::StatusOr<DumpResult> result;
   DumpOptions options = Options(db);
   options.jobs = 2;
-  std::atomic<bool> finished{false};
-  std::thread dump([&] {
-    result = RunDump(options, {}, &sink);
-    finished = true;
-  });
-  if (!sink.WaitUntilBlocked(finished)) {
-    dump.join();
-    FAIL() << "the dump never blocked: " << result.status();
-  }
+  BackgroundDump dump(options, &sink);
+  if (!sink.WaitUntilBlocked(dump.finished)) FAIL() << "the dump never blocked: " << dump.Join().status();
   base::RequestCancel();  // what the SIGINT handler does
   absl::SleepFor(absl::Milliseconds(200));
   sink.Release();
-  dump.join();
-  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(dump.Join(), StatusIs(absl::StatusCode::kCancelled));
   EXPECT_FALSE(sink.closed());
 }
 
