@@ -6,12 +6,14 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/catalog/catalog_objects.h"
 #include "engine/dump/copy_chunker.h"
 #include "engine/pg/connection.h"
 #include "format/archive_reader.h"
@@ -54,8 +56,31 @@ inline absl::Status LoadStream(format::ArchiveReader& reader, uint32_t stream_id
   return absl::OkStatus();
 }
 
+// Runs the catalog items of `section` (create_sql and comment_sql; owners and ACLs are
+// skipped: the test databases have one role). Post-data items of the POST_ACL pass
+// (matview refreshes, event triggers) run after the others, as a restore must.
+inline absl::Status ReplaySection(const catalog::Catalog& catalog, catalog::Section section,
+                                  pg::Connection& target) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& item : catalog.items) {
+      if (item.section != section) continue;
+      if ((item.pass == catalog::RestorePass::kPostAcl) != (pass == 1)) continue;
+      std::string sql = item.create_sql + item.comment_sql;
+      if (sql.empty()) continue;
+      absl::Status status = target.Execute(sql);
+      if (!status.ok()) {
+        return absl::Status(status.code(), absl::StrCat("replaying '", item.id, "': ", status.message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Loads an archive. With `replay_catalog`, the schema comes from the archive's catalog.json
+// (pre-data before the data, post-data after); otherwise it must exist in `target`.
 inline absl::StatusOr<LoadStats> LoadDumpArchive(const std::string& archive, pg::Connection& target,
-                                                 const format::KeyRing& keys = {}) {
+                                                 const format::KeyRing& keys = {},
+                                                 bool replay_catalog = false) {
   format::StringSource source(archive);
   format::ReaderOptions options;
   options.keys = keys;
@@ -64,6 +89,14 @@ inline absl::StatusOr<LoadStats> LoadDumpArchive(const std::string& archive, pg:
   nlohmann::json plan = nlohmann::json::parse(plan_text);
   PGARK_RETURN_IF_ERROR(target.Execute(absl::StrCat(
       "SET client_encoding = ", target.QuoteLiteral(plan["client_encoding"].get<std::string>()))));
+  std::optional<catalog::Catalog> catalog;
+  if (replay_catalog) {
+    PGARK_ASSIGN_OR_RETURN(std::string catalog_json, reader->ReadMetadata("catalog.json"));
+    PGARK_ASSIGN_OR_RETURN(catalog, catalog::CatalogFromJson(catalog_json));
+    PGARK_RETURN_IF_ERROR(target.Execute(
+        "SELECT pg_catalog.set_config('search_path', '', false); SET check_function_bodies = false"));
+    PGARK_RETURN_IF_ERROR(ReplaySection(*catalog, catalog::Section::kPreData, target));
+  }
   LoadStats stats;
   for (const auto& table : plan["tables"]) {
     std::vector<std::string> columns;
@@ -82,16 +115,20 @@ inline absl::StatusOr<LoadStats> LoadDumpArchive(const std::string& archive, pg:
   }
   const auto& lo_streams = plan["large_objects"]["streams"];
   if (!lo_streams.empty()) {
-    PGARK_RETURN_IF_ERROR(target.Execute("CREATE TEMP TABLE lo_stage (oid oid, off int8, data bytea)"));
+    PGARK_RETURN_IF_ERROR(target.Execute(
+        "CREATE TEMP TABLE lo_stage (oid pg_catalog.oid, off pg_catalog.int8, data pg_catalog.bytea)"));
     for (const auto& stream : lo_streams) {
       PGARK_RETURN_IF_ERROR(LoadStream(*reader, stream["stream_id"].get<uint32_t>(), true,
-                                       "COPY lo_stage FROM STDIN (FORMAT binary)", target, &stats));
+                                       "COPY pg_temp.lo_stage FROM STDIN (FORMAT binary)", target, &stats));
     }
+    // The catalog's LARGE OBJECT items may have created the objects already.
     PGARK_ASSIGN_OR_RETURN(pg::Result created,
-                           target.Query("SELECT count(lo_create(oid)) FROM lo_stage WHERE off = 0"));
+                           target.Query("SELECT count(pg_catalog.lo_create(s.oid)) FROM lo_stage s WHERE s.off = 0 "
+                                        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata m "
+                                        "WHERE m.oid = s.oid)"));
     stats.large_objects = static_cast<int>(created.GetInt64(0, 0).value_or(0));
     PGARK_RETURN_IF_ERROR(target.Execute(
-        "SELECT count(lo_put(oid, off, data)) FROM (SELECT * FROM lo_stage ORDER BY oid, off) s"));
+        "SELECT count(pg_catalog.lo_put(oid, off, data)) FROM (SELECT * FROM lo_stage ORDER BY oid, off) s"));
   }
   auto sequences_text = reader->ReadMetadata("dump/sequences.json");
   if (sequences_text.ok()) {
@@ -105,6 +142,7 @@ inline absl::StatusOr<LoadStats> LoadDumpArchive(const std::string& archive, pg:
       ++stats.sequences;
     }
   }
+  if (catalog) PGARK_RETURN_IF_ERROR(ReplaySection(*catalog, catalog::Section::kPostData, target));
   return stats;
 }
 
