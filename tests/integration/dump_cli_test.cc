@@ -130,6 +130,20 @@ TEST(DumpCliTest, EncryptedDumpNeedsItsKey) {
   fs::remove_all(dir);
 }
 
+TEST(DumpCliTest, SchemaOnlyHasTheCatalogAndNoData) {
+  ScratchDatabase source("clischema");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", "-", "-s"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  format::StringSource archive(result.out);
+  ASSERT_OK_AND_ASSIGN(auto reader, format::ArchiveReader::Open(&archive, {}));
+  EXPECT_TRUE(reader->info().streams.empty());
+  ASSERT_OK_AND_ASSIGN(std::string catalog, reader->ReadMetadata("catalog.json"));
+  EXPECT_THAT(catalog, HasSubstr("CREATE TABLE public.t"));
+  ASSERT_OK_AND_ASSIGN(std::string plan, reader->ReadMetadata("dump/plan.json"));
+  EXPECT_THAT(plan, HasSubstr("\"tables\":[]"));
+}
+
 TEST(DumpCliTest, LockWaitTimeoutLeavesNoFile) {
   ScratchDatabase source("clilock");
   ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));

@@ -148,6 +148,29 @@ TEST(DumpFailureTest, LockWaitTimeoutIsAFailedPrecondition) {
   EXPECT_FALSE(sink.closed());
 }
 
+TEST(DumpFailureTest, LockQueuedAfterTheLeaderMakesTheWorkerFailFast) {
+  ScratchDatabase db("dumpnowait");
+  auto admin = db.Connect();
+  CreateBigTable(*admin);
+  ASSERT_OK(admin->Execute("CREATE TABLE small AS SELECT 1 AS a"));
+  BlockingSink sink(200 << 10);
+  BackgroundDump dump(Options(db), &sink);  // one worker: big first, then small
+  if (!sink.WaitUntilBlocked(dump.finished)) FAIL() << "the dump never blocked: " << dump.Join().status();
+  // An ALTER-like lock request queues behind the leader's ACCESS SHARE lock on "small".
+  auto locker = db.Connect();
+  absl::Status locked;
+  std::thread alter([&] { locked = locker->Execute("BEGIN; LOCK TABLE small IN ACCESS EXCLUSIVE MODE"); });
+  bool queued = ::pgark::testing::WaitForLockWaiter(*admin, "pgark", [] { return false; });
+  sink.Release();
+  // The worker's LOCK ... NOWAIT on "small" must fail at once rather than wait behind it
+  // (which would deadlock against the leader, invisibly to the server).
+  EXPECT_THAT(dump.Join(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("public.small")));
+  alter.join();  // granted once the dump's transactions ended
+  EXPECT_TRUE(queued);
+  EXPECT_OK(locked);
+  EXPECT_FALSE(sink.closed());
+}
+
 // Last in this file: a cancel request is process-wide and sticky (ctest runs every test in
 // its own process; a manual run of the whole binary would otherwise cancel later tests).
 TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
