@@ -16,6 +16,7 @@
 #include "engine/export/binary_to_text.h"
 #include "engine/export/gzip_members.h"
 #include "engine/pg/connection.h"
+#include "engine/pg/snapshot.h"
 #include "format/base/cancellation.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -239,6 +240,11 @@ class DataPhase {
     }
     std::string source = absl::StrCat(QuoteIdentAlways(item.schema), ".",
                                       QuoteIdentAlways(item.name));
+    // As the dump does: a lock request queued behind another session's would deadlock
+    // unseen (the leader holds ACCESS SHARE already), so fail fast instead.
+    if (item.table->relkind == 'r' || item.table->relkind == 'p') {
+      PGARK_RETURN_IF_ERROR(pg::LockTableNoWait(conn, source));
+    }
     PGARK_RETURN_IF_ERROR(spool.Append(ItemBanner(item)));
     PGARK_RETURN_IF_ERROR(spool.Append(copy_in));
     if (!item.table->columns.empty()) {
@@ -299,11 +305,11 @@ class DataPhase {
   absl::Status first_error_ ABSL_GUARDED_BY(mu_);
 };
 
+// A session with the dump's settings and the decoders' text output settings; no transaction.
 absl::StatusOr<std::unique_ptr<pg::Connection>> OpenSession(const std::string& conninfo) {
   PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(conninfo));
   PGARK_RETURN_IF_ERROR(catalog::PrepareDumpSession(*conn));
   PGARK_RETURN_IF_ERROR(conn->Execute(kTextOutputSettingsSql));
-  PGARK_RETURN_IF_ERROR(conn->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
   return conn;
 }
 
@@ -334,8 +340,7 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   }
   absl::Time start = absl::Now();
   PGARK_ASSIGN_OR_RETURN(auto leader, OpenSession(options.conninfo));
-  PGARK_ASSIGN_OR_RETURN(pg::Result snap, leader->Query("SELECT pg_catalog.pg_export_snapshot()"));
-  std::string snapshot_id(snap.Get(0, 0));
+  PGARK_ASSIGN_OR_RETURN(pg::ExportedSnapshot snapshot, pg::BeginExportedSnapshot(*leader));
   PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader, {}));
   for (const std::string& warning : catalog.warnings) PGARK_LOG(kWarning) << warning;
 
@@ -370,8 +375,7 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(units.size())));
   for (int i = 0; i < jobs && !units.empty(); ++i) {
     PGARK_ASSIGN_OR_RETURN(auto conn, OpenSession(options.conninfo));
-    PGARK_RETURN_IF_ERROR(conn->Execute(
-        absl::StrCat("SET TRANSACTION SNAPSHOT ", conn->QuoteLiteral(snapshot_id))));
+    PGARK_RETURN_IF_ERROR(pg::ImportSnapshot(*conn, snapshot.id));
     workers.push_back(std::move(conn));
   }
   DataPhase data(options, catalog, &output, std::move(units), large_objects);

@@ -16,7 +16,9 @@
 //
 // Live database: a leader connection opens a REPEATABLE READ READ ONLY transaction, exports
 // its snapshot and reads the catalog; `jobs` worker connections import the snapshot and run
-// text COPY per table, each compressing its own table into gzip members (gzip_members.h).
+// text COPY per table (the dump's helpers, engine/pg/snapshot.h: BeginExportedSnapshot,
+// ImportSnapshot, and LockTableNoWait before each table so a queued conflicting lock fails
+// the export with kFailedPrecondition instead of deadlocking unseen), each compressing its own table into gzip members (gzip_members.h).
 // All sessions use kTextOutputSettingsSql, so values print exactly as the archive path's
 // decoders print them (timestamptz in UTC, money under lc_monetary C).
 //

@@ -301,7 +301,6 @@ TEST_F(ExportRoundTripTest, ArchiveExportDecodesBinaryDataLikeTheServerAndReplay
 }
 
 // Through the real `pgark dump`: corpus -> encrypted archive -> export -> psql -> compare.
-// Skipped (visibly) while `pgark dump` is not on main yet.
 TEST_F(ExportRoundTripTest, ExportOfAPgarkDumpArchiveReplaysIdentically) {
   ScratchDatabase src("exp_dump");
   ASSERT_NO_FATAL_FAILURE(Seed(src));
@@ -311,9 +310,6 @@ TEST_F(ExportRoundTripTest, ExportOfAPgarkDumpArchiveReplaysIdentically) {
   std::string archive = dir_ + "/dump.pgark";
   auto dump = RunCommand({PGARK_BINARY, "dump", "-d", src.conninfo(), "-j", "2", "-f", archive,
                           "--encrypt-key-file", key_file});
-  if (dump.exit_code == 4 && dump.err.find("not implemented yet") != std::string::npos) {
-    GTEST_SKIP() << "pgark dump is not implemented on this branch yet";
-  }
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   std::string gz = dir_ + "/dump.sql.gz";
   auto run = RunCommand({PGARK_BINARY, "export", archive, "--key-file", key_file, "-f", gz, "-j", "2"});
