@@ -37,7 +37,8 @@ constexpr uint32_t kPgClass = 1259, kPgType = 1247, kPgProc = 1255, kPgNamespace
                    kPgTransform = 3576, kPgAm = 2601, kPgFdw = 2328, kPgForeignServer = 1417,
                    kPgPolicy = 3256, kPgStatisticExt = 3381, kPgPublication = 6104,
                    kPgEventTrigger = 3466, kPgLargeObject = 2613, kPgSubscription = 6100,
-                   kPgUserMapping = 1418, kPgDefaultAcl = 826, kPgPublicationRel = 6106;
+                   kPgUserMapping = 1418, kPgDefaultAcl = 826, kPgPublicationRel = 6106,
+                   kPgPublicationNamespace = 6237;
 
 using Key = std::pair<uint32_t, uint32_t>;  // (classid, objid)
 
@@ -161,7 +162,6 @@ class Reader {
   absl::Status CollectCommentsAndLabels();
   absl::Status CollectDependencies();
   void AddRefreshDependencies();
-  absl::Status WarnUnsupported();
   std::string Render(int idx) const;
   std::string RenderTable(int idx) const;
 
@@ -916,7 +916,8 @@ absl::Status Reader::CollectColumnsAndTables() {
     if (!with.empty()) absl::StrAppend(&tail, "\nWITH (", absl::StrJoin(with, ", "), ")");
     if (!t.IsNull(row, 13)) absl::StrAppend(&tail, "\nTABLESPACE ", Q(t.Get(row, 13)));
     obj.table_tail = absl::StrCat(tail, ";\n");
-    char replident = t.Get(row, 9)[0];
+    // Foreign tables report 'n' but cannot take REPLICA IDENTITY.
+    char replident = rel.relkind == 'f' ? 'd' : t.Get(row, 9)[0];
     if (replident == 'f') absl::StrAppend(&obj.table_alters, "ALTER TABLE ONLY ", qname, " REPLICA IDENTITY FULL;\n");
     if (replident == 'n') absl::StrAppend(&obj.table_alters, "ALTER TABLE ONLY ", qname, " REPLICA IDENTITY NOTHING;\n");
     if (t.GetBool(row, 8)) absl::StrAppend(&obj.table_alters, "ALTER TABLE ONLY ", qname, " FORCE ROW LEVEL SECURITY;\n");
@@ -1521,6 +1522,496 @@ absl::Status Reader::CollectEventTriggersAndDefaultAcls() {
   return absl::OkStatus();
 }
 
+// "key 'value', ..." from an options array (FDWs, servers, user mappings), in array order.
+std::string OptionsExpr(absl::string_view column) {
+  return absl::StrCat(
+      "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(o.option_name) || ' ' || "
+      "pg_catalog.quote_literal(o.option_value), ', ' ORDER BY o.n) FROM "
+      "pg_catalog.pg_options_to_table(", column, ") WITH ORDINALITY o(option_name, option_value, n))");
+}
+
+// "schema.name" of a catalog row, quoted server-side.
+std::string QualifiedNameExpr(absl::string_view schema_col, absl::string_view name_col) {
+  return absl::StrCat("pg_catalog.quote_ident(", schema_col, ") || '.' || pg_catalog.quote_ident(", name_col, ")");
+}
+
+absl::Status Reader::CollectMiscPreData() {
+  if (TableMode()) return absl::OkStatus();
+  const bool globals = options_.include_schemas.empty();  // objects outside schemas, like pg_dump
+  // Casts: only user-defined ones (pg_dump's rule: OID above the built-in range).
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result c,
+      Run("casts",
+          absl::StrCat("SELECT c.oid, pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL), "
+                       "NULLIF(c.castfunc, 0)::pg_catalog.regprocedure::text, c.castcontext, c.castmethod "
+                       "FROM pg_catalog.pg_cast c WHERE ", UserObject(kPgCast, "c.oid"),
+                       // Casts made implicitly by CREATE TYPE (range -> multirange) come with the type.
+                       " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = ", kPgCast,
+                       " AND i.objid = c.oid AND i.deptype = 'i') ORDER BY 2, 3")));
+  for (int row = 0; globals && row < c.rows(); ++row) {
+    std::string signature = absl::StrCat("(", c.Get(row, 1), " AS ", c.Get(row, 2), ")");
+    int idx = AddNode(kPgCast, Oid(c.Get(row, 0)), ObjectKind::kCast, Section::kPreData, "", signature);
+    Obj& obj = objs_[idx];
+    obj.ref = absl::StrCat("CAST ", signature);
+    obj.no_owner_sql = true;
+    char method = c.Get(row, 5)[0], context = c.Get(row, 4)[0];
+    std::string how = method == 'i'   ? "WITH INOUT"
+                      : method == 'b' ? "WITHOUT FUNCTION"
+                                      : absl::StrCat("WITH FUNCTION ", c.Get(row, 3));
+    obj.create_sql = absl::StrCat("CREATE CAST ", signature, " ", how,
+                                  context == 'a' ? " AS ASSIGNMENT" : context == 'i' ? " AS IMPLICIT" : "", ";\n");
+    obj.drop_sql = absl::StrCat("DROP CAST IF EXISTS ", signature, ";\n");
+  }
+
+  // Collations. The ICU locale moved from collcollate (12-14) to colliculocale (15-16)
+  // to colllocale (17+, also for the builtin provider); ICU rules are 16+.
+  std::string locale = version_ >= 170000 ? "co.colllocale" : version_ >= 150000 ? "co.colliculocale" : "NULL";
+  std::string rules = version_ >= 160000 ? "co.collicurules" : "NULL";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result co,
+      Run("collations",
+          absl::StrCat("SELECT co.oid, n.nspname, co.collname, pg_catalog.pg_get_userbyid(co.collowner), co.collprovider, "
+                       "co.collisdeterministic, co.collcollate, co.collctype, ", locale, ", ", rules,
+                       " FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace "
+                       "WHERE ", UserObject(kPgCollation, "co.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < co.rows(); ++row) {
+    std::string schema(co.Get(row, 1)), name(co.Get(row, 2));
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgCollation, Oid(co.Get(row, 0)), ObjectKind::kCollation, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    std::string qname = QQ(schema, name);
+    obj.owner = std::string(co.Get(row, 3));
+    obj.ref = absl::StrCat("COLLATION ", qname);
+    char provider = co.Get(row, 4)[0];
+    std::string body = absl::StrCat("provider = ", provider == 'i' ? "icu" : provider == 'b' ? "builtin" : "libc");
+    if (!co.GetBool(row, 5)) absl::StrAppend(&body, ", deterministic = false");
+    std::string collate(co.Get(row, 6)), ctype(co.Get(row, 7));
+    if (provider == 'i' || provider == 'b') {
+      absl::StrAppend(&body, ", locale = ", Literal(co.IsNull(row, 8) ? collate : std::string(co.Get(row, 8))));
+    } else if (collate == ctype) {
+      absl::StrAppend(&body, ", locale = ", Literal(collate));
+    } else {
+      absl::StrAppend(&body, ", lc_collate = ", Literal(collate), ", lc_ctype = ", Literal(ctype));
+    }
+    if (!co.IsNull(row, 9)) absl::StrAppend(&body, ", rules = ", Literal(co.Get(row, 9)));
+    obj.create_sql = absl::StrCat("CREATE COLLATION ", qname, " (", body, ");\n");
+    obj.drop_sql = absl::StrCat("DROP COLLATION IF EXISTS ", qname, ";\n");
+  }
+
+  // Conversions.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result cv,
+      Run("conversions",
+          absl::StrCat("SELECT c.oid, n.nspname, c.conname, pg_catalog.pg_get_userbyid(c.conowner), "
+                       "pg_catalog.pg_encoding_to_char(c.conforencoding), pg_catalog.pg_encoding_to_char(c.contoencoding), "
+                       "c.conproc::text, c.condefault FROM pg_catalog.pg_conversion c "
+                       "JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace WHERE ",
+                       UserObject(kPgConversion, "c.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < cv.rows(); ++row) {
+    std::string schema(cv.Get(row, 1)), name(cv.Get(row, 2));
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgConversion, Oid(cv.Get(row, 0)), ObjectKind::kConversion, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    std::string qname = QQ(schema, name);
+    obj.owner = std::string(cv.Get(row, 3));
+    obj.ref = absl::StrCat("CONVERSION ", qname);
+    obj.create_sql = absl::StrCat("CREATE ", cv.GetBool(row, 7) ? "DEFAULT " : "", "CONVERSION ", qname, " FOR ",
+                                  Literal(cv.Get(row, 4)), " TO ", Literal(cv.Get(row, 5)), " FROM ", cv.Get(row, 6), ";\n");
+    obj.drop_sql = absl::StrCat("DROP CONVERSION IF EXISTS ", qname, ";\n");
+  }
+  if (!globals) return absl::OkStatus();
+
+  // Procedural languages that are not extension members (plpgsql is an extension).
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result l,
+      Run("procedural languages",
+          absl::StrCat("SELECT l.oid, l.lanname, pg_catalog.pg_get_userbyid(l.lanowner), l.lanpltrusted, "
+                       "l.lanplcallfoid::pg_catalog.regproc::text, NULLIF(l.laninline, 0)::pg_catalog.regproc::text, "
+                       "NULLIF(l.lanvalidator, 0)::pg_catalog.regproc::text, l.lanacl::text, "
+                       "pg_catalog.acldefault('l'::\"char\", l.lanowner)::text "
+                       "FROM pg_catalog.pg_language l WHERE l.lanispl AND ", UserObject(kPgLanguage, "l.oid"),
+                       " ORDER BY 2")));
+  for (int row = 0; row < l.rows(); ++row) {
+    std::string name(l.Get(row, 1));
+    int idx = AddNode(kPgLanguage, Oid(l.Get(row, 0)), ObjectKind::kLanguage, Section::kPreData, "", name);
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(l.Get(row, 2));
+    obj.ref = absl::StrCat("LANGUAGE ", Q(name));
+    obj.acl_ref = obj.ref;
+    obj.acl = std::string(l.Get(row, 7));
+    obj.default_acl = std::string(l.Get(row, 8));
+    obj.create_sql = absl::StrCat("CREATE ", l.GetBool(row, 3) ? "TRUSTED " : "", "LANGUAGE ", Q(name), " HANDLER ",
+                                  l.Get(row, 4), l.IsNull(row, 5) ? "" : absl::StrCat(" INLINE ", l.Get(row, 5)),
+                                  l.IsNull(row, 6) ? "" : absl::StrCat(" VALIDATOR ", l.Get(row, 6)), ";\n");
+    obj.drop_sql = absl::StrCat("DROP LANGUAGE IF EXISTS ", Q(name), ";\n");
+  }
+
+  // Transforms.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result t,
+      Run("transforms",
+          absl::StrCat("SELECT t.oid, pg_catalog.format_type(t.trftype, NULL), l.lanname, "
+                       "NULLIF(t.trffromsql, 0)::pg_catalog.regprocedure::text, NULLIF(t.trftosql, 0)::pg_catalog.regprocedure::text "
+                       "FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ",
+                       UserObject(kPgTransform, "t.oid"), " ORDER BY 2, 3")));
+  for (int row = 0; row < t.rows(); ++row) {
+    std::string signature = absl::StrCat("FOR ", t.Get(row, 1), " LANGUAGE ", Q(t.Get(row, 2)));
+    int idx = AddNode(kPgTransform, Oid(t.Get(row, 0)), ObjectKind::kTransform, Section::kPreData, "",
+                      absl::StrCat(t.Get(row, 1), " ", t.Get(row, 2)));
+    Obj& obj = objs_[idx];
+    obj.ref = absl::StrCat("TRANSFORM ", signature);
+    obj.no_owner_sql = true;
+    std::vector<std::string> parts;
+    if (!t.IsNull(row, 3)) parts.push_back(absl::StrCat("FROM SQL WITH FUNCTION ", t.Get(row, 3)));
+    if (!t.IsNull(row, 4)) parts.push_back(absl::StrCat("TO SQL WITH FUNCTION ", t.Get(row, 4)));
+    obj.create_sql = absl::StrCat("CREATE TRANSFORM ", signature, " (\n    ", absl::StrJoin(parts, ",\n    "), "\n);\n");
+    obj.drop_sql = absl::StrCat("DROP TRANSFORM IF EXISTS ", signature, ";\n");
+  }
+
+  // Access methods.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result am,
+      Run("access methods",
+          absl::StrCat("SELECT a.oid, a.amname, a.amtype, a.amhandler::text FROM pg_catalog.pg_am a WHERE ",
+                       UserObject(kPgAm, "a.oid"), " ORDER BY 2")));
+  for (int row = 0; row < am.rows(); ++row) {
+    std::string name(am.Get(row, 1));
+    int idx = AddNode(kPgAm, Oid(am.Get(row, 0)), ObjectKind::kAccessMethod, Section::kPreData, "", name);
+    Obj& obj = objs_[idx];
+    obj.ref = absl::StrCat("ACCESS METHOD ", Q(name));
+    obj.no_owner_sql = true;
+    obj.create_sql = absl::StrCat("CREATE ACCESS METHOD ", Q(name), " TYPE ", am.Get(row, 2) == "t" ? "TABLE" : "INDEX",
+                                  " HANDLER ", am.Get(row, 3), ";\n");
+    obj.drop_sql = absl::StrCat("DROP ACCESS METHOD IF EXISTS ", Q(name), ";\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectTextSearch() {
+  if (TableMode()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result p,
+      Run("text search parsers",
+          absl::StrCat("SELECT p.oid, n.nspname, p.prsname, p.prsstart::text, p.prstoken::text, p.prsend::text, "
+                       "p.prslextype::text, NULLIF(p.prsheadline, 0)::pg_catalog.regproc::text "
+                       "FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace WHERE ",
+                       UserObject(kPgTsParser, "p.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < p.rows(); ++row) {
+    std::string schema(p.Get(row, 1)), name(p.Get(row, 2)), qname = QQ(schema, name);
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgTsParser, Oid(p.Get(row, 0)), ObjectKind::kTextSearchParser, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    obj.ref = absl::StrCat("TEXT SEARCH PARSER ", qname);
+    obj.no_owner_sql = true;
+    obj.create_sql = absl::StrCat("CREATE TEXT SEARCH PARSER ", qname, " (\n    START = ", p.Get(row, 3),
+                                  ",\n    GETTOKEN = ", p.Get(row, 4), ",\n    END = ", p.Get(row, 5),
+                                  ",\n    LEXTYPES = ", p.Get(row, 6),
+                                  p.IsNull(row, 7) ? "" : absl::StrCat(",\n    HEADLINE = ", p.Get(row, 7)), "\n);\n");
+    obj.drop_sql = absl::StrCat("DROP TEXT SEARCH PARSER IF EXISTS ", qname, ";\n");
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result t,
+      Run("text search templates",
+          absl::StrCat("SELECT t.oid, n.nspname, t.tmplname, NULLIF(t.tmplinit, 0)::pg_catalog.regproc::text, t.tmpllexize::text "
+                       "FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace WHERE ",
+                       UserObject(kPgTsTemplate, "t.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < t.rows(); ++row) {
+    std::string schema(t.Get(row, 1)), name(t.Get(row, 2)), qname = QQ(schema, name);
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgTsTemplate, Oid(t.Get(row, 0)), ObjectKind::kTextSearchTemplate, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    obj.ref = absl::StrCat("TEXT SEARCH TEMPLATE ", qname);
+    obj.no_owner_sql = true;
+    obj.create_sql = absl::StrCat("CREATE TEXT SEARCH TEMPLATE ", qname, " (\n    ",
+                                  t.IsNull(row, 3) ? "" : absl::StrCat("INIT = ", t.Get(row, 3), ",\n    "),
+                                  "LEXIZE = ", t.Get(row, 4), "\n);\n");
+    obj.drop_sql = absl::StrCat("DROP TEXT SEARCH TEMPLATE IF EXISTS ", qname, ";\n");
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result d,
+      Run("text search dictionaries",
+          absl::StrCat("SELECT d.oid, n.nspname, d.dictname, pg_catalog.pg_get_userbyid(d.dictowner), ",
+                       QualifiedNameExpr("tn.nspname", "t.tmplname"), ", d.dictinitoption "
+                       "FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace "
+                       "JOIN pg_catalog.pg_ts_template t ON t.oid = d.dicttemplate "
+                       "JOIN pg_catalog.pg_namespace tn ON tn.oid = t.tmplnamespace WHERE ",
+                       UserObject(kPgTsDict, "d.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < d.rows(); ++row) {
+    std::string schema(d.Get(row, 1)), name(d.Get(row, 2)), qname = QQ(schema, name);
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgTsDict, Oid(d.Get(row, 0)), ObjectKind::kTextSearchDictionary, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(d.Get(row, 3));
+    obj.ref = absl::StrCat("TEXT SEARCH DICTIONARY ", qname);
+    // dictinitoption is already "key = 'value', ..." as CREATE takes it.
+    obj.create_sql = absl::StrCat("CREATE TEXT SEARCH DICTIONARY ", qname, " (\n    TEMPLATE = ", d.Get(row, 4),
+                                  d.IsNull(row, 5) ? "" : absl::StrCat(",\n    ", d.Get(row, 5)), "\n);\n");
+    obj.drop_sql = absl::StrCat("DROP TEXT SEARCH DICTIONARY IF EXISTS ", qname, ";\n");
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result c,
+      Run("text search configurations",
+          absl::StrCat("SELECT c.oid, n.nspname, c.cfgname, pg_catalog.pg_get_userbyid(c.cfgowner), ",
+                       QualifiedNameExpr("pn.nspname", "p.prsname"), ", "
+                       // Mappings, one ADD MAPPING line per token type (token names from the parser).
+                       "(SELECT pg_catalog.string_agg(m.line, '' ORDER BY m.maptokentype) FROM ("
+                       " SELECT cm.maptokentype, 'ADD MAPPING FOR ' || pg_catalog.quote_ident(tt.alias) || ' WITH ' || "
+                       " pg_catalog.string_agg(cm.mapdict::pg_catalog.regdictionary::text, ', ' ORDER BY cm.mapseqno) AS line "
+                       " FROM pg_catalog.pg_ts_config_map cm, pg_catalog.ts_token_type(c.cfgparser) tt "
+                       " WHERE cm.mapcfg = c.oid AND tt.tokid = cm.maptokentype GROUP BY cm.maptokentype, tt.alias) m) "
+                       "FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace "
+                       "JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser "
+                       "JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace WHERE ",
+                       UserObject(kPgTsConfig, "c.oid"), " AND ", kUserSchema, " ORDER BY 2, 3")));
+  for (int row = 0; row < c.rows(); ++row) {
+    std::string schema(c.Get(row, 1)), name(c.Get(row, 2)), qname = QQ(schema, name);
+    if (!SchemaSelected(schema)) continue;
+    int idx = AddNode(kPgTsConfig, Oid(c.Get(row, 0)), ObjectKind::kTextSearchConfiguration, Section::kPreData, schema, name);
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(c.Get(row, 3));
+    obj.ref = absl::StrCat("TEXT SEARCH CONFIGURATION ", qname);
+    obj.create_sql = absl::StrCat("CREATE TEXT SEARCH CONFIGURATION ", qname, " (\n    PARSER = ", c.Get(row, 4), "\n);\n");
+    // The aggregated lines are concatenated without separators; split them per mapping.
+    std::string mappings(c.Get(row, 5));
+    for (absl::string_view line : absl::StrSplit(mappings, "ADD MAPPING FOR ", absl::SkipEmpty())) {
+      absl::StrAppend(&obj.create_sql, "ALTER TEXT SEARCH CONFIGURATION ", qname, "\n    ADD MAPPING FOR ", line, ";\n");
+    }
+    obj.drop_sql = absl::StrCat("DROP TEXT SEARCH CONFIGURATION IF EXISTS ", qname, ";\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectForeignData() {
+  if (TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result f,
+      Run("foreign data wrappers",
+          absl::StrCat("SELECT f.oid, f.fdwname, pg_catalog.pg_get_userbyid(f.fdwowner), "
+                       "NULLIF(f.fdwhandler, 0)::pg_catalog.regproc::text, NULLIF(f.fdwvalidator, 0)::pg_catalog.regproc::text, ",
+                       OptionsExpr("f.fdwoptions"), ", f.fdwacl::text, pg_catalog.acldefault('F'::\"char\", f.fdwowner)::text "
+                       "FROM pg_catalog.pg_foreign_data_wrapper f WHERE ", UserObject(kPgFdw, "f.oid"), " ORDER BY 2")));
+  for (int row = 0; row < f.rows(); ++row) {
+    std::string name(f.Get(row, 1));
+    int idx = AddNode(kPgFdw, Oid(f.Get(row, 0)), ObjectKind::kForeignDataWrapper, Section::kPreData, "", name);
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(f.Get(row, 2));
+    obj.ref = absl::StrCat("FOREIGN DATA WRAPPER ", Q(name));
+    obj.acl_ref = obj.ref;
+    obj.acl = std::string(f.Get(row, 6));
+    obj.default_acl = std::string(f.Get(row, 7));
+    obj.create_sql = absl::StrCat("CREATE FOREIGN DATA WRAPPER ", Q(name),
+                                  f.IsNull(row, 3) ? "" : absl::StrCat(" HANDLER ", f.Get(row, 3)),
+                                  f.IsNull(row, 4) ? "" : absl::StrCat(" VALIDATOR ", f.Get(row, 4)),
+                                  f.IsNull(row, 5) ? "" : absl::StrCat(" OPTIONS (\n    ", f.Get(row, 5), "\n)"), ";\n");
+    obj.drop_sql = absl::StrCat("DROP FOREIGN DATA WRAPPER IF EXISTS ", Q(name), ";\n");
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result s,
+      Run("foreign servers",
+          absl::StrCat("SELECT s.oid, s.srvname, pg_catalog.pg_get_userbyid(s.srvowner), w.fdwname, s.srvtype, s.srvversion, ",
+                       OptionsExpr("s.srvoptions"), ", s.srvacl::text, pg_catalog.acldefault('S'::\"char\", s.srvowner)::text "
+                       "FROM pg_catalog.pg_foreign_server s JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE ",
+                       UserObject(kPgForeignServer, "s.oid"), " ORDER BY 2")));
+  std::map<uint32_t, int> servers;
+  for (int row = 0; row < s.rows(); ++row) {
+    std::string name(s.Get(row, 1));
+    uint32_t oid = Oid(s.Get(row, 0));
+    int idx = AddNode(kPgForeignServer, oid, ObjectKind::kForeignServer, Section::kPreData, "", name);
+    servers[oid] = idx;
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(s.Get(row, 2));
+    obj.ref = absl::StrCat("SERVER ", Q(name));
+    obj.acl_ref = absl::StrCat("FOREIGN SERVER ", Q(name));
+    obj.acl = std::string(s.Get(row, 7));
+    obj.default_acl = std::string(s.Get(row, 8));
+    obj.create_sql = absl::StrCat("CREATE SERVER ", Q(name),
+                                  s.IsNull(row, 4) ? "" : absl::StrCat(" TYPE ", Literal(s.Get(row, 4))),
+                                  s.IsNull(row, 5) ? "" : absl::StrCat(" VERSION ", Literal(s.Get(row, 5))),
+                                  " FOREIGN DATA WRAPPER ", Q(s.Get(row, 3)),
+                                  s.IsNull(row, 6) ? "" : absl::StrCat(" OPTIONS (\n    ", s.Get(row, 6), "\n)"), ";\n");
+    obj.drop_sql = absl::StrCat("DROP SERVER IF EXISTS ", Q(name), ";\n");
+  }
+  // User mappings; umoptions (which may hold passwords) is NULL unless this role may see it.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result u,
+      Run("user mappings",
+          absl::StrCat("SELECT um.umid, um.srvid, um.srvname, CASE WHEN um.umuser = 0 THEN NULL ELSE um.usename END, ",
+                       OptionsExpr("um.umoptions"), " FROM pg_catalog.pg_user_mappings um ORDER BY um.srvname, 4 NULLS FIRST")));
+  for (int row = 0; row < u.rows(); ++row) {
+    auto server = servers.find(Oid(u.Get(row, 1)));
+    if (server == servers.end()) continue;
+    std::string role = u.IsNull(row, 3) ? "PUBLIC" : Q(u.Get(row, 3));
+    std::string tag = absl::StrCat(u.IsNull(row, 3) ? "PUBLIC" : std::string(u.Get(row, 3)), " SERVER ", u.Get(row, 2));
+    int idx = AddNode(kPgUserMapping, Oid(u.Get(row, 0)), ObjectKind::kUserMapping, Section::kPreData, "", tag);
+    Obj& obj = objs_[idx];
+    obj.no_owner_sql = true;
+    std::string target = absl::StrCat("FOR ", role, " SERVER ", Q(u.Get(row, 2)));
+    obj.create_sql = absl::StrCat("CREATE USER MAPPING ", target,
+                                  u.IsNull(row, 4) ? "" : absl::StrCat(" OPTIONS (\n    ", u.Get(row, 4), "\n)"), ";\n");
+    obj.drop_sql = absl::StrCat("DROP USER MAPPING IF EXISTS ", target, ";\n");
+    AddDep(idx, server->second);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectPublicationsAndSubscriptions() {
+  if (TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
+  std::string via_root = version_ >= 130000 ? "p.pubviaroot" : "false";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result p,
+      Run("publications",
+          absl::StrCat("SELECT p.oid, p.pubname, pg_catalog.pg_get_userbyid(p.pubowner), p.puballtables, p.pubinsert, "
+                       "p.pubupdate, p.pubdelete, p.pubtruncate, ", via_root,
+                       " FROM pg_catalog.pg_publication p ORDER BY 2")));
+  std::map<uint32_t, int> pubs;
+  for (int row = 0; row < p.rows(); ++row) {
+    std::string name(p.Get(row, 1));
+    uint32_t oid = Oid(p.Get(row, 0));
+    int idx = AddNode(kPgPublication, oid, ObjectKind::kPublication, Section::kPostData, "", name);
+    pubs[oid] = idx;
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(p.Get(row, 2));
+    obj.ref = absl::StrCat("PUBLICATION ", Q(name));
+    std::vector<std::string> actions;
+    const char* kActions[] = {"insert", "update", "delete", "truncate"};
+    for (int i = 0; i < 4; ++i) {
+      if (p.GetBool(row, 4 + i)) actions.push_back(kActions[i]);
+    }
+    obj.create_sql = absl::StrCat("CREATE PUBLICATION ", Q(name), p.GetBool(row, 3) ? " FOR ALL TABLES" : "",
+                                  " WITH (publish = '", absl::StrJoin(actions, ", "), "'",
+                                  p.GetBool(row, 8) ? ", publish_via_partition_root = true" : "", ");\n");
+    obj.drop_sql = absl::StrCat("DROP PUBLICATION IF EXISTS ", Q(name), ";\n");
+  }
+  // Tables (with a column list and row filter on 15+), then whole schemas (15+).
+  std::string qual = version_ >= 150000 ? "pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)" : "NULL";
+  std::string cols = version_ >= 150000
+      ? "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a "
+        "WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::pg_catalog.int2[]))"
+      : "NULL";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      Run("publication tables",
+          absl::StrCat("SELECT pr.oid, pr.prpubid, pr.prrelid, ", qual, ", ", cols,
+                       " FROM pg_catalog.pg_publication_rel pr WHERE pr.prrelid = ANY(", rel_oids_, ") ORDER BY pr.oid")));
+  for (int row = 0; row < r.rows(); ++row) {
+    auto pub = pubs.find(Oid(r.Get(row, 1)));
+    auto rel = rels_.find(Oid(r.Get(row, 2)));
+    if (pub == pubs.end() || rel == rels_.end() || rel->second.node < 0) continue;
+    const std::string& pub_name = nodes_[pub->second].name;
+    int idx = AddNode(kPgPublicationRel, Oid(r.Get(row, 0)), ObjectKind::kPublicationTable, Section::kPostData,
+                      rel->second.schema, absl::StrCat(pub_name, " ", rel->second.name));
+    Obj& obj = objs_[idx];
+    obj.no_owner_sql = true;
+    obj.table_node = rel->second.node;
+    std::string qtable = QQ(rel->second.schema, rel->second.name);
+    obj.create_sql = absl::StrCat("ALTER PUBLICATION ", Q(pub_name), " ADD TABLE ONLY ", qtable,
+                                  r.IsNull(row, 4) ? "" : absl::StrCat(" (", r.Get(row, 4), ")"),
+                                  r.IsNull(row, 3) ? "" : absl::StrCat(" WHERE (", r.Get(row, 3), ")"), ";\n");
+    obj.drop_sql = absl::StrCat("ALTER PUBLICATION ", Q(pub_name), " DROP TABLE ONLY ", qtable, ";\n");
+    AddDep(idx, pub->second);
+    AddDep(idx, rel->second.node);
+  }
+  if (version_ >= 150000) {
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result n,
+        Run("publication schemas",
+            "SELECT pn.oid, pn.pnpubid, n.nspname FROM pg_catalog.pg_publication_namespace pn "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid ORDER BY pn.oid"));
+    for (int row = 0; row < n.rows(); ++row) {
+      auto pub = pubs.find(Oid(n.Get(row, 1)));
+      std::string schema(n.Get(row, 2));
+      if (pub == pubs.end() || !SchemaSelected(schema)) continue;
+      const std::string& pub_name = nodes_[pub->second].name;
+      int idx = AddNode(kPgPublicationNamespace, Oid(n.Get(row, 0)), ObjectKind::kPublicationSchema,
+                        Section::kPostData, schema, pub_name);
+      Obj& obj = objs_[idx];
+      obj.no_owner_sql = true;
+      obj.create_sql = absl::StrCat("ALTER PUBLICATION ", Q(pub_name), " ADD TABLES IN SCHEMA ", Q(schema), ";\n");
+      obj.drop_sql = absl::StrCat("ALTER PUBLICATION ", Q(pub_name), " DROP TABLES IN SCHEMA ", Q(schema), ";\n");
+      AddDep(idx, pub->second);
+    }
+  }
+
+  // Subscriptions: created with connect = false (no slot is created, the subscription
+  // stays disabled), as pg_dump does. subconninfo is readable only with privilege.
+  std::string binary = version_ >= 140000 ? "s.subbinary" : "false";
+  std::string stream = version_ >= 160000   ? "s.substream::text"
+                       : version_ >= 140000 ? "CASE WHEN s.substream THEN 't' ELSE 'f' END"
+                                            : "'f'";
+  std::string two_phase = version_ >= 150000 ? "s.subtwophasestate::text" : "'d'";
+  std::string disable_on_error = version_ >= 150000 ? "s.subdisableonerr" : "false";
+  std::string password_required = version_ >= 160000 ? "s.subpasswordrequired" : "true";
+  std::string run_as_owner = version_ >= 160000 ? "s.subrunasowner" : "false";
+  std::string origin = version_ >= 160000 ? "s.suborigin" : "'any'";
+  std::string failover = version_ >= 170000 ? "s.subfailover" : "false";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result priv,
+      Run("subscription privilege",
+          "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')"));
+  bool can_read = priv.GetBool(0, 0);
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result s,
+      Run("subscriptions",
+          absl::StrCat("SELECT s.oid, s.subname, pg_catalog.pg_get_userbyid(s.subowner), ",
+                       can_read ? "s.subconninfo" : "NULL", ", s.subslotname, s.subsynccommit, "
+                       "pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_ident(x) FROM pg_catalog.unnest(s.subpublications) x), ', '), ",
+                       binary, ", ", stream, ", ", two_phase, ", ", disable_on_error, ", ", password_required, ", ",
+                       run_as_owner, ", ", origin, ", ", failover,
+                       " FROM pg_catalog.pg_subscription s WHERE s.subdbid = "
+                       "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) ORDER BY 2")));
+  for (int row = 0; row < s.rows(); ++row) {
+    std::string name(s.Get(row, 1));
+    if (!can_read) {
+      Warn(absl::StrCat("subscription ", name, " is not dumped: reading its connection string needs superuser"));
+      continue;
+    }
+    int idx = AddNode(kPgSubscription, Oid(s.Get(row, 0)), ObjectKind::kSubscription, Section::kPostData, "", name);
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(s.Get(row, 2));
+    obj.ref = absl::StrCat("SUBSCRIPTION ", Q(name));
+    std::string with = absl::StrCat("connect = false, slot_name = ", s.IsNull(row, 4) ? "NONE" : Literal(s.Get(row, 4)));
+    if (s.GetBool(row, 7)) absl::StrAppend(&with, ", binary = true");
+    if (s.Get(row, 8) == "t") absl::StrAppend(&with, ", streaming = on");
+    if (s.Get(row, 8) == "p") absl::StrAppend(&with, ", streaming = parallel");
+    if (s.Get(row, 9) != "d") absl::StrAppend(&with, ", two_phase = on");
+    if (s.GetBool(row, 10)) absl::StrAppend(&with, ", disable_on_error = true");
+    if (!s.GetBool(row, 11)) absl::StrAppend(&with, ", password_required = false");
+    if (s.GetBool(row, 12)) absl::StrAppend(&with, ", run_as_owner = true");
+    if (absl::AsciiStrToLower(s.Get(row, 13)) != "any") absl::StrAppend(&with, ", origin = ", Literal(s.Get(row, 13)));
+    if (s.GetBool(row, 14)) absl::StrAppend(&with, ", failover = true");
+    if (s.Get(row, 5) != "off") absl::StrAppend(&with, ", synchronous_commit = ", Literal(s.Get(row, 5)));
+    obj.create_sql = absl::StrCat("CREATE SUBSCRIPTION ", Q(name), " CONNECTION ", Literal(s.Get(row, 3)),
+                                  " PUBLICATION ", s.Get(row, 6), " WITH (", with, ");\n");
+    obj.drop_sql = absl::StrCat("DROP SUBSCRIPTION IF EXISTS ", Q(name), ";\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectLargeObjects() {
+  // Metadata only (owner, ACL, comment); the contents are the dump engine's. Like pg_dump,
+  // none in a schema-only or filtered dump.
+  if (options_.schema_only || TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result l,
+      Run("large objects",
+          "SELECT l.oid, pg_catalog.pg_get_userbyid(l.lomowner), l.lomacl::text, "
+          "pg_catalog.acldefault('L'::\"char\", l.lomowner)::text FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"));
+  for (int row = 0; row < l.rows(); ++row) {
+    uint32_t oid = Oid(l.Get(row, 0));
+    int idx = AddNode(kPgLargeObject, oid, ObjectKind::kLargeObject, Section::kData, "", std::string(l.Get(row, 0)));
+    Obj& obj = objs_[idx];
+    obj.owner = std::string(l.Get(row, 1));
+    obj.ref = absl::StrCat("LARGE OBJECT ", oid);
+    obj.acl_ref = obj.ref;
+    obj.acl = std::string(l.Get(row, 2));
+    obj.default_acl = std::string(l.Get(row, 3));
+    obj.large_object_oid = oid;
+    obj.create_sql = absl::StrCat("SELECT pg_catalog.lo_create('", oid, "');\n");
+    obj.drop_sql = absl::StrCat("SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '", oid, "';\n");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Reader::CollectCommentsAndLabels() {
   PGARK_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -1532,7 +2023,12 @@ absl::Status Reader::CollectCommentsAndLabels() {
           "UNION ALL SELECT s.classoid, s.objoid, s.objsubid, s.label, "
           "CASE WHEN s.classoid = 1259 AND s.objsubid > 0 THEN (SELECT a.attname FROM pg_catalog.pg_attribute a "
           " WHERE a.attrelid = s.objoid AND a.attnum = s.objsubid) END, s.provider "
-          "FROM pg_catalog.pg_seclabel s WHERE s.objoid >= 16384 ORDER BY 1, 2, 3"));
+          "FROM pg_catalog.pg_seclabel s WHERE s.objoid >= 16384 "
+          // Subscriptions live in shared catalogs, and so do their comments and labels.
+          "UNION ALL SELECT d.classoid, d.objoid, 0, d.description, NULL, NULL FROM pg_catalog.pg_shdescription d "
+          "WHERE d.classoid = 6100 "
+          "UNION ALL SELECT s.classoid, s.objoid, 0, s.label, NULL, s.provider FROM pg_catalog.pg_shseclabel s "
+          "WHERE s.classoid = 6100 ORDER BY 1, 2, 3"));
   for (int row = 0; row < r.rows(); ++row) {
     uint32_t classid = Oid((r.Get(row, 0)));
     int idx = by_key_.count({classid, Oid((r.Get(row, 1)))})
@@ -1701,35 +2197,6 @@ std::string Reader::Render(int idx) const {
   return obj.create_sql;
 }
 
-absl::Status Reader::WarnUnsupported() {
-  // Object kinds this reader does not reproduce yet: say so for each one, never skip silently.
-  PGARK_ASSIGN_OR_RETURN(
-      pg::Result r,
-      Run("unsupported objects",
-          "SELECT 'cast', pg_catalog.format_type(castsource, NULL) || ' AS ' || pg_catalog.format_type(casttarget, NULL) FROM pg_catalog.pg_cast c WHERE " +
-              UserObject(kPgCast, "c.oid") + " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 2605 "
-              "AND i.objid = c.oid AND i.deptype = 'i')" +
-              " UNION ALL SELECT 'collation', collname FROM pg_catalog.pg_collation c WHERE " + UserObject(kPgCollation, "c.oid") +
-              " UNION ALL SELECT 'conversion', conname FROM pg_catalog.pg_conversion c WHERE " + UserObject(kPgConversion, "c.oid") +
-              " UNION ALL SELECT 'text search parser', prsname FROM pg_catalog.pg_ts_parser c WHERE " + UserObject(kPgTsParser, "c.oid") +
-              " UNION ALL SELECT 'text search template', tmplname FROM pg_catalog.pg_ts_template c WHERE " + UserObject(kPgTsTemplate, "c.oid") +
-              " UNION ALL SELECT 'text search dictionary', dictname FROM pg_catalog.pg_ts_dict c WHERE " + UserObject(kPgTsDict, "c.oid") +
-              " UNION ALL SELECT 'text search configuration', cfgname FROM pg_catalog.pg_ts_config c WHERE " + UserObject(kPgTsConfig, "c.oid") +
-              " UNION ALL SELECT 'language', lanname FROM pg_catalog.pg_language c WHERE " + UserObject(kPgLanguage, "c.oid") +
-              " UNION ALL SELECT 'transform', trftype::pg_catalog.regtype::text FROM pg_catalog.pg_transform c WHERE " + UserObject(kPgTransform, "c.oid") +
-              " UNION ALL SELECT 'access method', amname FROM pg_catalog.pg_am c WHERE " + UserObject(kPgAm, "c.oid") +
-              " UNION ALL SELECT 'foreign data wrapper', fdwname FROM pg_catalog.pg_foreign_data_wrapper c WHERE " + UserObject(kPgFdw, "c.oid") +
-              " UNION ALL SELECT 'foreign server', srvname FROM pg_catalog.pg_foreign_server c WHERE " + UserObject(kPgForeignServer, "c.oid") +
-              " UNION ALL SELECT 'publication', pubname FROM pg_catalog.pg_publication c WHERE c.oid >= 16384" +
-              " UNION ALL SELECT 'subscription', subname FROM pg_catalog.pg_subscription c WHERE c.oid >= 16384 AND c.subdbid = "
-              "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-              " UNION ALL SELECT 'large object', c.oid::text FROM pg_catalog.pg_largeobject_metadata c"));
-  for (int row = 0; row < r.rows(); ++row) {
-    Warn(absl::StrCat(r.Get(row, 0), " ", r.Get(row, 1), " is not reproduced yet (see docs/catalog.md)"));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Catalog> Reader::Run() {
   PGARK_RETURN_IF_ERROR(CheckTransaction());
   PGARK_RETURN_IF_ERROR(LoadKeywords());
@@ -1741,16 +2208,20 @@ absl::StatusOr<Catalog> Reader::Run() {
   PGARK_RETURN_IF_ERROR(CollectAggregates());
   PGARK_RETURN_IF_ERROR(CollectOperators());
   PGARK_RETURN_IF_ERROR(CollectOpFamiliesAndClasses());
+  PGARK_RETURN_IF_ERROR(CollectMiscPreData());
+  PGARK_RETURN_IF_ERROR(CollectTextSearch());
+  PGARK_RETURN_IF_ERROR(CollectForeignData());
   PGARK_RETURN_IF_ERROR(CollectColumnsAndTables());
   PGARK_RETURN_IF_ERROR(CollectSequences());
   PGARK_RETURN_IF_ERROR(CollectViews());
   PGARK_RETURN_IF_ERROR(CollectIndexesAndConstraints());
   PGARK_RETURN_IF_ERROR(CollectTriggersRulesPolicies());
   PGARK_RETURN_IF_ERROR(CollectStatistics());
+  PGARK_RETURN_IF_ERROR(CollectPublicationsAndSubscriptions());
   PGARK_RETURN_IF_ERROR(CollectEventTriggersAndDefaultAcls());
+  PGARK_RETURN_IF_ERROR(CollectLargeObjects());
   PGARK_RETURN_IF_ERROR(CollectCommentsAndLabels());
   PGARK_RETURN_IF_ERROR(CollectDependencies());
-  if (!TableMode()) PGARK_RETURN_IF_ERROR(WarnUnsupported());
   AddRefreshDependencies();
 
   SortResult sorted = SortNodes(nodes_);

@@ -153,3 +153,96 @@ ALTER TABLE app.b OWNER TO corpus_owner;
 ALTER VIEW app.v_on_v OWNER TO corpus_owner;
 ALTER SEQUENCE app.shared_seq OWNER TO corpus_owner;
 SELECT setval('app.shared_seq', 150);
+
+-- Casts, collations, conversions.
+CREATE FUNCTION app.mood_to_int(app.mood) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_to_int(app.mood) AS ASSIGNMENT;
+CREATE CAST (app.pair AS text) WITH INOUT AS IMPLICIT;
+CREATE CAST (app.floatrange AS tstzrange) WITHOUT FUNCTION;
+COMMENT ON CAST (app.mood AS integer) IS 'cast comment';
+CREATE COLLATION app.c_posix (locale = 'C');
+CREATE COLLATION app."Mixed Coll" (lc_collate = 'C', lc_ctype = 'POSIX');
+ALTER COLLATION app.c_posix OWNER TO corpus_owner;
+COMMENT ON COLLATION app.c_posix IS 'collation comment';
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_collation WHERE collprovider = 'i') THEN
+    EXECUTE 'CREATE COLLATION app.ci (provider = icu, locale = ''und-u-ks-level2'', deterministic = false)';
+    EXECUTE 'CREATE TABLE app.ci_use (t text COLLATE app.ci)';
+  END IF;
+END $$;
+CREATE TABLE app.coll_use (t text COLLATE app.c_posix, u text COLLATE app."Mixed Coll");
+CREATE CONVERSION app.latin1_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+COMMENT ON CONVERSION app.latin1_conv IS 'conversion comment';
+
+-- A procedural language that is not an extension, and a transform for it.
+CREATE FUNCTION app.corpus_handler() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+CREATE FUNCTION app.corpus_inline(internal) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_inline_handler';
+CREATE FUNCTION app.corpus_validator(oid) RETURNS void LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_validator';
+CREATE TRUSTED LANGUAGE corpus_pl HANDLER app.corpus_handler INLINE app.corpus_inline VALIDATOR app.corpus_validator;
+COMMENT ON LANGUAGE corpus_pl IS 'language comment';
+REVOKE USAGE ON LANGUAGE corpus_pl FROM PUBLIC;
+GRANT USAGE ON LANGUAGE corpus_pl TO "corpus reader";
+CREATE FUNCTION app.in_corpus_pl() RETURNS integer LANGUAGE corpus_pl AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION app.mood_from_sql(internal) RETURNS internal LANGUAGE internal IMMUTABLE AS 'int4recv';
+CREATE FUNCTION app.mood_to_sql(internal) RETURNS app.mood LANGUAGE internal IMMUTABLE AS 'enum_recv';
+CREATE TRANSFORM FOR app.mood LANGUAGE corpus_pl (
+  FROM SQL WITH FUNCTION app.mood_from_sql(internal), TO SQL WITH FUNCTION app.mood_to_sql(internal));
+COMMENT ON TRANSFORM FOR app.mood LANGUAGE corpus_pl IS 'transform comment';
+
+-- Access methods.
+CREATE ACCESS METHOD corpus_heap TYPE TABLE HANDLER heap_tableam_handler;
+CREATE ACCESS METHOD corpus_gist TYPE INDEX HANDLER gisthandler;
+COMMENT ON ACCESS METHOD corpus_heap IS 'am comment';
+CREATE TABLE app.am_table (a integer) USING corpus_heap;
+
+-- Text search.
+CREATE TEXT SEARCH PARSER app.prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end,
+  LEXTYPES = prsd_lextype, HEADLINE = prsd_headline);
+CREATE TEXT SEARCH TEMPLATE app.tmpl (INIT = dsimple_init, LEXIZE = dsimple_lexize);
+CREATE TEXT SEARCH DICTIONARY app.dict (TEMPLATE = app.tmpl, StopWords = english, Accept = false);
+CREATE TEXT SEARCH CONFIGURATION app.cfg (PARSER = app.prs);
+ALTER TEXT SEARCH CONFIGURATION app.cfg ADD MAPPING FOR asciiword, word WITH app.dict, english_stem;
+ALTER TEXT SEARCH CONFIGURATION app.cfg ADD MAPPING FOR int WITH simple;
+CREATE TEXT SEARCH CONFIGURATION app.cfg_copy (COPY = english);
+ALTER TEXT SEARCH DICTIONARY app.dict OWNER TO corpus_owner;
+COMMENT ON TEXT SEARCH PARSER app.prs IS 'parser comment';
+COMMENT ON TEXT SEARCH CONFIGURATION app.cfg IS 'config comment';
+CREATE INDEX parent_cfg_idx ON app.parent USING gin (to_tsvector('app.cfg', note));
+
+-- Foreign data: a wrapper without extension, contrib wrappers, servers, user mappings, foreign tables.
+CREATE FOREIGN DATA WRAPPER corpus_fdw OPTIONS (mode 'strict');
+CREATE SERVER corpus_srv TYPE 'kind' VERSION '1.0' FOREIGN DATA WRAPPER corpus_fdw
+  OPTIONS (host 'h', "Odd Option" 'it''s');
+CREATE USER MAPPING FOR corpus_owner SERVER corpus_srv OPTIONS (user 'u', password 'not-a-secret');
+CREATE USER MAPPING FOR PUBLIC SERVER corpus_srv;
+GRANT USAGE ON FOREIGN DATA WRAPPER corpus_fdw TO corpus_owner;
+GRANT USAGE ON FOREIGN SERVER corpus_srv TO "corpus reader";
+ALTER SERVER corpus_srv OWNER TO corpus_owner;
+COMMENT ON SERVER corpus_srv IS 'server comment';
+COMMENT ON FOREIGN DATA WRAPPER corpus_fdw IS 'fdw comment';
+CREATE FOREIGN TABLE app.ft (a integer OPTIONS (col 'x') NOT NULL, b text) SERVER corpus_srv OPTIONS (tbl 'remote');
+CREATE EXTENSION file_fdw;
+CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+CREATE FOREIGN TABLE app.file_ft (line text) SERVER files OPTIONS (filename '/dev/null', format 'text');
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'localhost', dbname 'nowhere');
+CREATE USER MAPPING FOR corpus_owner SERVER remote OPTIONS (user 'x', password 'not-a-secret');
+
+-- Publications (no row filters or column lists before 15) and a subscription (connect = false).
+CREATE PUBLICATION corpus_pub FOR TABLE app.a, app.b WITH (publish = 'insert, update');
+CREATE PUBLICATION "corpus all" FOR ALL TABLES;
+CREATE PUBLICATION corpus_empty;
+ALTER PUBLICATION corpus_pub OWNER TO corpus_owner;
+COMMENT ON PUBLICATION corpus_pub IS 'publication comment';
+CREATE SUBSCRIPTION corpus_sub CONNECTION 'host=/nonexistent dbname=nowhere' PUBLICATION corpus_pub, "other pub"
+  WITH (connect = false, slot_name = 'corpus_slot', synchronous_commit = 'local');
+CREATE SUBSCRIPTION corpus_sub_noslot CONNECTION 'dbname=nowhere' PUBLICATION corpus_pub
+  WITH (connect = false, slot_name = NONE);
+COMMENT ON SUBSCRIPTION corpus_sub IS 'subscription comment';
+
+-- Large object metadata (pg_dump -s omits it; the round-trip test compares it directly).
+SELECT lo_create(424242);
+SELECT lo_create(424243);
+ALTER LARGE OBJECT 424242 OWNER TO corpus_owner;
+GRANT SELECT ON LARGE OBJECT 424242 TO "corpus reader";
+COMMENT ON LARGE OBJECT 424242 IS 'blob comment';
