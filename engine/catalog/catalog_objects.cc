@@ -89,7 +89,10 @@ Json TableToJson(const TableInfo& t) {
               {"matview_populated", t.matview_populated},
               {"has_row_security", t.has_row_security},
               {"estimated_rows", t.estimated_rows},
-              {"relpages", t.relpages}};
+              {"relpages", t.relpages},
+              {"extension_config", t.extension_config},
+              {"data_filter", t.data_filter},
+              {"relfilenode", t.relfilenode}};
 }
 
 Json SequenceToJson(const SequenceInfo& s) {
@@ -126,6 +129,10 @@ TableInfo TableFromJson(const Json& j) {
   t.has_row_security = j.at("has_row_security").get<bool>();
   t.estimated_rows = j.at("estimated_rows").get<int64_t>();
   t.relpages = j.at("relpages").get<int64_t>();
+  // Added later: optional, so catalogs written before them still load.
+  t.extension_config = j.value("extension_config", false);
+  t.data_filter = j.value("data_filter", std::string());
+  t.relfilenode = j.value("relfilenode", uint32_t{0});
   return t;
 }
 
@@ -292,7 +299,9 @@ bool operator==(const TableInfo& a, const TableInfo& b) {
          a.is_partitioned == b.is_partitioned && a.partition_root_id == b.partition_root_id &&
          a.load_via_partition_root == b.load_via_partition_root &&
          a.matview_populated == b.matview_populated && a.has_row_security == b.has_row_security &&
-         a.estimated_rows == b.estimated_rows && a.relpages == b.relpages;
+         a.estimated_rows == b.estimated_rows && a.relpages == b.relpages &&
+         a.extension_config == b.extension_config && a.data_filter == b.data_filter &&
+         a.relfilenode == b.relfilenode;
 }
 bool operator==(const SequenceInfo& a, const SequenceInfo& b) {
   return a.owned_by_table_id == b.owned_by_table_id && a.owned_by_column == b.owned_by_column &&

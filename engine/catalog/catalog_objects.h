@@ -125,6 +125,16 @@ struct TableInfo {
   bool has_row_security = false;    // relrowsecurity
   int64_t estimated_rows = 0;       // reltuples, 0 when unknown
   int64_t relpages = 0;
+  // A configuration table of an extension (pg_extension_config_dump): the extension
+  // creates the table, so no TABLE item exists for it (table_id names it all the same);
+  // only its rows are dumped, restricted by `data_filter`.
+  bool extension_config = false;
+  // The condition pg_extension_config_dump recorded ("WHERE NOT standard_entry"), to append
+  // to the COPY query; "" = every row.
+  std::string data_filter;
+  // pg_class.relfilenode as read through the dump snapshot (0 for relations without
+  // storage). See CheckRelfilenodes() in catalog_reader.h.
+  uint32_t relfilenode = 0;
 };
 
 // What the data phase needs about a sequence.

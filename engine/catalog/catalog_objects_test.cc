@@ -1,6 +1,7 @@
 #include "engine/catalog/catalog_objects.h"
 
 #include "gmock/gmock.h"
+#include "nlohmann/json.hpp"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 
@@ -37,6 +38,9 @@ Catalog SampleCatalog() {
   info.columns = {{"a", "integer", 23, "pg_catalog", "int4", 1, true},
                   {"b\u00e9", "text", 25, "pg_catalog", "text", 3, false}};
   info.is_partitioned = true;
+  info.extension_config = true;
+  info.data_filter = "WHERE NOT standard";
+  info.relfilenode = 16391;
   table.table = info;
   catalog.items.push_back(table);
   CatalogItem seq;
@@ -62,6 +66,21 @@ TEST(CatalogJsonTest, RoundTripIsLossless) {
   for (size_t idx = 0; idx < back.items.size(); ++idx) EXPECT_EQ(back.items[idx], catalog.items[idx]);
   EXPECT_EQ(back.Find("TABLE s.t"), 1);
   EXPECT_EQ(back.Find("nope"), -1);
+}
+
+TEST(CatalogJsonTest, TableFieldsAddedLaterAreOptional) {
+  // Catalogs written before extension_config/data_filter/relfilenode existed still load.
+  nlohmann::json json = nlohmann::json::parse(CatalogToJson(SampleCatalog()));
+  for (nlohmann::json& item : json.at("items")) {
+    if (!item.contains("table")) continue;
+    for (const char* key : {"extension_config", "data_filter", "relfilenode"}) item["table"].erase(key);
+  }
+  ASSERT_OK_AND_ASSIGN(Catalog back, CatalogFromJson(json.dump()));
+  ASSERT_TRUE(back.items[1].table.has_value());
+  EXPECT_FALSE(back.items[1].table->extension_config);
+  EXPECT_EQ(back.items[1].table->data_filter, "");
+  EXPECT_EQ(back.items[1].table->relfilenode, 0u);
+  EXPECT_EQ(back.items[1].table->columns.size(), 2u);
 }
 
 TEST(CatalogJsonTest, GarbageIsDataLoss) {

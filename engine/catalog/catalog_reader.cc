@@ -159,6 +159,9 @@ class Reader {
   absl::Status CollectPublicationsAndSubscriptions();
   absl::Status CollectEventTriggersAndDefaultAcls();
   absl::Status CollectLargeObjects();
+  absl::Status CollectExtensionConfigData();
+  absl::Status CollectExtensionMemberAcls();
+  absl::Status CollectDependsOnExtension();
   absl::Status CollectCommentsAndLabels();
   absl::Status CollectDependencies();
   void AddRefreshDependencies();
@@ -192,7 +195,17 @@ class Reader {
     int child;
     std::string child_name;
   };
-  std::vector<PendingAttach> pending_index_attach_;  // (table, column) -> 'a'/'d'
+  std::vector<PendingAttach> pending_index_attach_;
+  // Configuration tables and sequences of dumped extensions (pg_extension_config_dump).
+  struct ExtConfig {
+    uint32_t oid;
+    std::string schema, name;
+    char relkind;
+    std::string condition;
+    uint32_t relfilenode;
+    int extension_node;
+  };
+  std::vector<ExtConfig> ext_config_;  // (table, column) -> 'a'/'d'
 };
 
 absl::StatusOr<pg::Result> Reader::Run(absl::string_view what, const std::string& sql) {
@@ -338,6 +351,22 @@ absl::Status Reader::CollectExtensions() {
         absl::StrCat("CREATE EXTENSION IF NOT EXISTS ", Q(name), " WITH SCHEMA ", Q(schema), ";\n");
     obj.drop_sql = absl::StrCat("DROP EXTENSION IF EXISTS ", Q(name), ";\n");
   }
+  // Configuration tables (pg_extension_config_dump): their rows are dumped, filtered.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result config,
+      Run("extension configuration tables",
+          "SELECT x.oid, c.oid, n.nspname, c.relname, c.relkind, u.cond, c.relfilenode "
+          "FROM pg_catalog.pg_extension x CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(x.extconfig), "
+          "pg_catalog.unnest(x.extcondition)) u(reloid, cond) "
+          "JOIN pg_catalog.pg_class c ON c.oid = u.reloid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+          "ORDER BY n.nspname, c.relname"));
+  for (int row = 0; row < config.rows(); ++row) {
+    int ext = NodeOf(kPgExtension, Oid(config.Get(row, 0)));
+    std::string schema(config.Get(row, 2)), name(config.Get(row, 3));
+    if (ext < 0 || !TableSelected(schema, name)) continue;
+    ext_config_.push_back(ExtConfig{Oid(config.Get(row, 1)), schema, name, config.Get(row, 4)[0],
+                                    std::string(config.Get(row, 5)), Oid(config.Get(row, 6)), ext});
+  }
   // Extension members are not dumped; objects that use them depend on the extension.
   PGARK_ASSIGN_OR_RETURN(pg::Result members,
                          Run("extension members",
@@ -379,6 +408,9 @@ absl::Status Reader::CollectRelationsAndLock() {
     if (rel.relkind == 'r' || rel.relkind == 'p') lock_list.push_back(QQ(rel.schema, rel.name));
     oids.push_back(std::to_string(rel.oid));
     rels_[rel.oid] = rel;
+  }
+  for (const ExtConfig& config : ext_config_) {
+    if (config.relkind == 'r' && !options_.schema_only) lock_list.push_back(QQ(config.schema, config.name));
   }
   if (!options_.include_tables.empty() && rels_.empty()) {
     return absl::NotFoundError(absl::StrCat("no matching tables were found for -t ",
@@ -2012,6 +2044,148 @@ absl::Status Reader::CollectLargeObjects() {
   return absl::OkStatus();
 }
 
+absl::Status Reader::CollectExtensionConfigData() {
+  if (options_.schema_only || ext_config_.empty()) return absl::OkStatus();
+  std::vector<std::string> oids;
+  for (const ExtConfig& config : ext_config_) oids.push_back(std::to_string(config.oid));
+  std::string oid_list = absl::StrCat("'{", absl::StrJoin(oids, ","), "}'::pg_catalog.oid[]");
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result a,
+      Run("extension configuration columns",
+          absl::StrCat("SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+                       "a.atttypid, tn.nspname, ty.typname, a.attnotnull FROM pg_catalog.pg_attribute a "
+                       "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace "
+                       "WHERE a.attrelid = ANY(", oid_list, ") AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
+                       "ORDER BY a.attrelid, a.attnum")));
+  std::map<uint32_t, std::vector<ColumnInfo>> columns;
+  for (int row = 0; row < a.rows(); ++row) {
+    columns[Oid(a.Get(row, 0))].push_back(ColumnInfo{std::string(a.Get(row, 2)), std::string(a.Get(row, 3)),
+                                                     Oid(a.Get(row, 4)), std::string(a.Get(row, 5)),
+                                                     std::string(a.Get(row, 6)), static_cast<int>(Oid(a.Get(row, 1))),
+                                                     a.GetBool(row, 7)});
+  }
+  std::map<uint32_t, int> data_node;
+  for (const ExtConfig& config : ext_config_) {
+    std::string qname = QQ(config.schema, config.name);
+    if (config.relkind == 'S') {
+      PGARK_ASSIGN_OR_RETURN(pg::Result value, Run(absl::StrCat("sequence ", qname),
+                                                   absl::StrCat("SELECT last_value, is_called FROM ", qname)));
+      SequenceInfo info;
+      info.last_value = value.GetInt64(0, 0).value_or(0);
+      info.is_called = value.GetBool(0, 1);
+      int set = AddNode(0, 0, ObjectKind::kSequenceSet, Section::kData, config.schema, config.name);
+      objs_[set].no_owner_sql = true;
+      objs_[set].sequence = info;
+      objs_[set].create_sql = absl::StrCat("SELECT pg_catalog.setval(", Literal(qname), ", ", info.last_value, ", ",
+                                           info.is_called ? "true" : "false", ");\n");
+      AddDep(set, config.extension_node);
+      continue;
+    }
+    if (config.relkind != 'r') continue;
+    int data = AddNode(0, 0, ObjectKind::kTableData, Section::kData, config.schema, config.name);
+    data_node[config.oid] = data;
+    Obj& obj = objs_[data];
+    obj.no_owner_sql = true;
+    TableInfo info;
+    info.oid = config.oid;
+    info.relkind = 'r';
+    info.columns = columns[config.oid];
+    info.extension_config = true;
+    info.data_filter = config.condition;
+    info.relfilenode = config.relfilenode;
+    obj.table = info;
+    AddDep(data, config.extension_node);
+  }
+  // Rows of a referenced configuration table load first (pg_dump does the same: the FKs
+  // exist already, since the extension created the tables).
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result fk,
+      Run("extension configuration foreign keys",
+          absl::StrCat("SELECT co.conrelid, co.confrelid FROM pg_catalog.pg_constraint co WHERE co.contype = 'f' "
+                       "AND co.conrelid = ANY(", oid_list, ") AND co.confrelid = ANY(", oid_list, ")")));
+  for (int row = 0; row < fk.rows(); ++row) {
+    auto from = data_node.find(Oid(fk.Get(row, 0)));
+    auto to = data_node.find(Oid(fk.Get(row, 1)));
+    if (from != data_node.end() && to != data_node.end()) AddDep(from->second, to->second);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectExtensionMemberAcls() {
+  // Members keep the privileges their extension script gave them (pg_init_privs); a dump
+  // carries only what changed since, as GRANT/REVOKE run after CREATE EXTENSION.
+  struct Branch {
+    uint32_t classid;
+    const char* table;
+    const char* oid;
+    const char* target;
+    const char* owner;
+    const char* acl;
+    const char* kind;  // acldefault() letter
+  };
+  const Branch branches[] = {
+      {kPgClass, "pg_catalog.pg_class o", "o.oid",
+       "CASE WHEN o.relkind = 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || (SELECT pg_catalog.quote_ident(nn.nspname) "
+       "FROM pg_catalog.pg_namespace nn WHERE nn.oid = o.relnamespace) || '.' || pg_catalog.quote_ident(o.relname)",
+       "o.relowner", "o.relacl", "CASE WHEN o.relkind = 'S' THEN 's' ELSE 'r' END"},
+      {kPgProc, "pg_catalog.pg_proc o", "o.oid",
+       "CASE WHEN o.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || o.oid::pg_catalog.regprocedure::text",
+       "o.proowner", "o.proacl", "'f'"},
+      {kPgType, "pg_catalog.pg_type o", "o.oid", "'TYPE ' || pg_catalog.format_type(o.oid, NULL)", "o.typowner",
+       "o.typacl", "'T'"},
+      {kPgNamespace, "pg_catalog.pg_namespace o", "o.oid", "'SCHEMA ' || pg_catalog.quote_ident(o.nspname)",
+       "o.nspowner", "o.nspacl", "'n'"},
+      {kPgFdw, "pg_catalog.pg_foreign_data_wrapper o", "o.oid",
+       "'FOREIGN DATA WRAPPER ' || pg_catalog.quote_ident(o.fdwname)", "o.fdwowner", "o.fdwacl", "'F'"},
+      {kPgForeignServer, "pg_catalog.pg_foreign_server o", "o.oid",
+       "'FOREIGN SERVER ' || pg_catalog.quote_ident(o.srvname)", "o.srvowner", "o.srvacl", "'S'"},
+      {kPgLanguage, "pg_catalog.pg_language o", "o.oid", "'LANGUAGE ' || pg_catalog.quote_ident(o.lanname)",
+       "o.lanowner", "o.lanacl", "'l'"},
+  };
+  std::vector<std::string> parts;
+  for (const Branch& b : branches) {
+    std::string initial = absl::StrCat("COALESCE(ip.initprivs, pg_catalog.acldefault((", b.kind, ")::\"char\", ", b.owner, "))");
+    parts.push_back(absl::StrCat(
+        "SELECT d.refobjid, ", b.target, ", pg_catalog.pg_get_userbyid(", b.owner, "), ", b.acl, "::text, ", initial,
+        "::text FROM pg_catalog.pg_depend d JOIN ", b.table, " ON ", b.oid, " = d.objid "
+        "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = ", b.classid, " AND ip.objoid = ", b.oid,
+        " AND ip.objsubid = 0 WHERE d.classid = ", b.classid, " AND d.refclassid = ", kPgExtension,
+        " AND d.deptype = 'e' AND ", b.acl, " IS NOT NULL AND ", b.acl, " IS DISTINCT FROM ", initial));
+  }
+  PGARK_ASSIGN_OR_RETURN(pg::Result r, Run("extension member privileges",
+                                           absl::StrCat(absl::StrJoin(parts, " UNION ALL "), " ORDER BY 1, 2")));
+  for (int row = 0; row < r.rows(); ++row) {
+    int ext = NodeOf(kPgExtension, Oid(r.Get(row, 0)));
+    if (ext < 0 || nodes_[ext].kind != ObjectKind::kExtension) continue;
+    absl::StrAppend(&objs_[ext].column_acl_sql,
+                    AclSql(quoter_, r.Get(row, 1), r.Get(row, 2), r.Get(row, 3), r.Get(row, 4)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Reader::CollectDependsOnExtension() {
+  // ALTER ... DEPENDS ON EXTENSION (deptype 'x'): printed right after the object.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      Run("extension dependencies",
+          absl::StrCat("SELECT d.classid, d.objid, x.extname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension x "
+                       "ON x.oid = d.refobjid WHERE d.deptype = 'x' AND d.refclassid = ", kPgExtension,
+                       " ORDER BY 1, 2, 3")));
+  for (int row = 0; row < r.rows(); ++row) {
+    auto it = by_key_.find({Oid(r.Get(row, 0)), Oid(r.Get(row, 1))});
+    if (it == by_key_.end()) continue;
+    ObjectKind kind = nodes_[it->second].kind;
+    Obj& obj = objs_[it->second];
+    if ((kind != ObjectKind::kFunction && kind != ObjectKind::kIndex && kind != ObjectKind::kTrigger &&
+         kind != ObjectKind::kMaterializedView) || obj.ref.empty()) {
+      Warn(absl::StrCat(nodes_[it->second].id, " DEPENDS ON EXTENSION ", r.Get(row, 2), " is not reproduced"));
+      continue;
+    }
+    absl::StrAppend(&obj.create_sql, "ALTER ", obj.ref, " DEPENDS ON EXTENSION ", Q(r.Get(row, 2)), ";\n");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Reader::CollectCommentsAndLabels() {
   PGARK_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -2220,7 +2394,10 @@ absl::StatusOr<Catalog> Reader::Run() {
   PGARK_RETURN_IF_ERROR(CollectPublicationsAndSubscriptions());
   PGARK_RETURN_IF_ERROR(CollectEventTriggersAndDefaultAcls());
   PGARK_RETURN_IF_ERROR(CollectLargeObjects());
+  PGARK_RETURN_IF_ERROR(CollectExtensionConfigData());
+  PGARK_RETURN_IF_ERROR(CollectExtensionMemberAcls());
   PGARK_RETURN_IF_ERROR(CollectCommentsAndLabels());
+  PGARK_RETURN_IF_ERROR(CollectDependsOnExtension());
   PGARK_RETURN_IF_ERROR(CollectDependencies());
   AddRefreshDependencies();
 

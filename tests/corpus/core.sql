@@ -246,3 +246,11 @@ SELECT lo_create(424243);
 ALTER LARGE OBJECT 424242 OWNER TO corpus_owner;
 GRANT SELECT ON LARGE OBJECT 424242 TO "corpus reader";
 COMMENT ON LARGE OBJECT 424242 IS 'blob comment';
+
+-- Extension members: privilege changes since CREATE EXTENSION, and DEPENDS ON EXTENSION.
+GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO "corpus reader";
+REVOKE EXECUTE ON FUNCTION public.postgres_fdw_handler() FROM PUBLIC;
+ALTER FUNCTION app.add_one(integer) DEPENDS ON EXTENSION file_fdw;
+ALTER INDEX app.parent_hash_idx DEPENDS ON EXTENSION postgres_fdw;
+ALTER TRIGGER parent_trg ON app.parent DEPENDS ON EXTENSION file_fdw;
+ALTER MATERIALIZED VIEW app.mv_empty DEPENDS ON EXTENSION file_fdw;

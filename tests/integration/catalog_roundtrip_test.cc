@@ -263,6 +263,43 @@ TEST(CatalogRoundTripTest, FiltersSelectSchemasAndTables) {
   EXPECT_GE(rest.Find("TABLE app.serials"), 0);
 }
 
+TEST(CatalogRoundTripTest, ExtensionConfigTablesAreDataOnlyWithTheirFilter) {
+  ScratchDatabase source("cat_extcfg");
+  auto src = source.Connect();
+  ASSERT_OK(src->Execute(
+      "CREATE EXTENSION file_fdw; CREATE SCHEMA cfg;"
+      "CREATE TABLE cfg.settings (k text PRIMARY KEY, v text, standard boolean DEFAULT false, gone integer);"
+      "ALTER TABLE cfg.settings DROP COLUMN gone; CREATE SEQUENCE cfg.ids; SELECT setval('cfg.ids', 42);"
+      "ALTER EXTENSION file_fdw ADD TABLE cfg.settings; ALTER EXTENSION file_fdw ADD SEQUENCE cfg.ids;"
+      // pg_extension_config_dump() only runs inside CREATE EXTENSION scripts and no
+      // installed extension uses it: record what it would have recorded.
+      "UPDATE pg_catalog.pg_extension SET extconfig = ARRAY['cfg.settings'::regclass::oid, 'cfg.ids'::regclass::oid], "
+      "extcondition = ARRAY['WHERE NOT standard', ''] WHERE extname = 'file_fdw'"));
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, ReadInSnapshot(*src));
+  EXPECT_EQ(catalog.Find("TABLE cfg.settings"), -1);  // the extension creates it
+  int data = catalog.Find("TABLE DATA cfg.settings");
+  ASSERT_GE(data, 0);
+  const CatalogItem& item = catalog.items[data];
+  ASSERT_TRUE(item.table.has_value());
+  EXPECT_TRUE(item.table->extension_config);
+  EXPECT_EQ(item.table->data_filter, "WHERE NOT standard");
+  EXPECT_NE(item.table->relfilenode, 0u);
+  std::vector<std::string> columns;
+  for (const ColumnInfo& column : item.table->columns) columns.push_back(column.name);
+  EXPECT_THAT(columns, ::testing::ElementsAre("k", "v", "standard"));
+  EXPECT_THAT(item.dependencies, ::testing::Contains("EXTENSION file_fdw"));
+  EXPECT_LT(catalog.Find("EXTENSION file_fdw"), data);
+  int seq = catalog.Find("SEQUENCE SET cfg.ids");
+  ASSERT_GE(seq, 0);
+  EXPECT_THAT(catalog.items[seq].create_sql, HasSubstr("42, true"));
+
+  ReadOptions schema_only;
+  schema_only.schema_only = true;
+  ASSERT_OK_AND_ASSIGN(Catalog schema, ReadInSnapshot(*src, schema_only));
+  EXPECT_EQ(schema.Find("TABLE DATA cfg.settings"), -1);
+  EXPECT_EQ(schema.Find("SEQUENCE SET cfg.ids"), -1);
+}
+
 TEST(CatalogRoundTripTest, RefusesToReadOutsideASnapshotTransaction) {
   ScratchDatabase source("cat_notx");
   auto src = source.Connect();
