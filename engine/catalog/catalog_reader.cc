@@ -54,6 +54,7 @@ std::string UserObject(uint32_t classid, absl::string_view oid_expr) {
                       "WHERE xd.classid = ", classid, " AND xd.objid = ", oid_expr,
                       " AND xd.deptype = 'e')");
 }
+std::string QualifiedNameExpr(absl::string_view schema_col, absl::string_view name_col);
 constexpr absl::string_view kUserSchema =
     "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'";
 
@@ -436,7 +437,32 @@ absl::Status Reader::CollectRelationsAndLock() {
       return base::Annotate(locked, "locking tables");
     }
   }
-  return conn_.Execute("SET LOCAL lock_timeout = 0");
+  PGARK_RETURN_IF_ERROR(conn_.Execute("SET LOCAL lock_timeout = 0"));
+  // A TRUNCATE or table rewrite that committed between the snapshot and the lock is not
+  // MVCC-safe: the table would look empty to the dump. relfilenode as the snapshot sees it
+  // against pg_relation_filenode() (the current catalog) tells.
+  std::vector<std::string> locked;
+  for (const auto& [oid, rel] : rels_) {
+    if (rel.relkind == 'r' || rel.relkind == 'p') locked.push_back(std::to_string(oid));
+  }
+  for (const ExtConfig& config : ext_config_) {
+    if (config.relkind == 'r' && !options_.schema_only) locked.push_back(std::to_string(config.oid));
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result changed,
+      Run("table storage after locking",
+          absl::StrCat("SELECT ", QualifiedNameExpr("n.nspname", "c.relname"), " FROM pg_catalog.pg_class c "
+                       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY('{",
+                       absl::StrJoin(locked, ","), "}'::pg_catalog.oid[]) AND c.relfilenode <> 0 AND "
+                       "c.relfilenode IS DISTINCT FROM pg_catalog.pg_relation_filenode(c.oid) ORDER BY 1")));
+  if (changed.rows() > 0) {
+    std::vector<std::string> names;
+    for (int row = 0; row < changed.rows(); ++row) names.push_back(std::string(changed.Get(row, 0)));
+    return absl::AbortedError(absl::StrCat(
+        "tables were truncated or rewritten after the dump's snapshot was taken (retry the dump): ",
+        absl::StrJoin(names, ", ")));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Reader::CollectTypes() {
@@ -883,7 +909,7 @@ absl::Status Reader::CollectColumnsAndTables() {
               " (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY a(relid, n) ORDER BY n DESC LIMIT 1) "
               " AND pt.partstrat = 'h' AND o.opcname = 'enum_ops'), "
               "CASE WHEN c.relispartition THEN (SELECT a.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY a(relid, n) "
-              " ORDER BY n DESC LIMIT 1) END "
+              " ORDER BY n DESC LIMIT 1) END, c.relfilenode "
               "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid "
               "LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace "
               "WHERE c.oid = ANY(", rel_oids_, ") AND c.relkind IN ('r','p','f','m','v','S') ORDER BY c.oid")));
@@ -925,6 +951,7 @@ absl::Status Reader::CollectColumnsAndTables() {
     info.relpages = t.GetInt64(row, 15).value_or(0);
     info.matview_populated = rel.relkind == 'm' && t.GetBool(row, 16);
     info.load_via_partition_root = t.GetBool(row, 23);
+    info.relfilenode = Oid(t.Get(row, 25));
     obj.table = info;
     if (rel.relkind == 'S' || rel.relkind == 'v' || rel.relkind == 'm') continue;
     obj.is_table = true;
@@ -1159,6 +1186,27 @@ absl::Status Reader::CollectSequences() {
                        "d.deptype FROM pg_catalog.pg_sequence s LEFT JOIN pg_catalog.pg_depend d ON d.classid = 1259 "
                        "AND d.objid = s.seqrelid AND d.refclassid = 1259 AND d.refobjsubid > 0 AND d.deptype IN ('a','i') "
                        "WHERE s.seqrelid = ANY(", rel_oids_, ") ORDER BY s.seqrelid")));
+  // Sequence state is not transactional: read it here (the dump re-reads it later), a few
+  // hundred sequences per query rather than one round trip each.
+  std::map<uint32_t, std::pair<int64_t, bool>> values;
+  std::vector<std::string> selects;
+  auto flush = [&]() -> absl::Status {
+    if (selects.empty()) return absl::OkStatus();
+    PGARK_ASSIGN_OR_RETURN(pg::Result v, Run("sequence values", absl::StrJoin(selects, " UNION ALL ")));
+    for (int row = 0; row < v.rows(); ++row) {
+      values[Oid(v.Get(row, 0))] = {v.GetInt64(row, 1).value_or(0), v.GetBool(row, 2)};
+    }
+    selects.clear();
+    return absl::OkStatus();
+  };
+  for (int row = 0; row < r.rows(); ++row) {
+    auto rel_it = rels_.find(Oid(r.Get(row, 0)));
+    if (rel_it == rels_.end()) continue;
+    selects.push_back(absl::StrCat("SELECT ", rel_it->first, "::pg_catalog.oid, last_value, is_called FROM ",
+                                   QQ(rel_it->second.schema, rel_it->second.name)));
+    if (selects.size() >= 500) PGARK_RETURN_IF_ERROR(flush());
+  }
+  PGARK_RETURN_IF_ERROR(flush());
   for (int row = 0; row < r.rows(); ++row) {
     auto rel_it = rels_.find(Oid((r.Get(row, 0))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;
@@ -1173,12 +1221,11 @@ absl::Status Reader::CollectSequences() {
                                        opt(4), "\n    CACHE ", opt(6), r.GetBool(row, 7) ? "\n    CYCLE" : "");
     SequenceInfo info;
     info.cycles = r.GetBool(row, 7);
-    // Sequence state is not transactional: read it here; the dump re-reads it later.
-    PGARK_ASSIGN_OR_RETURN(pg::Result value,
-                           Run(absl::StrCat("sequence ", qname),
-                               absl::StrCat("SELECT last_value, is_called FROM ", qname)));
-    info.last_value = value.GetInt64(0, 0).value_or(0);
-    info.is_called = value.GetBool(0, 1);
+    auto value = values.find(rel.oid);
+    if (value != values.end()) {
+      info.last_value = value->second.first;
+      info.is_called = value->second.second;
+    }
     auto owner_rel = r.IsNull(row, 8) ? rels_.end() : rels_.find(Oid(opt(8)));
     bool owned = owner_rel != rels_.end() && owner_rel->second.node >= 0;
     if (owned) {
@@ -1375,16 +1422,23 @@ absl::Status Reader::CollectIndexesAndConstraints() {
       pending_index_attach_.push_back({attach, parent_index, idx, qindex});
     }
   }
+  // Names of the parent indexes, in one query (a partition tree can have thousands).
+  std::vector<std::string> parent_oids;
+  for (const auto& pending : pending_index_attach_) parent_oids.push_back(std::to_string(pending.parent_index));
+  std::map<uint32_t, std::string> parent_names;
+  if (!parent_oids.empty()) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result pn,
+                           Run("partitioned index names",
+                               absl::StrCat("SELECT c.oid, ", QualifiedNameExpr("n.nspname", "c.relname"),
+                                            " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                            "WHERE c.oid = ANY('{", absl::StrJoin(parent_oids, ","), "}'::pg_catalog.oid[])")));
+    for (int row = 0; row < pn.rows(); ++row) parent_names[Oid(pn.Get(row, 0))] = std::string(pn.Get(row, 1));
+  }
   for (const auto& pending : pending_index_attach_) {
     int parent = NodeOf(kPgClass, pending.parent_index);
-    if (parent < 0) continue;
-    PGARK_ASSIGN_OR_RETURN(pg::Result pn,
-                           Run("partitioned index name",
-                               absl::StrCat("SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) "
-                                            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                                            "WHERE c.oid = ", pending.parent_index)));
-    if (pn.rows() == 0) continue;
-    objs_[pending.attach].create_sql = absl::StrCat("ALTER INDEX ", pn.Get(0, 0), " ATTACH PARTITION ", pending.child_name, ";\n");
+    auto parent_name = parent_names.find(pending.parent_index);
+    if (parent < 0 || parent_name == parent_names.end()) continue;
+    objs_[pending.attach].create_sql = absl::StrCat("ALTER INDEX ", parent_name->second, " ATTACH PARTITION ", pending.child_name, ";\n");
     AddDep(pending.attach, parent);
     AddDep(pending.attach, pending.child);
     AddDep(pending.attach, objs_[parent].table_node);
@@ -2022,7 +2076,9 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
 absl::Status Reader::CollectLargeObjects() {
   // Metadata only (owner, ACL, comment); the contents are the dump engine's. Like pg_dump,
   // none in a schema-only or filtered dump.
-  if (options_.schema_only || TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
+  if (!options_.large_object_metadata || options_.schema_only || TableMode() || !options_.include_schemas.empty()) {
+    return absl::OkStatus();
+  }
   PGARK_ASSIGN_OR_RETURN(
       pg::Result l,
       Run("large objects",
@@ -2477,6 +2533,30 @@ absl::Status PrepareDumpSession(pg::Connection& conn) {
 absl::StatusOr<Catalog> ReadCatalog(pg::Connection& conn, const ReadOptions& options) {
   Reader reader(conn, options);
   return reader.Run();
+}
+
+absl::Status CheckRelfilenodes(pg::Connection& conn, const Catalog& catalog) {
+  std::vector<std::string> oids, filenodes;
+  std::map<uint32_t, std::string> names;
+  for (const CatalogItem& item : catalog.items) {
+    if (!item.table || item.table->relfilenode == 0) continue;
+    if (item.kind != ObjectKind::kTableData && item.kind != ObjectKind::kTable) continue;
+    if (!names.emplace(item.table->oid, absl::StrCat(item.schema, ".", item.name)).second) continue;
+    oids.push_back(std::to_string(item.table->oid));
+    filenodes.push_back(std::to_string(item.table->relfilenode));
+  }
+  if (oids.empty()) return absl::OkStatus();
+  auto changed = conn.Query(absl::StrCat(
+      "SELECT u.reloid FROM ROWS FROM (pg_catalog.unnest('{", absl::StrJoin(oids, ","), "}'::pg_catalog.oid[]), "
+      "pg_catalog.unnest('{", absl::StrJoin(filenodes, ","), "}'::pg_catalog.oid[])) u(reloid, filenode) "
+      "WHERE pg_catalog.pg_relation_filenode(u.reloid) IS DISTINCT FROM u.filenode ORDER BY 1"));
+  if (!changed.ok()) return base::Annotate(changed.status(), "checking table storage");
+  if (changed->rows() == 0) return absl::OkStatus();
+  std::vector<std::string> list;
+  for (int row = 0; row < changed->rows(); ++row) list.push_back(names[Oid(changed->Get(row, 0))]);
+  return absl::AbortedError(absl::StrCat(
+      "tables were truncated, rewritten or dropped since the catalog was read (retry the dump): ",
+      absl::StrJoin(list, ", ")));
 }
 
 absl::StatusOr<std::string> ReadSequenceSetSql(pg::Connection& conn, const CatalogItem& item) {

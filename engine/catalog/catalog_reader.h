@@ -36,6 +36,11 @@ struct ReadOptions {
   std::vector<std::string> exclude_tables;   // -T: drop these relations and what hangs on them
   // Omit the data section (TABLE DATA, SEQUENCE SET, LARGE OBJECT). Default: false.
   bool schema_only = false;
+  // Emit one BLOB item (kLargeObject, data section) per large object: create_sql is
+  // lo_create(oid), plus owner, ACL and comment; the contents stay the data engine's job
+  // (it must not lo_create them again). Off by default: consumers written before these
+  // items existed create large objects themselves. Ignored with schema_only or filters.
+  bool large_object_metadata = false;
   // Include roles and tablespaces (like pg_dumpall -g) as pre-data items. Default: false.
   bool include_globals = false;
   // Also produce TABLE DATA for foreign tables (pg_dump --include-foreign-data). Default: false.
@@ -57,9 +62,20 @@ absl::Status PrepareDumpSession(pg::Connection& conn);
 // On success, items are topologically sorted; warnings lists objects that could not be
 // reproduced exactly (they are also logged). Errors: kFailedPrecondition (not inside a
 // REPEATABLE READ/SERIALIZABLE transaction, a table lock not granted in time, server
-// older than 12), kNotFound (a -t/-n pattern given but nothing matched, like pg_dump's
+// older than 12), kAborted (a locked table was truncated or rewritten after the snapshot
+// was taken: retry), kNotFound (a -t/-n pattern given but nothing matched, like pg_dump's
 // --strict-names), anything the server reports (annotated with the query's purpose).
 absl::StatusOr<Catalog> ReadCatalog(pg::Connection& conn, const ReadOptions& options);
+
+// The storage race check (docs/catalog.md): a TRUNCATE or table rewrite that commits
+// between a snapshot and the table lock is not MVCC-safe, the table then looks empty to
+// the snapshot. ReadCatalog() runs this check itself right after locking (and fails with
+// kAborted); the dump engine can re-run it, e.g. once its workers hold their locks, in a
+// transaction that holds the locks. Compares TableInfo::relfilenode (read through the
+// snapshot) of every TABLE / TABLE DATA item with pg_relation_filenode() now.
+// Returns kAborted naming the tables whose storage changed or that were dropped (retry the
+// dump), OK when none did, or the server's error. Read-only.
+absl::Status CheckRelfilenodes(pg::Connection& conn, const Catalog& catalog);
 
 // Re-reads one sequence's (last_value, is_called) live, for the data section: sequence
 // state is not transactional, so the dump engine reads it after the table data. Returns

@@ -150,6 +150,20 @@ ScratchDatabase::ScratchDatabase(const std::string& label) {
 }
 
 ScratchDatabase::~ScratchDatabase() {
+  // DROP DATABASE refuses while the database has subscriptions (the corpus creates some,
+  // with connect = false): detach their slots and drop them first.
+  if (auto db = pg::Connection::Open(conninfo()); db.ok()) {
+    auto subs = (*db)->Query(
+        "SELECT pg_catalog.quote_ident(subname) FROM pg_catalog.pg_subscription WHERE subdbid = "
+        "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+    for (int row = 0; subs.ok() && row < subs->rows(); ++row) {
+      std::string name(subs->Get(row, 0));
+      for (const char* step : {" DISABLE", " SET (slot_name = NONE)"}) {
+        (void)(*db)->Execute(absl::StrCat("ALTER SUBSCRIPTION ", name, step));
+      }
+      (void)(*db)->Execute(absl::StrCat("DROP SUBSCRIPTION ", name));
+    }
+  }
   auto conn = PgTestServer::Get().ConnectMaintenance();
   std::string force = conn->server_version() >= 130000 ? " WITH (FORCE)" : "";
   absl::Status status =
