@@ -1,0 +1,210 @@
+#include "engine/ops/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pgark::ops {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string WriteTemp(const std::string& text) {
+  char path[] = "/tmp/pgark_config_test_XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  return path;
+}
+
+// The problems for `key`, joined.
+std::string ProblemsFor(const LoadedConfig& loaded, const std::string& key) {
+  std::string out;
+  for (const ConfigProblem& p : loaded.problems) {
+    if (p.key == key) absl::StrAppend(&out, p.ToString(), "\n");
+  }
+  return out;
+}
+
+const std::map<std::string, std::string> kMinimal = {{"PGARK_DATABASE", "shop"},
+                                                     {"PGARK_BACKUP_ROOT", "/backups"}};
+
+TEST(ParseEnvTextTest, AcceptsDotEnvShapes) {
+  ConfigValues values;
+  std::vector<ConfigProblem> problems;
+  ParseEnvText(
+      "# comment\n\n"
+      "export PGARK_DATABASE=shop\n"
+      "PGARK_BACKUP_ROOT = \"/srv/backups dir\"  # trailing comment\n"
+      "PGARK_NAME='lit $HOME \\n'\n"
+      "PGARK_COMPRESS=zstd:5 # inline\n"
+      "PGARK_SMTP_URL=\"smtp://a\\\"b\"\n"
+      "PGARK_LOG_FILE=/var/log/a#b\n",
+      "f.env", &values, &problems);
+  EXPECT_TRUE(problems.empty()) << problems[0].ToString();
+  EXPECT_EQ(values["PGARK_DATABASE"].value, "shop");
+  EXPECT_EQ(values["PGARK_DATABASE"].origin, "f.env:3");
+  EXPECT_EQ(values["PGARK_BACKUP_ROOT"].value, "/srv/backups dir");
+  EXPECT_EQ(values["PGARK_COMPRESS"].value, "zstd:5");
+  EXPECT_EQ(values["PGARK_NAME"].value, "lit $HOME \\n");
+  EXPECT_EQ(values["PGARK_SMTP_URL"].value, "smtp://a\"b");
+  EXPECT_EQ(values["PGARK_LOG_FILE"].value, "/var/log/a#b");
+}
+
+TEST(ParseEnvTextTest, ReportsEachBadLine) {
+  ConfigValues values;
+  std::vector<ConfigProblem> problems;
+  ParseEnvText("no equals sign\nPGARK_JOBS=\"4\nPGARK_JOBS=4\nPGARK_JOBS=5\n1BAD=x\n", "f", &values,
+               &problems);
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems[0].origin, "f:1");
+  EXPECT_THAT(problems[0].message, HasSubstr("expected KEY=VALUE"));
+  EXPECT_THAT(problems[1].message, HasSubstr("unterminated double quote"));
+  EXPECT_THAT(problems[2].ToString(), HasSubstr("PGARK_JOBS (f:4): set twice"));
+  EXPECT_THAT(problems[3].message, HasSubstr("not a valid key name"));
+  EXPECT_EQ(values["PGARK_JOBS"].value, "5");
+}
+
+TEST(LoadBackupConfigTest, DefaultsMatchTheKeyTable) {
+  LoadedConfig loaded = LoadBackupConfig("", kMinimal);
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems[0].ToString();
+  const BackupConfig& c = loaded.config;
+  EXPECT_EQ(c.name, "shop");
+  EXPECT_EQ(c.retain_daily, 7);
+  EXPECT_EQ(c.retain_weekly, 4);
+  EXPECT_EQ(c.retain_monthly, 12);
+  EXPECT_EQ(c.weekly_day, absl::Weekday::sunday);
+  EXPECT_EQ(c.verify, VerifyMode::kFull);
+  EXPECT_EQ(c.notify_on, NotifyOn::kFailure);
+  EXPECT_EQ(c.compress, "zstd:3");
+  EXPECT_EQ(c.jobs, 4);
+}
+
+TEST(LoadBackupConfigTest, EnvironmentWinsOverTheFile) {
+  std::string path = WriteTemp("PGARK_DATABASE=shop\nPGARK_BACKUP_ROOT=/a\nPGARK_RETAIN_DAILY=3\n");
+  LoadedConfig loaded =
+      LoadBackupConfig(path, {{"PGARK_RETAIN_DAILY", "9"}, {"PGARK_TEST_CONNINFO", "ignored"}});
+  unlink(path.c_str());
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems[0].ToString();
+  EXPECT_EQ(loaded.config.retain_daily, 9);
+  EXPECT_EQ(loaded.values["PGARK_RETAIN_DAILY"].origin, "environment");
+  EXPECT_EQ(loaded.config.backup_root, "/a");
+}
+
+TEST(LoadBackupConfigTest, UnknownKeyGetsADidYouMeanHint) {
+  std::string path = WriteTemp("PGARK_DATABASE=shop\nPGARK_BACKUP_ROOT=/a\nPGARK_RETAN_DAILY=3\n"
+                               "RETAIN_WEEKLY=2\nCOMPLETELY_ELSE=1\n");
+  LoadedConfig loaded = LoadBackupConfig(path, {{"PGARK_NOTIFY_SLAK_URL", "x"}});
+  unlink(path.c_str());
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_RETAN_DAILY"),
+              HasSubstr(":3): unknown key (did you mean PGARK_RETAIN_DAILY?)"));
+  EXPECT_THAT(ProblemsFor(loaded, "RETAIN_WEEKLY"), HasSubstr("did you mean PGARK_RETAIN_WEEKLY?"));
+  EXPECT_THAT(ProblemsFor(loaded, "COMPLETELY_ELSE"), HasSubstr("unknown key\n"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_SLAK_URL"),
+              HasSubstr("(environment): unknown key (did you mean PGARK_NOTIFY_SLACK_URL?)"));
+}
+
+TEST(LoadBackupConfigTest, EachBadValueIsReportedWithItsKey) {
+  std::map<std::string, std::string> env = {
+      {"PGARK_BACKUP_ROOT", "relative/dir"}, {"PGARK_JOBS", "0"},
+      {"PGARK_COMPRESS", "zstd:30"},         {"PGARK_RETAIN_DAILY", "seven"},
+      {"PGARK_RETAIN_WEEKLY", "-1"},         {"PGARK_WEEKLY_DAY", "someday"},
+      {"PGARK_VERIFY", "maybe"},             {"PGARK_NOTIFY_ON", "sometimes"},
+      {"PGARK_FORMAT", "tar"},               {"PGARK_NOTIFY_SLACK_URL", "ftp://secret-token"},
+      {"PGARK_NOTIFY_EMAIL_TO", "not-an-address"}, {"PGARK_SMTP_URL", "smtp://mail"},
+      {"PGARK_ENCRYPT_KEY_FILE", "/no/such/key"},  {"PGARK_METRICS_FILE", "/no/such/dir/m.prom"},
+      {"PGARK_RETRIES", "99"},               {"PGARK_CHECK_FREE_SPACE", "perhaps"},
+      {"PGARK_COPY_TO", "s3://"}};
+  LoadedConfig loaded = LoadBackupConfig("", env);
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_DATABASE"), HasSubstr("is required"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_BACKUP_ROOT"), HasSubstr("absolute directory"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_JOBS"), HasSubstr("from 1 to 256, got '0'"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_COMPRESS"), HasSubstr("zstd[:1-22]"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_RETAIN_DAILY"), HasSubstr("got 'seven'"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_RETAIN_WEEKLY"), HasSubstr("from 0 to 10000"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_WEEKLY_DAY"), HasSubstr("got 'someday'"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_VERIFY"), HasSubstr("checksum | full | restore-test"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_ON"), HasSubstr("failure | always"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_FORMAT"), HasSubstr("pgark | sql.gz"));
+  // A webhook URL is a secret: the message must not echo it.
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_SLACK_URL"), HasSubstr("(value hidden)"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_SLACK_URL"), ::testing::Not(HasSubstr("secret")));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_EMAIL_TO"), HasSubstr("not an e-mail address"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_ENCRYPT_KEY_FILE"), HasSubstr("cannot read '/no/such/key'"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_METRICS_FILE"), HasSubstr("not writable"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_RETRIES"), HasSubstr("from 0 to 20"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_CHECK_FREE_SPACE"), HasSubstr("true or false"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_COPY_TO"), HasSubstr("names no bucket"));
+}
+
+TEST(LoadBackupConfigTest, MissingConfigFileIsAProblem) {
+  LoadedConfig loaded = LoadBackupConfig("/no/such/pgark.env", kMinimal);
+  ASSERT_FALSE(loaded.problems.empty());
+  EXPECT_THAT(loaded.problems[0].ToString(),
+              HasSubstr("config (/no/such/pgark.env): cannot read the config file"));
+}
+
+TEST(LoadBackupConfigTest, ReadsSmtpPasswordFromFileAndWeekdayForms) {
+  std::string password = WriteTemp("s3cret\n");
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_SMTP_PASSWORD_FILE"] = password;
+  env["PGARK_SMTP_URL"] = "smtps://mail.example:465";
+  env["PGARK_NOTIFY_EMAIL_TO"] = "a@example.com, b@example.com";
+  env["PGARK_WEEKLY_DAY"] = "Wed";
+  LoadedConfig loaded = LoadBackupConfig("", env);
+  unlink(password.c_str());
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems[0].ToString();
+  EXPECT_EQ(loaded.config.smtp_password, "s3cret");
+  EXPECT_THAT(loaded.config.email_to, ::testing::ElementsAre("a@example.com", "b@example.com"));
+  EXPECT_EQ(loaded.config.weekly_day, absl::Weekday::wednesday);
+  env["PGARK_WEEKLY_DAY"] = "0";
+  env.erase("PGARK_SMTP_PASSWORD_FILE");
+  EXPECT_EQ(LoadBackupConfig("", env).config.weekly_day, absl::Weekday::sunday);
+}
+
+TEST(LoadBackupConfigTest, SqlGzCannotBeEncrypted) {
+  std::string key = WriteTemp("0123456789abcdef0123456789abcdef");
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_FORMAT"] = "sql.gz";
+  env["PGARK_ENCRYPT_KEY_FILE"] = key;
+  LoadedConfig loaded = LoadBackupConfig("", env);
+  unlink(key.c_str());
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_FORMAT"), HasSubstr("cannot be encrypted"));
+}
+
+TEST(LoadBackupConfigTest, SummaryFileDefaultsNextToTheLog) {
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_LOG_FILE"] = "/tmp/pgark-backup.log";
+  EXPECT_EQ(LoadBackupConfig("", env).config.summary_file, "/tmp/pgark-backup.summary.json");
+}
+
+TEST(DatabaseNameOfTest, HandlesNamesConninfoAndUris) {
+  EXPECT_EQ(DatabaseNameOf("shop"), "shop");
+  EXPECT_EQ(DatabaseNameOf("host=db port=5432 dbname='my shop' user=x"), "my shop");
+  EXPECT_EQ(DatabaseNameOf("host=db user=x"), "");
+  EXPECT_EQ(DatabaseNameOf("postgresql://u:p@h:5432/orders?sslmode=require"), "orders");
+  EXPECT_EQ(DatabaseNameOf("postgresql://h/?dbname=x"), "x");
+}
+
+TEST(ConfigKeysTest, ExampleFileListsEveryKeyWithItsDefault) {
+  std::ifstream in(std::string(PGARK_SOURCE_DIR) + "/docs/pgark.env.example");
+  ASSERT_TRUE(in) << "docs/pgark.env.example missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  std::set<std::string> seen;
+  for (const ConfigKey& key : ConfigKeys()) {
+    std::string line = absl::StrCat("# ", key.name, "=", key.default_value, "\n");
+    EXPECT_THAT(text.str(), HasSubstr(line)) << "docs/pgark.env.example lacks: " << line;
+  }
+}
+
+}  // namespace
+}  // namespace pgark::ops
