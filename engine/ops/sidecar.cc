@@ -43,8 +43,10 @@ HashingWriter::HashingWriter(std::unique_ptr<storage::ObjectWriter> inner)
     : inner_(std::move(inner)) {}
 
 absl::Status HashingWriter::Append(absl::string_view data) {
+  PGARK_RETURN_IF_ERROR(inner_->Append(data));
   hash_.Update(data);
-  return inner_->Append(data);
+  bytes_ += data.size();
+  return absl::OkStatus();
 }
 
 absl::Status HashingWriter::Close() {

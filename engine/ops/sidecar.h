@@ -40,12 +40,14 @@ class HashingWriter : public storage::ObjectWriter {
   explicit HashingWriter(std::unique_ptr<storage::ObjectWriter> inner);
   absl::Status Append(absl::string_view data) override;
   absl::Status Close() override;
-  uint64_t bytes_written() const override { return inner_->bytes_written(); }
+  // Counted here: some writers reset their count when Close() hands the bytes over.
+  uint64_t bytes_written() const override { return bytes_; }
   const std::string& sha256_hex() const { return hex_; }
 
  private:
   std::unique_ptr<storage::ObjectWriter> inner_;
   Sha256 hash_;
+  uint64_t bytes_ = 0;
   std::string hex_;
 };
 
