@@ -1,17 +1,39 @@
 // pgark backup, list, prune, config: the scheduled job and its housekeeping.
+//
+// Each command loads the configuration (engine/ops/config.h); any problem stops it with
+// exit 2 after printing every problem on its own line, so cron mail shows all of them.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
+#include "cli/exit_code.h"
+#include "engine/ops/backup_run.h"
+#include "engine/ops/backup_set.h"
+#include "engine/ops/config.h"
+#include "engine/ops/config_check.h"
+#include "engine/ops/naming.h"
+#include "engine/ops/notify/notifier.h"
+#include "engine/ops/run_lock.h"
+#include "engine/pg/connection.h"
+#include "format/base/logging.h"
+#include "format/base/status_macros.h"
+#include "nlohmann/json.hpp"
 
 namespace pgark::cli {
 namespace {
 
 struct OpsFlags {
   std::string config_file;
-  std::string now;  // overrides the clock (tests)
+  std::string now;  // overrides the clock (tests, replays)
   bool dry_run = false;
   bool json = false;
 };
@@ -21,28 +43,242 @@ void AddConfigOption(CLI::App& app, OpsFlags* flags) {
                  "KEY=VALUE configuration file (environment variables override it)");
 }
 
+// Loads the configuration; prints every problem and fails with kInvalidArgument (exit 2).
+absl::StatusOr<ops::LoadedConfig> LoadConfig(const OpsFlags& flags) {
+  ops::LoadedConfig loaded = ops::LoadBackupConfig(flags.config_file, ops::EnvironmentSnapshot());
+  if (!loaded.problems.empty()) {
+    for (const ops::ConfigProblem& problem : loaded.problems) {
+      std::cerr << "pgark: config: " << problem.ToString() << "\n";
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(loaded.problems.size(), " problem(s) in the configuration",
+                     flags.config_file.empty() ? "" : absl::StrCat(" '", flags.config_file, "'"),
+                     "; run 'pgark config check' after fixing them"));
+  }
+  ops::ExportPassthroughValues(loaded.values);
+  return loaded;
+}
+
+absl::StatusOr<absl::Time> NowFrom(const OpsFlags& flags) {
+  if (flags.now.empty()) return absl::Now();
+  return ops::ParseNowFlag(flags.now);
+}
+
+// Appends a line to PGARK_LOG_FILE; O_APPEND keeps concurrent writers' lines whole.
+void AppendLogLine(const std::string& path, const std::string& line) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  std::string text = line + "\n";
+  if (write(fd, text.data(), text.size()) < 0) {
+    // Logging must never fail the run; stderr still has the line.
+  }
+  close(fd);
+}
+
+// The dump step until the dump engine lands: refuses honestly (exit 4) instead of writing
+// something that is not a backup.
+absl::Status DumpNotBuiltYet(const ops::BackupConfig&, storage::ObjectWriter&) {
+  return NotImplementedYet("dump");
+}
+
+absl::Status RunBackupCommand(const OpsFlags& flags) {
+  PGARK_ASSIGN_OR_RETURN(absl::Time now, NowFrom(flags));
+  PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
+  const ops::BackupConfig& config = loaded.config;
+  PGARK_ASSIGN_OR_RETURN(auto primary, ops::OpenRoot(config.backup_root));
+  std::unique_ptr<storage::Storage> copy_to;
+  if (!config.copy_to.empty()) {
+    PGARK_ASSIGN_OR_RETURN(copy_to, ops::OpenRoot(config.copy_to));
+  }
+  auto http = ops::notify::NewCurlHttpTransport();
+  auto mail = ops::notify::NewCurlMailTransport();
+  auto notifiers = ops::notify::MakeNotifiers(config, http.get(), mail.get());
+
+  ops::RunEnvironment env;
+  env.primary = primary.get();
+  env.copy_to = copy_to.get();
+  env.dump = &DumpNotBuiltYet;
+  env.notifiers = &notifiers;
+  env.lock_dir = ops::LockDirFor(config);
+  if (config.check_free_space && !ops::IsS3Root(config.backup_root)) {
+    std::string root = config.backup_root;
+    env.free_bytes = [root]() { return ops::LocalFreeBytes(root); };
+    std::string database = config.database;
+    env.database_bytes = [database]() -> absl::StatusOr<uint64_t> {
+      PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(database));
+      PGARK_ASSIGN_OR_RETURN(pg::Result result,
+                             conn->Query("SELECT pg_database_size(current_database())"));
+      PGARK_ASSIGN_OR_RETURN(int64_t bytes, result.GetInt64(0, 0));
+      return static_cast<uint64_t>(bytes);
+    };
+  }
+  if (!config.log_file.empty()) {
+    std::string path = config.log_file;
+    env.log_line = [path](const std::string& line) { AppendLogLine(path, line); };
+  }
+  env.exit_code_for = &ExitCodeFor;
+  ops::RunSummary summary = ops::RunBackup(config, now, env);
+  if (summary.ok()) {
+    std::cout << absl::StrFormat("%s  %s  %s\n", summary.file_name, ops::HumanBytes(summary.size_bytes),
+                                 summary.verified ? "verified" : "not verified");
+  }
+  return summary.status;
+}
+
+std::string TierList(const ops::ListedBackup& backup) {
+  std::vector<std::string> names;
+  for (ops::Tier tier : backup.tiers) names.emplace_back(ops::TierName(tier));
+  return absl::StrJoin(names, ",");
+}
+
+std::string Age(absl::Duration age) {
+  if (age < absl::ZeroDuration()) return "future";
+  int64_t hours = absl::ToInt64Hours(age);
+  if (hours >= 48) return absl::StrCat(hours / 24, "d");
+  if (hours >= 1) return absl::StrCat(hours, "h");
+  return absl::StrCat(absl::ToInt64Minutes(age), "m");
+}
+
+nlohmann::json ListingJson(const ops::RootListing& listing, absl::Time now) {
+  nlohmann::json backups = nlohmann::json::array();
+  for (const ops::ListedBackup& backup : listing.backups) {
+    nlohmann::json tiers = nlohmann::json::array();
+    for (ops::Tier tier : backup.tiers) tiers.push_back(std::string(ops::TierName(tier)));
+    nlohmann::json entry = {
+        {"file", backup.file_name},
+        {"format", std::string(ops::BackupFormatName(backup.format))},
+        {"time", ops::FormatUtc(backup.time)},
+        {"age_seconds", absl::ToInt64Seconds(now - backup.time)},
+        {"size_bytes", backup.size},
+        {"tiers", tiers},
+        {"sidecar", backup.has_sidecar},
+        {"verified", backup.verified.has_value()},
+    };
+    if (backup.verified.has_value()) {
+      entry["verify_mode"] = backup.verified->mode;
+      entry["verified_at"] = backup.verified->verified_at;
+    }
+    backups.push_back(std::move(entry));
+  }
+  return backups;
+}
+
+void PrintListing(const std::string& title, const ops::RootListing& listing, absl::Time now) {
+  std::cout << title << "\n";
+  if (listing.backups.empty()) {
+    std::cout << "  (no backups)\n";
+    return;
+  }
+  std::cout << absl::StrFormat("  %-40s %-20s %10s %6s %-8s %s\n", "FILE", "TIERS", "SIZE", "AGE",
+                               "SIDECAR", "VERIFIED");
+  for (const ops::ListedBackup& backup : listing.backups) {
+    std::cout << absl::StrFormat(
+        "  %-40s %-20s %10s %6s %-8s %s\n", backup.file_name, TierList(backup),
+        ops::HumanBytes(backup.size), Age(now - backup.time), backup.has_sidecar ? "yes" : "MISSING",
+        backup.verified.has_value() ? absl::StrCat(backup.verified->mode, " ", backup.verified->verified_at)
+                                    : "no");
+  }
+}
+
+absl::Status RunListCommand(const OpsFlags& flags) {
+  PGARK_ASSIGN_OR_RETURN(absl::Time now, NowFrom(flags));
+  PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
+  const ops::BackupConfig& config = loaded.config;
+  std::vector<std::pair<std::string, std::string>> roots = {{"root", config.backup_root}};
+  if (!config.copy_to.empty()) roots.emplace_back("copy_to", config.copy_to);
+  nlohmann::json json = {{"name", config.name}};
+  for (const auto& [label, root] : roots) {
+    PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
+    PGARK_ASSIGN_OR_RETURN(ops::RootListing listing, ops::ListRoot(*storage, config.name));
+    if (flags.json) {
+      json[label] = {{"location", storage->DisplayName()}, {"backups", ListingJson(listing, now)}};
+    } else {
+      PrintListing(absl::StrCat(config.name, " in ", storage->DisplayName(), ":"), listing, now);
+    }
+  }
+  if (flags.json) std::cout << json.dump(2) << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunPruneCommand(const OpsFlags& flags) {
+  PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
+  const ops::BackupConfig& config = loaded.config;
+  // The run lock keeps a hand-started prune from racing a scheduled backup.
+  std::unique_ptr<ops::RunLock> lock;
+  if (!flags.dry_run) {
+    PGARK_ASSIGN_OR_RETURN(lock, ops::RunLock::Acquire(ops::LockDirFor(config), config.name, absl::Now()));
+    if (!lock->takeover_note().empty()) PGARK_LOG(kWarning) << lock->takeover_note();
+  }
+  std::vector<std::string> roots = {config.backup_root};
+  if (!config.copy_to.empty()) roots.push_back(config.copy_to);
+  for (const std::string& root : roots) {
+    PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
+    PGARK_ASSIGN_OR_RETURN(ops::PruneOutcome outcome, ops::PruneRoot(*storage, config, flags.dry_run));
+    const char* verb = flags.dry_run ? "would remove" : "removed";
+    for (const std::string& key : outcome.removed_keys) {
+      std::cout << verb << " " << storage->DisplayName() << "/" << key << "\n";
+    }
+    for (const std::string& key : outcome.rewritten_sidecars) {
+      std::cout << (flags.dry_run ? "would rewrite " : "rewrote ") << storage->DisplayName() << "/"
+                << key << "\n";
+    }
+    if (outcome.plan.protected_backup.has_value()) {
+      std::cout << "kept " << *outcome.plan.protected_backup
+                << " beyond retention: it is the newest verified backup\n";
+    }
+    std::cout << absl::StrFormat("%s: %s %d copies (%s), kept %d\n", storage->DisplayName(), verb,
+                                 outcome.plan.remove.size(), ops::HumanBytes(outcome.removed_bytes),
+                                 outcome.plan.keep.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunConfigCheck(const OpsFlags& flags) {
+  ops::LoadedConfig loaded = ops::LoadBackupConfig(flags.config_file, ops::EnvironmentSnapshot());
+  std::vector<ops::ConfigProblem> problems = loaded.problems;
+  // Only a configuration that parses is worth connecting with.
+  if (problems.empty()) {
+    ops::ExportPassthroughValues(loaded.values);
+    ops::CheckEnvironment(loaded.config, &problems);
+  }
+  for (const ops::ConfigProblem& problem : problems) {
+    std::cerr << "pgark config check: " << problem.ToString() << "\n";
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(problems.size(), " problem(s) in the configuration"));
+  }
+  const ops::BackupConfig& c = loaded.config;
+  std::cout << "configuration ok: " << c.name << " -> " << c.backup_root
+            << (c.copy_to.empty() ? "" : absl::StrCat(" and ", c.copy_to)) << ", keep "
+            << c.retain_daily << "/" << c.retain_weekly << "/" << c.retain_monthly
+            << " daily/weekly/monthly, verify " << ops::VerifyModeName(c.verify) << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CommandRunner SetupBackupCommand(CLI::App& app) {
   auto flags = std::make_shared<OpsFlags>();
   AddConfigOption(app, flags.get());
-  app.add_option("--now", flags->now, "use this UTC time instead of the clock (YYYY-MM-DDTHH:MM:SSZ)");
-  return [flags]() -> absl::Status { return NotImplementedYet("backup"); };
+  app.add_option("--now", flags->now,
+                 "use this UTC time instead of the clock (YYYY-MM-DDTHH:MM:SSZ or YYYYMMDD_HHMMSS)");
+  return [flags]() -> absl::Status { return RunBackupCommand(*flags); };
 }
 
 CommandRunner SetupListCommand(CLI::App& app) {
   auto flags = std::make_shared<OpsFlags>();
   AddConfigOption(app, flags.get());
   app.add_flag("--json", flags->json, "print as JSON");
-  return [flags]() -> absl::Status { return NotImplementedYet("list"); };
+  app.add_option("--now", flags->now, "compute ages against this UTC time instead of the clock");
+  return [flags]() -> absl::Status { return RunListCommand(*flags); };
 }
 
 CommandRunner SetupPruneCommand(CLI::App& app) {
   auto flags = std::make_shared<OpsFlags>();
   AddConfigOption(app, flags.get());
   app.add_flag("--dry-run", flags->dry_run, "show what would be deleted, delete nothing");
-  app.add_option("--now", flags->now, "use this UTC time instead of the clock");
-  return [flags]() -> absl::Status { return NotImplementedYet("prune"); };
+  return [flags]() -> absl::Status { return RunPruneCommand(*flags); };
 }
 
 CommandRunner SetupConfigCommand(CLI::App& app) {
@@ -50,7 +286,7 @@ CommandRunner SetupConfigCommand(CLI::App& app) {
   auto* check = app.add_subcommand("check", "validate the configuration and what it points to");
   AddConfigOption(*check, flags.get());
   app.require_subcommand(1);
-  return [flags]() -> absl::Status { return NotImplementedYet("config check"); };
+  return [flags]() -> absl::Status { return RunConfigCheck(*flags); };
 }
 
 }  // namespace pgark::cli
