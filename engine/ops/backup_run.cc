@@ -44,8 +44,13 @@ class TeeWriter : public storage::ObjectWriter {
     }
     return absl::OkStatus();
   }
+  // Idempotent: a dump engine that publishes its sink itself (engine::RunDump closes it on
+  // success) and the run closing it afterwards must not close the storage writer twice.
   absl::Status Close() override {
-    PGARK_RETURN_IF_ERROR(primary_->Close());
+    if (closed_) return close_status_;
+    closed_ = true;
+    close_status_ = primary_->Close();
+    if (!close_status_.ok()) return close_status_;
     if (copy_ != nullptr) {
       copy_status_ = copy_->Close();
       copy_.reset();
@@ -61,6 +66,8 @@ class TeeWriter : public storage::ObjectWriter {
   std::unique_ptr<HashingWriter> primary_;
   std::unique_ptr<storage::ObjectWriter> copy_;
   absl::Status copy_status_;
+  bool closed_ = false;
+  absl::Status close_status_;
 };
 
 class Run {
@@ -218,7 +225,7 @@ class Run {
       }
       TeeWriter tee(std::make_unique<HashingWriter>(std::move(primary)), std::move(copy));
       absl::Status status = env_.dump(config_, tee);
-      if (status.ok()) status = tee.Close();
+      if (status.ok()) status = tee.Close();  // no-op if the dump closed it already
       if (status.ok()) {
         summary_.size_bytes = tee.bytes_written();
         summary_.sha256_hex = tee.sha256_hex();

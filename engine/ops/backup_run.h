@@ -40,8 +40,10 @@
 namespace pgark::ops {
 
 // The dump engine as a run sees it: writes one complete archive (or .sql.gz when
-// config.format says so) of config.database into `out`, appending only; never closes `out`
-// (the run closes it, which publishes). Errors: the dump's own (kUnavailable is retried).
+// config.format says so) of config.database into `out`, appending only. It may Close() `out`
+// on success (engine::RunDump does); otherwise the run closes it, which publishes. On failure
+// it must leave `out` unclosed, so nothing is published. Errors: the dump's own
+// (kUnavailable, kAborted, kDeadlineExceeded are retried).
 using DumpFunction =
     std::function<absl::Status(const BackupConfig& config, storage::ObjectWriter& out)>;
 

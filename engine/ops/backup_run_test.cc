@@ -107,6 +107,23 @@ TEST(BackupRunTest, SuccessfulRunWritesArchiveSidecarAndVerifiedRecord) {
   EXPECT_EQ(root.open_writers(), 0);
 }
 
+TEST(BackupRunTest, DumpThatClosesItsWriterItselfIsPublishedOnce) {
+  // engine::RunDump closes (publishes) its sink on success; the run must accept that.
+  MemoryStorage root;
+  RunEnvironment env;
+  env.primary = &root;
+  env.dump = [](const BackupConfig&, storage::ObjectWriter& out) -> absl::Status {
+    absl::Status s = out.Append("engine archive");
+    if (!s.ok()) return s;
+    return out.Close();
+  };
+  RunSummary summary = RunBackup(TestConfig(), Day(2024, 3, 4), env);
+  ASSERT_TRUE(summary.ok()) << summary.status;
+  EXPECT_EQ(*root.Get("daily/shop_20240304_020000.pgark"), "engine archive");
+  EXPECT_EQ(summary.size_bytes, 14u);
+  EXPECT_TRUE(summary.verified);
+}
+
 TEST(BackupRunTest, FailedDumpPublishesNothingAndNamesTheStep) {
   MemoryStorage root;
   RunEnvironment env;
