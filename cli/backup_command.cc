@@ -46,6 +46,9 @@ void AddConfigOption(CLI::App& app, OpsFlags* flags) {
 // Loads the configuration; prints every problem and fails with kInvalidArgument (exit 2).
 absl::StatusOr<ops::LoadedConfig> LoadConfig(const OpsFlags& flags) {
   ops::LoadedConfig loaded = ops::LoadBackupConfig(flags.config_file, ops::EnvironmentSnapshot());
+  for (const ops::ConfigProblem& warning : loaded.warnings) {
+    PGARK_LOG(kWarning) << "config: " << warning.ToString();
+  }
   if (!loaded.problems.empty()) {
     for (const ops::ConfigProblem& problem : loaded.problems) {
       std::cerr << "pgark: config: " << problem.ToString() << "\n";
@@ -240,6 +243,9 @@ absl::Status RunConfigCheck(const OpsFlags& flags) {
   if (problems.empty()) {
     ops::ExportPassthroughValues(loaded.values);
     ops::CheckEnvironment(loaded.config, &problems);
+  }
+  for (const ops::ConfigProblem& warning : loaded.warnings) {
+    std::cerr << "pgark config check: warning: " << warning.ToString() << "\n";
   }
   for (const ops::ConfigProblem& problem : problems) {
     std::cerr << "pgark config check: " << problem.ToString() << "\n";

@@ -445,7 +445,10 @@ const std::vector<absl::string_view>& PassthroughKeys() {
       "PGPASSFILE", "PGSSLMODE",  "PGSSLROOTCERT", "PGSSLCERT",     "PGSSLKEY",
       "PGSERVICE", "PGSERVICEFILE", "PGCONNECT_TIMEOUT", "PGAPPNAME", "PGOPTIONS",
       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-      "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"};
+      "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
+      // engine/storage/s3/s3_options.h
+      "PGARK_S3_ADDRESSING", "PGARK_S3_CONCURRENCY", "PGARK_S3_INSECURE_TLS",
+      "PGARK_S3_MAX_ATTEMPTS", "PGARK_S3_PART_SIZE", "PGARK_S3_SSE", "PGARK_S3_SSE_KMS_KEY_ID"};
   return kKeys;
 }
 
@@ -533,7 +536,7 @@ LoadedConfig LoadBackupConfig(const std::string& config_path,
     if (!absl::StartsWith(key, "PGARK_") || absl::StartsWith(key, "PGARK_TEST_")) continue;
     if (!IsKnownKey(key)) {
       std::string hint = SuggestKey(key);
-      loaded.problems.push_back(
+      loaded.warnings.push_back(
           {key, "environment",
            absl::StrCat("unknown key", hint.empty() ? "" : absl::StrCat(" (did you mean ", hint, "?)"))});
       continue;

@@ -89,8 +89,8 @@ struct ConfigKey {
 // Every PGARK_* key, in the order docs/pgark.env.example lists them.
 const std::vector<ConfigKey>& ConfigKeys();
 
-// Non-PGARK keys a config file may also set; they are exported to the process environment
-// (unless already set there) for libpq (PG*) and S3 (AWS_*).
+// Other keys a config file may also set; they are exported to the process environment
+// (unless already set there) for libpq (PG*) and S3 (AWS_*, PGARK_S3_*).
 const std::vector<absl::string_view>& PassthroughKeys();
 
 // One problem found while loading or checking, e.g.
@@ -121,6 +121,10 @@ struct LoadedConfig {
   BackupConfig config;
   ConfigValues values;                 // merged raw values (file, then environment)
   std::vector<ConfigProblem> problems; // empty = valid
+  // Unknown PGARK_* environment variables (with a did-you-mean hint). Only warnings: the
+  // environment is shared with other tools and other pgark modules' variables, while an
+  // unknown key in the config file is always a problem.
+  std::vector<ConfigProblem> warnings;
 };
 
 // Reads `config_path` (may be "" for environment only) and `environment` (NAME -> value,

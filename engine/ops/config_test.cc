@@ -108,8 +108,13 @@ TEST(LoadBackupConfigTest, UnknownKeyGetsADidYouMeanHint) {
               HasSubstr(":3): unknown key (did you mean PGARK_RETAIN_DAILY?)"));
   EXPECT_THAT(ProblemsFor(loaded, "RETAIN_WEEKLY"), HasSubstr("did you mean PGARK_RETAIN_WEEKLY?"));
   EXPECT_THAT(ProblemsFor(loaded, "COMPLETELY_ELSE"), HasSubstr("unknown key\n"));
-  EXPECT_THAT(ProblemsFor(loaded, "PGARK_NOTIFY_SLAK_URL"),
+  // An unknown environment variable is only a warning: other tools share the environment.
+  EXPECT_EQ(ProblemsFor(loaded, "PGARK_NOTIFY_SLAK_URL"), "");
+  ASSERT_EQ(loaded.warnings.size(), 1u);
+  EXPECT_THAT(loaded.warnings[0].ToString(),
               HasSubstr("(environment): unknown key (did you mean PGARK_NOTIFY_SLACK_URL?)"));
+  // Storage variables are known, in the file as well.
+  EXPECT_EQ(ProblemsFor(LoadBackupConfig("", {{"PGARK_S3_PART_SIZE", "8MiB"}}), "PGARK_S3_PART_SIZE"), "");
 }
 
 TEST(LoadBackupConfigTest, EachBadValueIsReportedWithItsKey) {
