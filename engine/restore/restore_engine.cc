@@ -1,0 +1,1097 @@
+#include "engine/restore/restore_engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/pg/connection.h"
+#include "engine/restore/stream_feed.h"
+#include "format/base/logging.h"
+#include "format/base/status_macros.h"
+#include "format/base/status_util.h"
+
+namespace pgark::engine {
+namespace {
+
+using catalog::CatalogItem;
+using catalog::ObjectKind;
+using catalog::Section;
+using restore::ArchiveContents;
+using restore::TableStreams;
+
+constexpr absl::string_view kCopyBinaryHeader{"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19};
+constexpr absl::string_view kCopyBinaryTrailer{"\377\377", 2};
+
+std::string Quote(absl::string_view name) {
+  return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+}
+std::string Literal(absl::string_view text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+}
+std::string Qualified(absl::string_view schema, absl::string_view name) {
+  return absl::StrCat(Quote(schema), ".", Quote(name));
+}
+
+// "<what>: <server message> (SQLSTATE xxxxx)".
+absl::Status Failed(const absl::Status& status, absl::string_view what) {
+  std::string sqlstate = pg::SqlStateOf(status);
+  std::string message = absl::StrCat(what, ": ", status.message());
+  if (!sqlstate.empty()) absl::StrAppend(&message, " (SQLSTATE ", sqlstate, ")");
+  return absl::Status(status.code(), message);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// ---- Archive opening -------------------------------------------------------------------
+
+// The archive opened for reading: random access (reader) or a pipe (scanner + the records
+// and first data item read so far).
+struct OpenReader {
+  std::unique_ptr<format::ArchiveReader> reader;
+  std::unique_ptr<format::ArchiveScanner> scanner;
+  std::unique_ptr<format::ScanItem> first_item;  // pipe: first non-metadata item, if any
+  ArchiveContents contents;
+};
+
+absl::Status ParseRecords(const std::map<std::string, std::string>& records,
+                          ArchiveContents* contents) {
+  auto catalog_it = records.find(std::string(restore::kCatalogRecord));
+  if (catalog_it != records.end()) {
+    PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::CatalogFromJson(catalog_it->second));
+    contents->catalog = std::move(catalog);
+  }
+  auto plan_it = records.find(std::string(restore::kPlanRecord));
+  if (plan_it != records.end()) {
+    PGARK_RETURN_IF_ERROR(restore::ParsePlanJson(plan_it->second, contents));
+  }
+  auto sequences_it = records.find(std::string(restore::kSequencesRecord));
+  if (sequences_it != records.end()) {
+    PGARK_ASSIGN_OR_RETURN(contents->sequence_values,
+                           restore::ParseSequencesJson(sequences_it->second));
+  }
+  if (!contents->catalog && plan_it == records.end()) {
+    return absl::DataLossError(absl::StrCat("the archive has neither ", restore::kCatalogRecord,
+                                            " nor ", restore::kPlanRecord,
+                                            ": it was not written by pgark dump"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OpenReader> OpenForRestore(OpenedArchive& archive, const format::KeyRing& keys) {
+  OpenReader open;
+  format::ReaderOptions reader_options;
+  reader_options.keys = keys;
+  std::map<std::string, std::string> records;
+  if (archive.random_access) {
+    PGARK_ASSIGN_OR_RETURN(open.reader, format::ArchiveReader::Open(archive.source.get(), reader_options));
+    for (const format::MetadataInfo& meta : open.reader->info().metadata) {
+      PGARK_ASSIGN_OR_RETURN(records[meta.name], open.reader->ReadMetadata(meta.name));
+    }
+  } else {
+    PGARK_ASSIGN_OR_RETURN(open.scanner, format::ArchiveScanner::Open(archive.source.get(), reader_options));
+    auto item = std::make_unique<format::ScanItem>();
+    while (true) {
+      PGARK_ASSIGN_OR_RETURN(bool more, open.scanner->Next(item.get()));
+      if (!more) break;
+      if (item->kind != format::ScanItem::Kind::kMetadata) {
+        open.first_item = std::move(item);
+        break;
+      }
+      records[item->name] = std::move(item->body);
+    }
+  }
+  PGARK_RETURN_IF_ERROR(base::Annotate(ParseRecords(records, &open.contents),
+                                       absl::StrCat("reading ", archive.display_name)));
+  const ArchiveContents* contents = &open.contents;
+  auto describe = [contents](uint32_t id) { return contents->DescribeStream(id); };
+  if (open.reader) open.reader->set_describe_stream(describe);
+  if (open.scanner) open.scanner->set_describe_stream(describe);
+  return open;
+}
+
+// ---- Selection -------------------------------------------------------------------------
+
+class Selection {
+ public:
+  explicit Selection(const RestoreOptions& options) : options_(options) {}
+
+  bool Table(absl::string_view schema, absl::string_view name) const {
+    if (!options_.tables.empty()) {
+      for (const std::string& table : options_.tables) {
+        if (table == name || table == absl::StrCat(schema, ".", name)) {
+          return options_.schemas.empty() || SchemaListed(schema);
+        }
+      }
+      return false;
+    }
+    return options_.schemas.empty() || SchemaListed(schema);
+  }
+
+  bool Item(const CatalogItem& item, const catalog::Catalog& catalog) const {
+    if (!SectionOn(item.section)) return false;
+    if (options_.tables.empty() && options_.schemas.empty()) return true;
+    if (!item.table_id.empty()) {
+      int table = catalog.Find(item.table_id);
+      if (table >= 0) return Table(catalog.items[table].schema, catalog.items[table].name);
+    }
+    switch (item.kind) {
+      case ObjectKind::kTable: case ObjectKind::kView: case ObjectKind::kMaterializedView:
+      case ObjectKind::kSequence: case ObjectKind::kSequenceSet: case ObjectKind::kTableData:
+      case ObjectKind::kSequenceOwnedBy:
+        return Table(item.schema, item.name);
+      default:
+        return options_.tables.empty() && !item.schema.empty() && SchemaListed(item.schema);
+    }
+  }
+
+  bool SectionOn(Section section) const {
+    switch (section) {
+      case Section::kData: return options_.data;
+      case Section::kPostData: return options_.post_data;
+      default: return options_.pre_data;
+    }
+  }
+  bool LargeObjects() const { return options_.data && options_.tables.empty() && options_.schemas.empty(); }
+
+ private:
+  bool SchemaListed(absl::string_view schema) const {
+    return std::find(options_.schemas.begin(), options_.schemas.end(), schema) != options_.schemas.end();
+  }
+  const RestoreOptions& options_;
+};
+
+// ---- The restore run -------------------------------------------------------------------
+
+struct Task {
+  enum class Kind { kTableStream, kLargeObjects, kPostItem, kAttach };
+  Kind kind = Kind::kTableStream;
+  uint32_t stream_id = 0;
+  int table_index = -1;
+  int item_index = -1;
+  int64_t weight = 0;
+  std::vector<std::string> tables;  // table ids the task touches
+  bool exclusive = false;           // needs the tables to itself (non-INDEX post-data items)
+  std::string sql;                  // kPostItem stage 1 / kAttach: the statement to run
+};
+
+// A PK/UNIQUE constraint pgcopydb-style: CREATE UNIQUE INDEX (parallel with other index
+// builds on the table), then ALTER TABLE ... ADD CONSTRAINT ... USING INDEX (brief lock).
+struct UsingIndexPlan {
+  std::string create_index;
+  std::string attach;
+};
+
+std::optional<UsingIndexPlan> PlanUsingIndex(const CatalogItem& item) {
+  // ALTER TABLE [ONLY] t ADD CONSTRAINT c {PRIMARY KEY|UNIQUE} (cols) [DEFERRABLE ...];
+  // Anything else (INCLUDE, WITH, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE)
+  // keeps the plain form: USING INDEX only takes default btree indexes.
+  static const std::regex kPattern(
+      R"(^\s*ALTER TABLE (ONLY )?(\S+)\s+ADD CONSTRAINT (\S+) (PRIMARY KEY|UNIQUE) \(([^()]*)\)((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);\s*$)");
+  std::smatch match;
+  if (!std::regex_match(item.create_sql, match, kPattern)) return std::nullopt;
+  UsingIndexPlan plan;
+  plan.create_index = absl::StrCat("CREATE UNIQUE INDEX ", match[3].str(), " ON ", match[1].str(),
+                                   match[2].str(), " USING btree (", match[5].str(), ");\n");
+  plan.attach = absl::StrCat("ALTER TABLE ", match[1].str(), match[2].str(), " ADD CONSTRAINT ",
+                             match[3].str(), " ", match[4].str(), " USING INDEX ", match[3].str(),
+                             match[6].str(), ";\n");
+  return plan;
+}
+
+class RestoreRun {
+ public:
+  RestoreRun(const RestoreOptions& options, OpenedArchive& archive)
+      : options_(options), archive_(archive), selection_(options) {}
+
+  absl::StatusOr<RestoreResult> Run();
+
+ private:
+  absl::Status Prepare();
+  absl::StatusOr<std::unique_ptr<pg::Connection>> Connect();
+  absl::Status SetupSession(pg::Connection& conn);
+  absl::Status CreateDatabase();
+  absl::Status CheckConflicts();
+  absl::Status Clean();
+  absl::Status RunPreData();
+  absl::Status CheckTargetColumns();
+  void BuildTasks();
+  absl::Status RunMainPass();
+  void WorkerLoop(pg::Connection* conn);
+  bool ConflictsLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Execute(pg::Connection& conn, const Task& task);
+  absl::Status LoadTableStream(pg::Connection& conn, const Task& task);
+  absl::Status LoadLargeObjects(pg::Connection& conn, const Task& task);
+  absl::Status RunItem(pg::Connection& conn, const CatalogItem& item, bool create);
+  absl::Status SetSequences();
+  absl::Status RunAclPass();
+  absl::Status RunPostAclPass();
+  std::string Summary() const;
+  std::string TableId(const TableStreams& table) const {
+    return table.catalog_id.empty() ? absl::StrCat("TABLE ", table.schema, ".", table.name)
+                                    : table.catalog_id;
+  }
+
+  const RestoreOptions& options_;
+  OpenedArchive& archive_;
+  Selection selection_;
+  OpenReader open_;
+  ArchiveContents& contents() { return open_.contents; }
+  std::unique_ptr<restore::StreamFeed> feed_;
+  restore::PipeFeed* pipe_ = nullptr;
+  std::unique_ptr<pg::Connection> leader_;
+  std::string database_;
+  std::vector<const CatalogItem*> items_;  // selected catalog items, catalog order
+  std::set<std::string> created_tables_;   // table ids created by this run's pre-data
+  std::vector<int> tables_to_load_;        // indexes into contents().tables
+  std::map<std::string, int64_t> table_bytes_;  // table id -> bytes (post-data weights)
+  RestoreResult result_;
+  int post_items_total_ = 0;
+  int streams_total_ = 0;
+  bool in_transaction_ = false;
+
+  // Main-pass scheduler.
+  absl::Mutex mu_;
+  std::vector<Task> ready_ ABSL_GUARDED_BY(mu_);
+  struct Running {
+    std::vector<std::string> tables;
+    bool exclusive = false;
+  };
+  std::map<int, Running> running_ ABSL_GUARDED_BY(mu_);  // by ticket
+  int next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int, Task> pending_tasks_ ABSL_GUARDED_BY(mu_);  // post items waiting, by item index
+  std::map<int, int> waiting_ ABSL_GUARDED_BY(mu_);  // post item index -> unmet dependencies
+  std::map<std::string, std::vector<int>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> parts_left_ ABSL_GUARDED_BY(mu_);  // table id -> streams left
+  absl::CondVar cv_;
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // tasks not finished (incl. waiting items)
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  std::vector<pg::Connection*> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<int, UsingIndexPlan> using_index_;
+};
+
+absl::StatusOr<std::unique_ptr<pg::Connection>> RestoreRun::Connect() {
+  pg::ConnectOptions connect;
+  connect.application_name = options_.application_name;
+  if (options_.create) connect.dbname = database_;
+  PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(options_.conninfo, connect));
+  PGARK_RETURN_IF_ERROR(SetupSession(*conn));
+  return conn;
+}
+
+absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
+  // catalog-reference b.6: what every pg_restore connection sets.
+  std::string sql =
+      "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+      "SET standard_conforming_strings = on; SET check_function_bodies = false; "
+      "SET xmloption = content; SET client_min_messages = warning; SET row_security = off; "
+      "SELECT pg_catalog.set_config('search_path', '', false);";
+  if (conn.server_version() >= 170000) absl::StrAppend(&sql, " SET transaction_timeout = 0;");
+  // Text inside COPY data is in the dump's client_encoding: load it with the same one.
+  if (!contents().client_encoding.empty()) {
+    absl::StrAppend(&sql, " SET client_encoding = ", Literal(contents().client_encoding), ";");
+  }
+  return base::Annotate(conn.Execute(sql), "setting up the restore session");
+}
+
+absl::Status RestoreRun::Prepare() {
+  PGARK_ASSIGN_OR_RETURN(open_, OpenForRestore(archive_, options_.keys));
+  if (options_.jobs < 1 || options_.jobs > 256) {
+    return absl::InvalidArgumentError("--jobs must be between 1 and 256");
+  }
+  if (contents().catalog) {
+    for (const CatalogItem& item : contents().catalog->items) {
+      if (selection_.Item(item, *contents().catalog)) items_.push_back(&item);
+    }
+  }
+  if (options_.data) {
+    for (size_t i = 0; i < contents().tables.size(); ++i) {
+      const TableStreams& table = contents().tables[i];
+      table_bytes_[TableId(table)] = table.bytes;
+      if (selection_.Table(table.schema, table.name)) tables_to_load_.push_back(static_cast<int>(i));
+    }
+  }
+  std::set<uint32_t> wanted;
+  for (int index : tables_to_load_) {
+    for (uint32_t id : contents().tables[index].streams) wanted.insert(id);
+  }
+  if (selection_.LargeObjects()) {
+    for (const auto& lo : contents().large_objects) wanted.insert(lo.stream_id);
+  }
+  streams_total_ = static_cast<int>(wanted.size());
+  if (open_.reader) {
+    feed_ = std::make_unique<restore::RandomAccessFeed>(open_.reader.get());
+  }
+  if (open_.scanner) {
+    auto pipe = std::make_unique<restore::PipeFeed>(open_.scanner.get(), std::move(open_.first_item),
+                                                    wanted, options_.pipe_queue_chunks);
+    pipe_ = pipe.get();
+    feed_ = std::move(pipe);
+  }
+  if (options_.create) {
+    if (!contents().catalog || contents().catalog->database.empty()) {
+      return absl::FailedPreconditionError(
+          "--create needs the database name recorded in the archive's catalog; this archive has none");
+    }
+    database_ = contents().catalog->database;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::CreateDatabase() {
+  pg::ConnectOptions connect;
+  connect.application_name = options_.application_name;
+  PGARK_ASSIGN_OR_RETURN(auto maintenance, pg::Connection::Open(options_.conninfo, connect));
+  PGARK_ASSIGN_OR_RETURN(pg::Result exists,
+                         maintenance->QueryParams("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+                                                  {database_}));
+  if (exists.rows() > 0) {
+    if (!options_.clean) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "database '", database_, "' already exists; nothing was changed (use --clean to drop and re-create it)"));
+    }
+    PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
+                                 absl::StrCat("dropping database '", database_, "'")));
+  }
+  std::string sql = absl::StrCat("CREATE DATABASE ", Quote(database_), " TEMPLATE template0");
+  if (!contents().catalog->server_encoding.empty()) {
+    absl::StrAppend(&sql, " ENCODING ", Literal(contents().catalog->server_encoding));
+  }
+  absl::Status created = maintenance->Execute(sql);
+  if (!created.ok()) return Failed(created, absl::StrCat("creating database '", database_, "'"));
+  return absl::OkStatus();
+}
+
+// Fails before anything is changed when the target already holds objects this restore
+// would create (or rows in tables it would load), unless --clean.
+absl::Status RestoreRun::CheckConflicts() {
+  if (options_.clean) return absl::OkStatus();
+  std::vector<std::string> probes;
+  for (const CatalogItem* item : items_) {
+    if (item->section != Section::kPreData || item->create_sql.empty()) continue;
+    char kind = 0;
+    std::string name = item->name;
+    switch (item->kind) {
+      case ObjectKind::kSchema:
+        if (absl::StartsWith(item->create_sql, "CREATE SCHEMA")) kind = 'n';
+        break;
+      case ObjectKind::kTable: case ObjectKind::kView: case ObjectKind::kMaterializedView:
+      case ObjectKind::kSequence:
+        kind = 'r';
+        break;
+      case ObjectKind::kType: case ObjectKind::kDomain:
+        kind = 't';
+        break;
+      case ObjectKind::kFunction: case ObjectKind::kAggregate: {
+        size_t paren = name.find('(');
+        if (paren == std::string::npos) break;
+        kind = 'f';
+        name = absl::StrCat(Qualified(item->schema, name.substr(0, paren)), name.substr(paren));
+        break;
+      }
+      case ObjectKind::kExtension:
+        kind = 'e';
+        break;
+      default:
+        break;
+    }
+    if (kind == 0) continue;
+    probes.push_back(absl::StrCat("('", std::string(1, kind), "', ", Literal(item->schema), ", ",
+                                  Literal(name), ", ", Literal(item->id), ")"));
+  }
+  std::vector<std::string> conflicts;
+  if (!probes.empty()) {
+    std::string sql = absl::StrCat(
+        "SELECT v.id FROM (VALUES ", absl::StrJoin(probes, ", "), ") v(k, s, n, id) WHERE CASE v.k "
+        "WHEN 'n' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = v.n) "
+        "WHEN 'r' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns "
+        "  ON ns.oid = c.relnamespace WHERE ns.nspname = v.s AND c.relname = v.n) "
+        "WHEN 't' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace ns "
+        "  ON ns.oid = t.typnamespace WHERE ns.nspname = v.s AND t.typname = v.n) "
+        "WHEN 'f' THEN pg_catalog.to_regprocedure(v.n) IS NOT NULL "
+        "WHEN 'e' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = v.n) END "
+        "LIMIT 10");
+    PGARK_ASSIGN_OR_RETURN(pg::Result found, leader_->Query(sql));
+    for (int row = 0; row < found.rows(); ++row) conflicts.push_back(std::string(found.Get(row, 0)));
+  }
+  // Data into tables this run does not create: they must be empty.
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    if (contents().catalog && options_.pre_data) {
+      int item = contents().catalog->Find(TableId(table));
+      if (item >= 0 && selection_.Item(contents().catalog->items[item], *contents().catalog)) continue;
+    }
+    auto rows = leader_->Query(absl::StrCat("SELECT 1 FROM ONLY ", Qualified(table.schema, table.name),
+                                            " LIMIT 1"));
+    if (rows.ok() && rows->rows() > 0) conflicts.push_back(absl::StrCat("rows in table ", table.Display()));
+  }
+  if (selection_.LargeObjects() && !contents().large_objects.empty()) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result los,
+                           leader_->Query("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata"));
+    if (los.Get(0, 0) != "0") conflicts.push_back(absl::StrCat(los.Get(0, 0), " existing large objects"));
+  }
+  if (conflicts.empty()) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrCat(
+      "the target database '", leader_->database(), "' already holds objects this archive would create: ",
+      absl::StrJoin(conflicts, ", "), "; nothing was changed (use --clean to replace them)"));
+}
+
+absl::Status RestoreRun::Clean() {
+  if (!options_.clean) return absl::OkStatus();
+  for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+    const CatalogItem& item = **it;
+    if (item.drop_sql.empty() || !options_.pre_data) continue;
+    absl::Status dropped = leader_->Execute(item.drop_sql);
+    if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
+  }
+  // Tables loaded but not re-created by this run: empty them.
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    if (options_.pre_data && contents().catalog && contents().catalog->Find(TableId(table)) >= 0) continue;
+    absl::Status truncated =
+        leader_->Execute(absl::StrCat("TRUNCATE TABLE ONLY ", Qualified(table.schema, table.name)));
+    if (!truncated.ok()) return Failed(truncated, absl::StrCat("emptying table ", table.Display()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::RunItem(pg::Connection& conn, const CatalogItem& item, bool create) {
+  std::vector<const std::string*> statements;
+  if (create) statements.push_back(&item.create_sql);
+  if (!options_.no_owner) statements.push_back(&item.owner_sql);
+  statements.push_back(&item.comment_sql);
+  statements.push_back(&item.seclabel_sql);
+  for (const std::string* sql : statements) {
+    if (sql->empty()) continue;
+    absl::Status status = conn.Execute(*sql);
+    if (!status.ok()) {
+      return Failed(status, absl::StrCat("restoring ", item.id,
+                                         item.table_id.empty() ? "" : absl::StrCat(" (table ", item.table_id, ")")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::RunPreData() {
+  for (const CatalogItem* item : items_) {
+    if (item->section == Section::kData || item->section == Section::kPostData) continue;
+    if (item->pass != catalog::RestorePass::kMain) continue;
+    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+    if (item->kind == ObjectKind::kTable) created_tables_.insert(item->id);
+    ++result_.pre_data_items;
+  }
+  // Data-section items with SQL of their own (large-object creation from the catalog).
+  for (const CatalogItem* item : items_) {
+    if (item->section != Section::kData || item->kind != ObjectKind::kLargeObject) continue;
+    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::CheckTargetColumns() {
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result columns,
+        leader_->QueryParams(
+            "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '' "
+            "FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass($1) "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            {Qualified(table.schema, table.name)}));
+    if (columns.rows() == 0 && !table.columns.empty()) {
+      return absl::NotFoundError(absl::StrCat("table ", table.Display(),
+                                              " does not exist in the target database; no data was loaded"));
+    }
+    std::map<std::string, std::pair<std::string, bool>> target;
+    for (int row = 0; row < columns.rows(); ++row) {
+      target[std::string(columns.Get(row, 0))] = {std::string(columns.Get(row, 1)), columns.GetBool(row, 2)};
+    }
+    for (const restore::RecordedColumn& column : table.columns) {
+      auto it = target.find(column.name);
+      std::string problem;
+      if (it == target.end()) {
+        problem = "is missing in the target";
+      } else if (it->second.second) {
+        problem = "is a generated column in the target";
+      } else if (it->second.first != column.type) {
+        problem = absl::StrCat("is ", column.type, " in the archive but ", it->second.first, " in the target");
+      } else if (table.binary && column.embeds_user_oid && leader_->server_version() < 140000) {
+        problem = "holds user-type OIDs in binary COPY data, which PostgreSQL 12/13 reject "
+                  "(restore into PostgreSQL 14 or later; OID patching is not implemented)";
+      }
+      if (!problem.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "table ", table.Display(), ": column \"", column.name, "\" ", problem, "; no data was loaded"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void RestoreRun::BuildTasks() {
+  absl::MutexLock lock(&mu_);
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    const std::string id = TableId(table);
+    parts_left_[id] = static_cast<int>(table.streams.size());
+    for (uint32_t stream : table.streams) {
+      Task task;
+      task.kind = Task::Kind::kTableStream;
+      task.stream_id = stream;
+      task.table_index = index;
+      // Data before post-data; largest first.
+      task.weight = (int64_t{1} << 60) + table.bytes / static_cast<int64_t>(std::max<size_t>(1, table.streams.size()));
+      task.tables = {id};
+      ready_.push_back(task);
+      ++outstanding_;
+    }
+  }
+  if (selection_.LargeObjects()) {
+    for (const auto& lo : contents().large_objects) {
+      Task task;
+      task.kind = Task::Kind::kLargeObjects;
+      task.stream_id = lo.stream_id;
+      task.weight = int64_t{1} << 59;
+      ready_.push_back(task);
+      ++outstanding_;
+    }
+  }
+  // Post-data items of the main pass, waiting for their dependencies and tables' data.
+  std::set<std::string> post_ids;
+  std::vector<const CatalogItem*> post;
+  for (const CatalogItem* item : items_) {
+    if (item->section == Section::kPostData && item->pass == catalog::RestorePass::kMain) {
+      post.push_back(item);
+      post_ids.insert(item->id);
+    }
+  }
+  post_items_total_ = static_cast<int>(post.size());
+  const catalog::Catalog* catalog = contents().catalog ? &*contents().catalog : nullptr;
+  for (const CatalogItem* item : post) {
+    const int index = static_cast<int>(item - catalog->items.data());
+    std::set<std::string> keys;
+    std::set<std::string> tables;
+    if (!item->table_id.empty()) tables.insert(item->table_id);
+    for (const std::string& dep : item->dependencies) {
+      if (post_ids.count(dep)) keys.insert(dep);
+      int dep_index = catalog->Find(dep);
+      if (dep_index < 0) continue;
+      const CatalogItem& dep_item = catalog->items[dep_index];
+      if (dep_item.kind == ObjectKind::kTable) tables.insert(dep);
+      if (dep_item.kind == ObjectKind::kTableData) tables.insert(dep_item.table_id);
+    }
+    int64_t weight = 0;
+    for (const std::string& table : tables) {
+      // fix_dependencies: wait for the data of every table the item depends on.
+      if (parts_left_.count(table)) keys.insert(absl::StrCat("DATA ", table));
+      auto bytes = table_bytes_.find(table);
+      if (bytes != table_bytes_.end()) weight = std::max(weight, bytes->second);
+    }
+    Task task;
+    task.kind = Task::Kind::kPostItem;
+    task.item_index = index;
+    task.weight = weight;
+    task.tables.assign(tables.begin(), tables.end());
+    task.exclusive = item->kind != ObjectKind::kIndex;
+    if (item->kind == ObjectKind::kConstraint) {
+      int table = catalog->Find(item->table_id);
+      bool partitioned = table >= 0 && catalog->items[table].table && catalog->items[table].table->relkind == 'p';
+      auto plan = partitioned ? std::nullopt : PlanUsingIndex(*item);
+      if (plan) {
+        task.exclusive = false;  // stage 1 is an index build
+        task.sql = plan->create_index;
+        using_index_[index] = *plan;
+      }
+    }
+    ++outstanding_;
+    if (keys.empty()) {
+      ready_.push_back(task);
+      continue;
+    }
+    waiting_[index] = static_cast<int>(keys.size());
+    for (const std::string& key : keys) waiters_[key].push_back(index);
+    pending_tasks_[index] = std::move(task);
+  }
+}
+
+
+bool RestoreRun::ConflictsLocked(const Task& task) {
+  for (const auto& [ticket, running] : running_) {
+    if (!task.exclusive && !running.exclusive) continue;
+    for (const std::string& table : task.tables) {
+      if (std::find(running.tables.begin(), running.tables.end(), table) != running.tables.end()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void RestoreRun::ReleaseLocked(const std::string& key) {
+  auto it = waiters_.find(key);
+  if (it == waiters_.end()) return;
+  for (int index : it->second) {
+    if (--waiting_[index] == 0) {
+      waiting_.erase(index);
+      ready_.push_back(std::move(pending_tasks_[index]));
+      pending_tasks_.erase(index);
+    }
+  }
+  waiters_.erase(it);
+}
+
+void RestoreRun::CompleteLocked(const Task& task) {
+  --outstanding_;
+  switch (task.kind) {
+    case Task::Kind::kTableStream: {
+      ++result_.streams;
+      const std::string& id = task.tables.front();
+      if (--parts_left_[id] == 0) {
+        ++result_.tables;
+        ReleaseLocked(absl::StrCat("DATA ", id));
+      }
+      break;
+    }
+    case Task::Kind::kLargeObjects:
+      ++result_.streams;
+      break;
+    case Task::Kind::kPostItem: {
+      auto plan = using_index_.find(task.item_index);
+      if (plan != using_index_.end()) {
+        // Stage 2: attach the index as the constraint, alone on the table.
+        Task attach = task;
+        attach.kind = Task::Kind::kAttach;
+        attach.exclusive = true;
+        attach.sql = plan->second.attach;
+        attach.weight = task.weight + (int64_t{1} << 58);
+        ready_.push_back(std::move(attach));
+        ++outstanding_;
+        break;
+      }
+      ++result_.post_data_items;
+      ReleaseLocked(contents().catalog->items[task.item_index].id);
+      break;
+    }
+    case Task::Kind::kAttach:
+      ++result_.post_data_items;
+      ++result_.attached_using_index;
+      ReleaseLocked(contents().catalog->items[task.item_index].id);
+      break;
+  }
+}
+
+void RestoreRun::WorkerLoop(pg::Connection* conn) {
+  while (true) {
+    Task task;
+    int ticket = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      while (true) {
+        if (!error_.ok() || outstanding_ == 0) return;
+        // Largest eligible task first.
+        int best = -1;
+        for (size_t i = 0; i < ready_.size(); ++i) {
+          if (ConflictsLocked(ready_[i])) continue;
+          if (best < 0 || ready_[i].weight > ready_[best].weight) best = static_cast<int>(i);
+        }
+        if (best >= 0) {
+          task = std::move(ready_[best]);
+          ready_.erase(ready_.begin() + best);
+          break;
+        }
+        if (ready_.empty() && running_.empty() && !pending_tasks_.empty()) {
+          // Dependencies that can never be met (an item outside the selection, a cycle):
+          // run what is left in catalog order, as pg_restore's leader does in its last phase.
+          for (auto& [index, pending] : pending_tasks_) ready_.push_back(std::move(pending));
+          pending_tasks_.clear();
+          waiting_.clear();
+          waiters_.clear();
+          continue;
+        }
+        cv_.Wait(&mu_);
+      }
+      ticket = next_ticket_++;
+      running_[ticket] = Running{task.tables, task.exclusive};
+    }
+    absl::Status status = Execute(*conn, task);
+    absl::MutexLock lock(&mu_);
+    running_.erase(ticket);
+    if (status.ok()) {
+      CompleteLocked(task);
+    } else if (error_.ok()) {
+      error_ = status;
+      // Stop everyone: cancel the statements running on the other connections.
+      for (pg::Connection* other : workers_) {
+        if (other != conn) other->Cancel().IgnoreError();
+      }
+      if (pipe_ != nullptr) pipe_->Abort(absl::AbortedError("restore failed"));
+    }
+    cv_.SignalAll();
+  }
+}
+
+absl::Status RestoreRun::Execute(pg::Connection& conn, const Task& task) {
+  switch (task.kind) {
+    case Task::Kind::kTableStream:
+      return LoadTableStream(conn, task);
+    case Task::Kind::kLargeObjects:
+      return LoadLargeObjects(conn, task);
+    case Task::Kind::kPostItem: {
+      const CatalogItem& item = contents().catalog->items[task.item_index];
+      if (task.sql.empty()) return RunItem(conn, item, true);
+      absl::Status status = conn.Execute(task.sql);
+      if (!status.ok()) return Failed(status, absl::StrCat("restoring ", item.id, " (unique index build)"));
+      return absl::OkStatus();
+    }
+    case Task::Kind::kAttach: {
+      const CatalogItem& item = contents().catalog->items[task.item_index];
+      absl::Status status = conn.Execute(task.sql);
+      if (!status.ok()) return Failed(status, absl::StrCat("restoring ", item.id, " (attaching USING INDEX)"));
+      return RunItem(conn, item, false);
+    }
+  }
+  return absl::InternalError("unknown task");
+}
+
+absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task) {
+  const TableStreams& table = contents().tables[task.table_index];
+  const std::string what = absl::StrCat("loading ", contents().DescribeStream(task.stream_id));
+  std::vector<std::string> columns;
+  for (const auto& column : table.columns) columns.push_back(Quote(column.name));
+  // One stream owns a table this run created: TRUNCATE + COPY FREEZE in one transaction
+  // writes the rows frozen (no later anti-wraparound rewrite) and can skip WAL.
+  bool freeze = false;
+  if (!in_transaction_ && table.streams.size() == 1 && created_tables_.count(task.tables.front())) {
+    int item = contents().catalog->Find(task.tables.front());
+    freeze = item >= 0 && contents().catalog->items[item].table &&
+             contents().catalog->items[item].table->relkind == 'r';
+  }
+  std::string sql = absl::StrCat("COPY ", Qualified(table.schema, table.name));
+  if (!columns.empty()) absl::StrAppend(&sql, " (", absl::StrJoin(columns, ", "), ")");
+  absl::StrAppend(&sql, " FROM STDIN");
+  std::vector<std::string> copy_options;
+  if (table.binary) copy_options.push_back("FORMAT binary");
+  if (freeze) copy_options.push_back("FREEZE");
+  if (!copy_options.empty()) absl::StrAppend(&sql, " (", absl::StrJoin(copy_options, ", "), ")");
+
+  if (freeze) {
+    PGARK_RETURN_IF_ERROR(Failed(conn.Execute(absl::StrCat("BEGIN; TRUNCATE TABLE ONLY ",
+                                                           Qualified(table.schema, table.name))),
+                                 what));
+  }
+  auto rollback = [&](absl::Status status) {
+    if (freeze) conn.Execute("ROLLBACK").IgnoreError();
+    return status;
+  };
+  absl::Status started = conn.StartCopyIn(sql);
+  if (!started.ok()) return rollback(Failed(started, what));
+  absl::Status status;
+  absl::StatusOr<std::unique_ptr<format::ChunkReader>> reader = feed_->Open(task.stream_id);
+  status = reader.status();
+  if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryHeader);
+  format::Chunk chunk;
+  while (status.ok()) {
+    absl::StatusOr<bool> more = (*reader)->Next(&chunk);
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+    status = conn.PutCopyData(chunk.data);
+  }
+  if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryTrailer);
+  if (!status.ok()) {
+    // The server rolls the COPY back: nothing of this stream stays in the table.
+    conn.AbortCopyIn(status.message()).IgnoreError();
+    return rollback(base::Annotate(status, what));
+  }
+  absl::StatusOr<int64_t> rows = conn.EndCopyIn();
+  if (!rows.ok()) return rollback(Failed(rows.status(), what));
+  PGARK_ASSIGN_OR_RETURN(format::StreamInfo totals, feed_->Totals(task.stream_id));
+  if (static_cast<uint64_t>(*rows) != totals.rows) {
+    return rollback(absl::DataLossError(absl::StrCat(what, ": the archive index records ", totals.rows,
+                                                     " rows but COPY loaded ", *rows)));
+  }
+  if (freeze) PGARK_RETURN_IF_ERROR(Failed(conn.Execute("COMMIT"), what));
+  absl::MutexLock lock(&mu_);
+  result_.rows += *rows;
+  if (freeze) ++result_.frozen_tables;
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task) {
+  const std::string what = absl::StrCat("loading ", contents().DescribeStream(task.stream_id));
+  // Stage the (oid, offset, bytes) segments, then create each object with its recorded OID
+  // and write the segments, all in one transaction (one batch of objects per stream).
+  const bool own_transaction = !in_transaction_;
+  if (own_transaction) PGARK_RETURN_IF_ERROR(Failed(conn.Execute("BEGIN"), what));
+  auto fail = [&](const absl::Status& status) {
+    if (own_transaction) conn.Execute("ROLLBACK").IgnoreError();
+    return Failed(status, what);
+  };
+  absl::Status status = conn.Execute(
+      "CREATE TEMP TABLE pgark_lo_stage (oid pg_catalog.oid, off pg_catalog.int8, data pg_catalog.bytea) "
+      "ON COMMIT DROP");
+  if (status.ok()) status = conn.StartCopyIn("COPY pg_temp.pgark_lo_stage FROM STDIN (FORMAT binary)");
+  if (!status.ok()) return fail(status);
+  absl::StatusOr<std::unique_ptr<format::ChunkReader>> reader = feed_->Open(task.stream_id);
+  status = reader.status();
+  if (status.ok()) status = conn.PutCopyData(kCopyBinaryHeader);
+  format::Chunk chunk;
+  while (status.ok()) {
+    absl::StatusOr<bool> more = (*reader)->Next(&chunk);
+    if (!more.ok()) {
+      status = more.status();
+      break;
+    }
+    if (!*more) break;
+    status = conn.PutCopyData(chunk.data);
+  }
+  if (status.ok()) status = conn.PutCopyData(kCopyBinaryTrailer);
+  if (!status.ok()) {
+    conn.AbortCopyIn(status.message()).IgnoreError();
+    if (own_transaction) conn.Execute("ROLLBACK").IgnoreError();
+    return base::Annotate(status, what);
+  }
+  absl::StatusOr<int64_t> rows = conn.EndCopyIn();
+  if (!rows.ok()) return fail(rows.status());
+  std::string sql;
+  if (options_.clean) {
+    sql = "SELECT pg_catalog.lo_unlink(m.oid) FROM pg_catalog.pg_largeobject_metadata m "
+          "WHERE m.oid IN (SELECT s.oid FROM pg_temp.pgark_lo_stage s WHERE s.off = 0);";
+  }
+  // Objects the catalog created already (with their owner) are only written.
+  absl::StrAppend(&sql,
+                  "SELECT pg_catalog.count(pg_catalog.lo_create(s.oid)) FROM pg_temp.pgark_lo_stage s "
+                  "WHERE s.off = 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata m "
+                  "WHERE m.oid = s.oid);");
+  status = conn.Execute(sql);
+  absl::StatusOr<pg::Result> written;
+  if (status.ok()) {
+    written = conn.Query(
+        "SELECT pg_catalog.count(DISTINCT s.oid), pg_catalog.count(pg_catalog.lo_put(s.oid, s.off, s.data)) "
+        "FROM (SELECT * FROM pg_temp.pgark_lo_stage ORDER BY oid, off) s");
+    status = written.status();
+  }
+  if (status.ok() && own_transaction) status = conn.Execute("COMMIT");
+  if (!status.ok()) return fail(status);
+  absl::MutexLock lock(&mu_);
+  result_.large_objects += static_cast<int>(written->GetInt64(0, 0).value_or(0));
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::RunMainPass() {
+  BuildTasks();
+  const int jobs = in_transaction_ ? 1 : options_.jobs;
+  if (in_transaction_) {
+    {
+      absl::MutexLock lock(&mu_);
+      workers_.push_back(leader_.get());
+    }
+    WorkerLoop(leader_.get());
+  } else {
+    std::vector<std::unique_ptr<pg::Connection>> connections;
+    for (int i = 0; i < jobs; ++i) {
+      PGARK_ASSIGN_OR_RETURN(auto conn, Connect());
+      connections.push_back(std::move(conn));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto& conn : connections) workers_.push_back(conn.get());
+    }
+    std::vector<std::thread> threads;
+    for (auto& conn : connections) {
+      threads.emplace_back([this, c = conn.get()] { WorkerLoop(c); });
+    }
+    for (auto& thread : threads) thread.join();
+    absl::MutexLock lock(&mu_);
+    workers_.clear();
+  }
+  absl::MutexLock lock(&mu_);
+  return error_;
+}
+
+absl::Status RestoreRun::SetSequences() {
+  if (!options_.data) return absl::OkStatus();
+  if (pipe_ != nullptr) {
+    // A pipe proves completeness only at the trailer; dump/sequences.json comes after the data.
+    PGARK_RETURN_IF_ERROR(pipe_->Finish());
+    auto late = pipe_->TakeLateMetadata();
+    auto sequences = late.find(std::string(restore::kSequencesRecord));
+    if (sequences != late.end()) {
+      PGARK_ASSIGN_OR_RETURN(contents().sequence_values, restore::ParseSequencesJson(sequences->second));
+    }
+  }
+  if (!contents().sequence_values.empty()) {
+    for (const restore::SequenceValue& value : contents().sequence_values) {
+      if (!selection_.Table(value.schema, value.name)) continue;
+      absl::Status status = leader_->QueryParams(
+          "SELECT pg_catalog.setval($1::pg_catalog.regclass, $2::pg_catalog.int8, $3::pg_catalog.bool)",
+          {Qualified(value.schema, value.name), value.last_value, value.is_called ? "true" : "false"}).status();
+      if (!status.ok()) return Failed(status, absl::StrCat("setting sequence ", value.schema, ".", value.name));
+      ++result_.sequences;
+    }
+    return absl::OkStatus();
+  }
+  for (const CatalogItem* item : items_) {
+    if (item->kind != ObjectKind::kSequenceSet) continue;
+    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+    ++result_.sequences;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::RunAclPass() {
+  for (const CatalogItem* item : items_) {
+    if (item->pass == catalog::RestorePass::kAcl && !options_.no_acl) {
+      PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+      ++result_.acl_items;
+    }
+    if (!options_.no_acl && !item->acl_sql.empty()) {
+      absl::Status status = leader_->Execute(item->acl_sql);
+      if (!status.ok()) return Failed(status, absl::StrCat("restoring privileges of ", item->id));
+      ++result_.acl_items;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::RunPostAclPass() {
+  bool catalog_refreshes = false;
+  for (const CatalogItem* item : items_) {
+    if (item->pass != catalog::RestorePass::kPostAcl) continue;
+    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+    if (item->kind == ObjectKind::kMaterializedViewData) catalog_refreshes = true;
+    ++result_.post_acl_items;
+  }
+  // A data-only archive: refresh the populated materialized views the dump listed.
+  if (!catalog_refreshes && !contents().catalog && options_.data) {
+    for (const std::string& matview : contents().matviews_to_refresh) {
+      absl::Status status = leader_->Execute(absl::StrCat("REFRESH MATERIALIZED VIEW ", matview));
+      if (!status.ok()) return Failed(status, absl::StrCat("refreshing materialized view ", matview));
+      ++result_.post_acl_items;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string RestoreRun::Summary() const {
+  int pre_total = 0;
+  for (const CatalogItem* item : items_) {
+    if ((item->section == Section::kPreData || item->section == Section::kNone) &&
+        item->pass == catalog::RestorePass::kMain) {
+      ++pre_total;
+    }
+  }
+  return absl::StrCat("restored: pre-data ", result_.pre_data_items, "/", pre_total, " items, data ",
+                      result_.streams, "/", streams_total_, " streams (", result_.tables, "/",
+                      tables_to_load_.size(), " tables complete), post-data ", result_.post_data_items, "/",
+                      post_items_total_, " items, sequences ", result_.sequences, ", privileges ",
+                      result_.acl_items, ", post-ACL items ", result_.post_acl_items);
+}
+
+absl::StatusOr<RestoreResult> RestoreRun::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  PGARK_RETURN_IF_ERROR(Prepare());
+  if (options_.create) PGARK_RETURN_IF_ERROR(CreateDatabase());
+  PGARK_ASSIGN_OR_RETURN(leader_, Connect());
+  result_.database = leader_->database();
+  PGARK_RETURN_IF_ERROR(CheckConflicts());
+  in_transaction_ = options_.single_transaction;
+  if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
+  absl::Status status = [&]() -> absl::Status {
+    PGARK_RETURN_IF_ERROR(Clean());
+    PGARK_LOG(kInfo) << "restore: pre-data";
+    PGARK_RETURN_IF_ERROR(RunPreData());
+    PGARK_RETURN_IF_ERROR(CheckTargetColumns());
+    PGARK_LOG(kInfo) << "restore: data and post-data with " << (in_transaction_ ? 1 : options_.jobs)
+                     << " connection(s)";
+    const auto data_start = std::chrono::steady_clock::now();
+    PGARK_RETURN_IF_ERROR(RunMainPass());
+    result_.data_seconds = SecondsSince(data_start);
+    PGARK_RETURN_IF_ERROR(SetSequences());
+    PGARK_LOG(kInfo) << "restore: privileges";
+    PGARK_RETURN_IF_ERROR(RunAclPass());
+    PGARK_LOG(kInfo) << "restore: event triggers, materialized views";
+    return RunPostAclPass();
+  }();
+  if (status.ok() && pipe_ != nullptr) status = pipe_->Finish();
+  if (status.ok() && in_transaction_) status = Failed(leader_->Execute("COMMIT"), "committing the restore");
+  if (!status.ok()) {
+    if (pipe_ != nullptr) pipe_->Abort(status);
+    if (in_transaction_) {
+      leader_->Execute("ROLLBACK").IgnoreError();
+      return absl::Status(status.code(),
+                          absl::StrCat(status.message(), "; the transaction was rolled back: nothing was restored"));
+    }
+    return absl::Status(status.code(), absl::StrCat(status.message(), "; ", Summary()));
+  }
+  result_.seconds = SecondsSince(start);
+  return result_;
+}
+
+}  // namespace
+
+absl::StatusOr<RestoreResult> RunRestore(const RestoreOptions& options, OpenedArchive& archive) {
+  RestoreRun run(options, archive);
+  return run.Run();
+}
+
+absl::StatusOr<RestoreResult> RunRestore(const RestoreOptions& options, const std::string& location) {
+  PGARK_ASSIGN_OR_RETURN(OpenedArchive archive, OpenArchiveForRead(location));
+  return RunRestore(options, archive);
+}
+
+absl::StatusOr<restore::ArchiveContents> ReadArchiveContents(OpenedArchive& archive,
+                                                             const format::KeyRing& keys) {
+  PGARK_ASSIGN_OR_RETURN(OpenReader open, OpenForRestore(archive, keys));
+  return std::move(open.contents);
+}
+
+absl::StatusOr<std::string> ListArchive(OpenedArchive& archive, const format::KeyRing& keys) {
+  PGARK_ASSIGN_OR_RETURN(OpenReader open, OpenForRestore(archive, keys));
+  const ArchiveContents& contents = open.contents;
+  std::string out = absl::StrCat(";\n; Archive: ", archive.display_name, "\n");
+  if (contents.catalog) {
+    absl::StrAppend(&out, "; Database: ", contents.catalog->database, "\n; Source server version: ",
+                    contents.catalog->server_version, "\n; Items: ", contents.catalog->items.size(), "\n");
+  }
+  absl::StrAppend(&out, ";\n");
+  if (contents.catalog) {
+    int ordinal = 0;
+    for (const CatalogItem& item : contents.catalog->items) {
+      absl::StrAppend(&out, ++ordinal, "; ", catalog::SectionName(item.section), "; ",
+                      catalog::ObjectKindName(item.kind), " ", item.schema.empty() ? "-" : item.schema, " ",
+                      item.name, " ", item.owner.empty() ? "-" : item.owner, "\n");
+    }
+  }
+  std::map<uint32_t, format::StreamInfo> totals;
+  if (open.reader) {
+    for (const auto& info : open.reader->info().streams) totals[info.stream_id] = info;
+  }
+  for (const auto& [id, stream] : contents.streams) {
+    absl::StrAppend(&out, "; stream ", id, ": ", contents.DescribeStream(id), ", ",
+                    stream.binary ? "binary" : "text");
+    auto it = totals.find(id);
+    if (it != totals.end()) absl::StrAppend(&out, ", ", it->second.rows, " rows, ", it->second.raw_bytes, " bytes");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+}  // namespace pgark::engine

@@ -1,0 +1,70 @@
+#pragma once
+// The parallel loader: replays an archive's catalog and streams into a database
+// (catalog_objects.h "Replay contract"; catalog-reference b.6):
+//
+//   leader    [-C: CREATE DATABASE]  conflict check (nothing changed yet)  [-c: drops]
+//             pre-data items in order on one connection
+//             target column check of every table to load (before any data is sent)
+//   workers   -j N connections pick, largest first: table streams (COPY FROM STDIN, binary
+//             or text as recorded; parts of one table concurrently; a table created in this
+//             run and loaded by one stream uses BEGIN; TRUNCATE ONLY; COPY (FREEZE); COMMIT),
+//             large-object streams (lo_create with the recorded OIDs, then lo_put), and
+//             post-data items once their dependencies and their tables' data are done:
+//             indexes in parallel, PK/UNIQUE built as CREATE UNIQUE INDEX then attached
+//             USING INDEX where allowed, other ALTER TABLE items serialized per table
+//   leader    sequence values, then the ACL pass, then the post-ACL pass (event triggers,
+//             materialized view refresh)
+//
+// With single_transaction everything runs on the leader inside one transaction, so a
+// failure leaves the target unchanged.
+//
+// Failure: the first error stops every worker (their queries are cancelled) and RunRestore
+// returns it, naming the item or table and the server's error with its SQLSTATE, followed
+// by what was and was not restored. Without -1, work already committed stays.
+//
+// Thread-safety: RunRestore runs its own threads; call it from one thread.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/archive_io.h"
+#include "engine/restore/archive_contents.h"
+#include "engine/restore/restore_options.h"
+
+namespace pgark::engine {
+
+struct RestoreResult {
+  std::string database;        // the database restored into
+  int pre_data_items = 0;
+  int tables = 0;              // tables whose data was loaded
+  int streams = 0;             // COPY streams loaded
+  int64_t rows = 0;
+  int large_objects = 0;
+  int sequences = 0;
+  int post_data_items = 0;
+  int acl_items = 0;
+  int post_acl_items = 0;
+  int attached_using_index = 0;  // PK/UNIQUE built as unique index, then attached
+  int frozen_tables = 0;         // loaded with COPY FREEZE
+  double seconds = 0;
+  double data_seconds = 0;
+  double post_data_seconds = 0;
+};
+
+// Restores the archive at `location` (a path, "-" for stdin, s3://bucket/key).
+absl::StatusOr<RestoreResult> RunRestore(const RestoreOptions& options, const std::string& location);
+// Same, from an archive the caller opened (tests use in-memory sources).
+absl::StatusOr<RestoreResult> RunRestore(const RestoreOptions& options, OpenedArchive& archive);
+
+// Reads the archive's metadata (random access: trailer, index, records; a pipe: up to the
+// first data frame) and returns its contents, for -l and verify.
+absl::StatusOr<restore::ArchiveContents> ReadArchiveContents(OpenedArchive& archive,
+                                                             const format::KeyRing& keys);
+
+// pg_restore -l style listing: one line per catalog item ("id; section; kind; schema name
+// owner") and one per data stream with its rows and bytes from the index.
+absl::StatusOr<std::string> ListArchive(OpenedArchive& archive, const format::KeyRing& keys);
+
+}  // namespace pgark::engine

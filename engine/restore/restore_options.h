@@ -1,0 +1,50 @@
+#pragma once
+// Options of `pgark restore` and `pgark verify`. Plain data; every field states its default.
+// (Kept beside the restore engine; engine/options.h holds the dump's.)
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "format/keys.h"
+
+namespace pgark::engine {
+
+struct RestoreOptions {
+  // libpq conninfo of the target database (with create: of the database to connect to
+  // first, usually "postgres"). Default "": the PG* environment.
+  std::string conninfo;
+  // Data and post-data connections. Default 4. REQUIRES 1 <= jobs <= 256.
+  int jobs = 4;
+  // -C: create the archive's database (named as recorded) and restore into it.
+  bool create = false;
+  // -c: drop the selected objects (DROP ... IF EXISTS, reverse order) before recreating
+  // them; with create, drop and re-create the database. Default false: restoring into a
+  // database holding conflicting objects fails before anything is changed.
+  bool clean = false;
+  bool if_exists = false;  // accepted for pg_restore compatibility; drops always use IF EXISTS
+  bool no_owner = false;   // -O: skip owner_sql
+  bool no_acl = false;     // -x: skip the ACL pass
+  // -1: everything on one connection in one transaction; on failure nothing is left behind.
+  bool single_transaction = false;
+  // -n / -t: only these schemas / tables ("name" or "schema.name", exact, unquoted). Empty = all.
+  std::vector<std::string> schemas;
+  std::vector<std::string> tables;
+  // --section: which sections run. Default all three.
+  bool pre_data = true;
+  bool data = true;
+  bool post_data = true;
+  // Chunks buffered in memory per stream when reading a pipe (see PipeFeed). Default 8.
+  size_t pipe_queue_chunks = 8;
+  std::string application_name = "pgark restore";
+  format::KeyRing keys;
+};
+
+struct VerifyOptions {
+  format::KeyRing keys;
+  // Parse every COPY tuple (binary tuple walk, text line count) and compare row counts with
+  // the index. Default true.
+  bool parse_tuples = true;
+};
+
+}  // namespace pgark::engine
