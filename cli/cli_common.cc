@@ -1,5 +1,7 @@
 #include "cli/cli_common.h"
 
+#include <cstdlib>
+
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 
@@ -20,6 +22,11 @@ void AddKeySourceOptions(CLI::App& app, KeySourceFlags* flags) {
   app.add_option("--key-file", flags->key_file, "32-byte key file made by 'pgark keygen -o'");
   app.add_option("--identity", flags->identity_file,
                  "X25519 secret key file made by 'pgark keygen --x25519'");
+}
+
+absl::StatusOr<format::KeyRing> LoadKeys(const KeySourceFlags& flags) {
+  return format::LoadKeyRing(flags.passphrase_file, flags.key_file, flags.identity_file,
+                             std::getenv("PGARK_PASSPHRASE"));
 }
 
 absl::Status NotImplementedYet(absl::string_view command) {

@@ -6,6 +6,8 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "format/keys.h"
 
 namespace CLI {
 class App;
@@ -27,6 +29,9 @@ struct KeySourceFlags {
   std::string identity_file;    // --identity F (X25519 secret key)
 };
 void AddKeySourceOptions(CLI::App& app, KeySourceFlags* flags);
+// The keys named by `flags` plus PGARK_PASSPHRASE from the environment. Errors: as
+// format::LoadKeyRing (unreadable or malformed key files), never echoing secrets.
+absl::StatusOr<format::KeyRing> LoadKeys(const KeySourceFlags& flags);
 
 // The status a subcommand returns while its engine is not built yet: exit 4.
 absl::Status NotImplementedYet(absl::string_view command);

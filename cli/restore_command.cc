@@ -1,6 +1,7 @@
 // pgark restore: an archive into a database.
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
+#include "engine/restore/restore_engine.h"
+#include "format/base/logging.h"
+#include "format/base/status_macros.h"
 
 namespace pgark::cli {
 namespace {
@@ -60,9 +64,41 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
       ->check(CLI::IsMember({"pre-data", "data", "post-data"}));
   AddKeySourceOptions(app, &flags->keys);
   return [flags]() -> absl::Status {
-    absl::Status source = CheckLocalSource(flags->source);
-    if (!source.ok()) return source;
-    return NotImplementedYet("restore");
+    PGARK_RETURN_IF_ERROR(CheckLocalSource(flags->source));
+    PGARK_ASSIGN_OR_RETURN(format::KeyRing keys, LoadKeys(flags->keys));
+    if (flags->list) {
+      PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags->source));
+      PGARK_ASSIGN_OR_RETURN(std::string listing, engine::ListArchive(archive, keys));
+      fwrite(listing.data(), 1, listing.size(), stdout);
+      return absl::OkStatus();
+    }
+    engine::RestoreOptions options;
+    options.conninfo = flags->conninfo;
+    options.jobs = flags->jobs;
+    options.create = flags->create;
+    options.clean = flags->clean;
+    options.if_exists = flags->if_exists;
+    options.no_owner = flags->no_owner;
+    options.no_acl = flags->no_acl;
+    options.single_transaction = flags->single_transaction;
+    options.schemas = flags->schemas;
+    options.tables = flags->tables;
+    if (!flags->section.empty()) {
+      options.pre_data = flags->section == "pre-data";
+      options.data = flags->section == "data";
+      options.post_data = flags->section == "post-data";
+    }
+    options.keys = std::move(keys);
+    PGARK_ASSIGN_OR_RETURN(engine::RestoreResult result, engine::RunRestore(options, flags->source));
+    PGARK_LOG(kInfo) << "restored into '" << result.database << "': " << result.pre_data_items
+                     << " pre-data items, " << result.tables << " tables (" << result.rows << " rows, "
+                     << result.streams << " streams), " << result.large_objects << " large objects, "
+                     << result.sequences << " sequences, " << result.post_data_items << " post-data items ("
+                     << result.attached_using_index << " constraints attached USING INDEX), "
+                     << result.acl_items << " privilege items, " << result.post_acl_items
+                     << " post-ACL items in " << result.seconds << " s (data+post-data " << result.data_seconds
+                     << " s)";
+    return absl::OkStatus();
   };
 }
 

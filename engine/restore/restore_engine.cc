@@ -116,10 +116,6 @@ absl::StatusOr<OpenReader> OpenForRestore(OpenedArchive& archive, const format::
   }
   PGARK_RETURN_IF_ERROR(base::Annotate(ParseRecords(records, &open.contents),
                                        absl::StrCat("reading ", archive.display_name)));
-  const ArchiveContents* contents = &open.contents;
-  auto describe = [contents](uint32_t id) { return contents->DescribeStream(id); };
-  if (open.reader) open.reader->set_describe_stream(describe);
-  if (open.scanner) open.scanner->set_describe_stream(describe);
   return open;
 }
 
@@ -288,7 +284,7 @@ class RestoreRun {
 absl::StatusOr<std::unique_ptr<pg::Connection>> RestoreRun::Connect() {
   pg::ConnectOptions connect;
   connect.application_name = options_.application_name;
-  if (options_.create) connect.dbname = database_;
+  connect.dbname = options_.create ? database_ : options_.target_database;
   PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(options_.conninfo, connect));
   PGARK_RETURN_IF_ERROR(SetupSession(*conn));
   return conn;
@@ -311,6 +307,11 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
 
 absl::Status RestoreRun::Prepare() {
   PGARK_ASSIGN_OR_RETURN(open_, OpenForRestore(archive_, options_.keys));
+  // Errors name streams by table ("public.orders part 2/4"); open_ stays put from here on.
+  const ArchiveContents* described = &open_.contents;
+  auto describe = [described](uint32_t id) { return described->DescribeStream(id); };
+  if (open_.reader) open_.reader->set_describe_stream(describe);
+  if (open_.scanner) open_.scanner->set_describe_stream(describe);
   if (options_.jobs < 1 || options_.jobs > 256) {
     return absl::InvalidArgumentError("--jobs must be between 1 and 256");
   }
@@ -456,7 +457,10 @@ absl::Status RestoreRun::Clean() {
   for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
     const CatalogItem& item = **it;
     if (item.drop_sql.empty() || !options_.pre_data) continue;
-    absl::Status dropped = leader_->Execute(item.drop_sql);
+    // Like pg_restore --if-exists: a constraint's table may be missing too.
+    std::string drop = std::regex_replace(item.drop_sql, std::regex("^ALTER TABLE (?!IF EXISTS)"),
+                                          "ALTER TABLE IF EXISTS ");
+    absl::Status dropped = leader_->Execute(drop);
     if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
   }
   // Tables loaded but not re-created by this run: empty them.

@@ -34,6 +34,9 @@ struct RestoreOptions {
   bool pre_data = true;
   bool data = true;
   bool post_data = true;
+  // Connect to this database instead of the one conninfo names (ignored with create).
+  // Default "": the conninfo's.
+  std::string target_database;
   // Chunks buffered in memory per stream when reading a pipe (see PipeFeed). Default 8.
   size_t pipe_queue_chunks = 8;
   std::string application_name = "pgark restore";

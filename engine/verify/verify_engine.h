@@ -1,0 +1,68 @@
+#pragma once
+// pgark verify: proves an archive is intact and loadable.
+//
+// Offline (RunVerify): reads every metadata record and every stream (random access: the
+// streams in parallel; a pipe: one pass in file order). The format reader checks each
+// frame's framing (header CRC32C), payload checksum, authentication (AEAD, with the key),
+// decompression, raw checksum, sequence continuity, the stream digest and counts against
+// the authenticated index, and completeness (trailer). On top of that each COPY stream is
+// parsed tuple by tuple (verify/copy_tuples.h) and its row count compared with the index.
+// Nothing is written anywhere.
+//
+// Restore test (RunRestoreTest): restores into a scratch database created on the server of
+// `conninfo`, compares every table's row count with the archive's, and drops the scratch
+// database, also when the restore fails.
+//
+// Both return a report; the Status is OK only when everything held. The first damage found
+// is returned as kDataLoss (wrong key: kUnauthenticated), with the report filled as far as
+// it got. Thread-safety: call from one thread; RunVerify uses its own threads.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/archive_io.h"
+#include "engine/restore/restore_options.h"
+
+namespace pgark::engine {
+
+struct VerifiedTable {
+  std::string name;         // schema.name, or "large objects"
+  int streams = 0;
+  int64_t rows = 0;         // parsed tuples (== index rows when verified)
+  uint64_t raw_bytes = 0;
+  uint64_t stored_bytes = 0;
+  bool binary = true;
+  int64_t restored_rows = -1;  // restore test: rows found after the restore (-1: not run)
+};
+
+struct VerifyReport {
+  std::string archive;
+  std::string archive_id;
+  bool encrypted = false;
+  uint64_t archive_bytes = 0;
+  uint64_t raw_bytes = 0;
+  uint64_t frames = 0;
+  int metadata_records = 0;
+  int streams = 0;
+  std::vector<VerifiedTable> tables;
+  double seconds = 0;
+  double restore_seconds = 0;  // restore test only
+  std::string scratch_database;  // restore test only
+  bool ok = false;
+  std::string error;           // the first failure, "" when ok
+
+  std::string ToText() const;
+  std::string ToJson() const;
+};
+
+// Offline check of `archive`. `jobs` streams are read concurrently (random access only).
+absl::Status RunVerify(const VerifyOptions& options, OpenedArchive& archive, int jobs, VerifyReport* report);
+
+// Restore test on the server of `conninfo` (see above). The restore reads and verifies
+// every frame it loads, so a pipe works too.
+absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive,
+                            const std::string& conninfo, int jobs, VerifyReport* report);
+
+}  // namespace pgark::engine

@@ -1,0 +1,412 @@
+// The parallel loader against a real PostgreSQL, with archives written directly by
+// format::ArchiveWriter in the dump's layout (tests/integration/restore_test_archive.h).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/archive_io.h"
+#include "engine/restore/restore_engine.h"
+#include "engine/verify/verify_engine.h"
+#include "format/keys.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/restore_test_archive.h"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace pgark {
+namespace {
+
+using catalog::CatalogItem;
+using catalog::ObjectKind;
+using catalog::RestorePass;
+using catalog::Section;
+using ::pgark::testing::ArchiveSpec;
+using ::pgark::testing::BuildArchive;
+using ::pgark::testing::Digest;
+using ::pgark::testing::RunCommand;
+using ::pgark::testing::Scalar;
+using ::pgark::testing::SchemaDump;
+using ::pgark::testing::ScratchDatabase;
+using ::pgark::testing::WriteTempFile;
+using ::testing::HasSubstr;
+
+CatalogItem Item(const std::string& id, ObjectKind kind, const std::string& schema, const std::string& name,
+                 Section section, const std::string& create, const std::string& drop = "",
+                 std::vector<std::string> deps = {}, const std::string& table_id = "") {
+  CatalogItem item;
+  item.id = id;
+  item.kind = kind;
+  item.schema = schema;
+  item.name = name;
+  item.section = section;
+  item.create_sql = create;
+  item.drop_sql = drop;
+  item.dependencies = std::move(deps);
+  item.table_id = table_id;
+  if (kind == ObjectKind::kTable || kind == ObjectKind::kTableData) {
+    item.table = catalog::TableInfo();
+    item.table->relkind = 'r';
+  }
+  return item;
+}
+
+// The conformance schema of these tests: an enum, arrays of it, jsonb, numeric, ranges,
+// bytea, a split table, a text-format table, PKs (attached USING INDEX), indexes, an FK,
+// a sequence, a materialized view, a grant and large objects.
+catalog::Catalog TestCatalog() {
+  catalog::Catalog c;
+  c.server_version = 160000;
+  c.database = "restore_source";
+  c.server_encoding = "UTF8";
+  auto& items = c.items;
+  items.push_back(Item("SCHEMA app", ObjectKind::kSchema, "", "app", Section::kPreData, "CREATE SCHEMA app;\n",
+                       "DROP SCHEMA IF EXISTS app;\n"));
+  items.push_back(Item("TYPE app.mood", ObjectKind::kType, "app", "mood", Section::kPreData,
+                       "CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');\n", "DROP TYPE IF EXISTS app.mood;\n",
+                       {"SCHEMA app"}));
+  items.push_back(Item("TABLE app.items", ObjectKind::kTable, "app", "items", Section::kPreData,
+                       "CREATE TABLE app.items (id integer NOT NULL, name text, mood app.mood, tags text[], "
+                       "moods app.mood[], doc jsonb, amount numeric(12,2), created timestamp with time zone, "
+                       "raw bytea, span int4range);\n",
+                       "DROP TABLE IF EXISTS app.items;\n", {"TYPE app.mood"}));
+  items.push_back(Item("SEQUENCE app.items_id_seq", ObjectKind::kSequence, "app", "items_id_seq", Section::kPreData,
+                       "CREATE SEQUENCE app.items_id_seq;\n", "DROP SEQUENCE IF EXISTS app.items_id_seq;\n",
+                       {"SCHEMA app"}));
+  items.push_back(Item("TABLE app.big", ObjectKind::kTable, "app", "big", Section::kPreData,
+                       "CREATE TABLE app.big (id bigint NOT NULL, payload text);\n", "DROP TABLE IF EXISTS app.big;\n",
+                       {"SCHEMA app"}));
+  items.push_back(Item("TABLE app.notes", ObjectKind::kTable, "app", "notes", Section::kPreData,
+                       "CREATE TABLE app.notes (id integer NOT NULL, item_id integer, body text);\n",
+                       "DROP TABLE IF EXISTS app.notes;\n", {"SCHEMA app"}));
+  items.push_back(Item("MATERIALIZED VIEW app.mv", ObjectKind::kMaterializedView, "app", "mv", Section::kPreData,
+                       "CREATE MATERIALIZED VIEW app.mv AS SELECT mood, count(*) AS n FROM app.items GROUP BY mood "
+                       "WITH NO DATA;\n",
+                       "DROP MATERIALIZED VIEW IF EXISTS app.mv;\n", {"TABLE app.items"}));
+  for (const char* table : {"items", "big", "notes"}) {
+    items.push_back(Item(absl::StrCat("TABLE DATA app.", table), ObjectKind::kTableData, "app", table, Section::kData,
+                         "", "", {absl::StrCat("TABLE app.", table)}, absl::StrCat("TABLE app.", table)));
+  }
+  items.push_back(Item("CONSTRAINT app.items items_pkey", ObjectKind::kConstraint, "app", "items items_pkey",
+                       Section::kPostData, "ALTER TABLE ONLY app.items\n    ADD CONSTRAINT items_pkey PRIMARY KEY (id);\n",
+                       "ALTER TABLE ONLY app.items DROP CONSTRAINT IF EXISTS items_pkey;\n", {"TABLE app.items"},
+                       "TABLE app.items"));
+  items.push_back(Item("INDEX app.items_name_idx", ObjectKind::kIndex, "app", "items_name_idx", Section::kPostData,
+                       "CREATE INDEX items_name_idx ON app.items USING btree (name);\n",
+                       "DROP INDEX IF EXISTS app.items_name_idx;\n", {"TABLE app.items"}, "TABLE app.items"));
+  items.push_back(Item("CONSTRAINT app.big big_pkey", ObjectKind::kConstraint, "app", "big big_pkey",
+                       Section::kPostData, "ALTER TABLE ONLY app.big\n    ADD CONSTRAINT big_pkey PRIMARY KEY (id);\n",
+                       "", {"TABLE app.big"}, "TABLE app.big"));
+  items.push_back(Item("INDEX app.big_payload_idx", ObjectKind::kIndex, "app", "big_payload_idx", Section::kPostData,
+                       "CREATE INDEX big_payload_idx ON app.big USING btree (payload);\n", "", {"TABLE app.big"},
+                       "TABLE app.big"));
+  items.push_back(Item("CONSTRAINT app.notes notes_pkey", ObjectKind::kConstraint, "app", "notes notes_pkey",
+                       Section::kPostData, "ALTER TABLE ONLY app.notes\n    ADD CONSTRAINT notes_pkey PRIMARY KEY (id);\n",
+                       "", {"TABLE app.notes"}, "TABLE app.notes"));
+  items.push_back(Item("FK CONSTRAINT app.notes notes_item_fk", ObjectKind::kForeignKey, "app", "notes notes_item_fk",
+                       Section::kPostData,
+                       "ALTER TABLE ONLY app.notes\n    ADD CONSTRAINT notes_item_fk FOREIGN KEY (item_id) "
+                       "REFERENCES app.items(id);\n",
+                       "ALTER TABLE ONLY app.notes DROP CONSTRAINT IF EXISTS notes_item_fk;\n", {"TABLE app.notes", "CONSTRAINT app.items items_pkey"}, "TABLE app.notes"));
+  CatalogItem refresh = Item("MATERIALIZED VIEW DATA app.mv", ObjectKind::kMaterializedViewData, "app", "mv",
+                             Section::kPostData, "REFRESH MATERIALIZED VIEW app.mv;\n", "",
+                             {"MATERIALIZED VIEW app.mv"}, "MATERIALIZED VIEW app.mv");
+  refresh.pass = RestorePass::kPostAcl;
+  items.push_back(refresh);
+  c.items[2].acl_sql = "GRANT SELECT ON TABLE app.items TO PUBLIC;\n";
+  return c;
+}
+
+// Creates the schema on `source` by running the catalog, then the data.
+void Seed(pg::Connection& source, const catalog::Catalog& catalog) {
+  for (const CatalogItem& item : catalog.items) {
+    if (item.pass != RestorePass::kMain) continue;
+    ASSERT_OK(source.Execute(item.create_sql.empty() ? "SELECT 1" : item.create_sql)) << item.id;
+    if (!item.acl_sql.empty()) ASSERT_OK(source.Execute(item.acl_sql));
+  }
+  ASSERT_OK(source.Execute(
+      "INSERT INTO app.items SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'name ' || g || ' é\t\"x\"' END, "
+      "(ARRAY['sad','ok','happy'])[g % 3 + 1]::app.mood, ARRAY['a' || g, NULL, 'b\\c'], "
+      "ARRAY['ok','happy']::app.mood[], jsonb_build_object('g', g, 'arr', jsonb_build_array(g, 'x')), "
+      "g * 1.25, '2024-01-01 00:00+00'::timestamptz + g * interval '1 hour', decode(md5(g::text), 'hex'), "
+      "int4range(g, g + 10) FROM generate_series(1, 500) g"));
+  ASSERT_OK(source.Execute(
+      "INSERT INTO app.big SELECT g, repeat(md5(g::text), 1 + g % 5) FROM generate_series(1, 3000) g"));
+  ASSERT_OK(source.Execute(
+      "INSERT INTO app.notes SELECT g, 1 + g % 500, E'line\\\\one\\ttab\\nnewline ' || g FROM generate_series(1, 200) g"));
+  ASSERT_OK(source.Execute("SELECT setval('app.items_id_seq', 4242, true)"));
+  ASSERT_OK(source.Execute("SELECT lo_from_bytea(900001, 'hello large object'), lo_from_bytea(900002, ''), "
+                           "lo_from_bytea(900003, decode(repeat('ab', 50000), 'hex'))"));
+  ASSERT_OK(source.Execute("REFRESH MATERIALIZED VIEW app.mv"));
+}
+
+ArchiveSpec Spec() {
+  ArchiveSpec spec;
+  spec.catalog = TestCatalog();
+  spec.tables = {{"app", "items", {"id", "name", "mood", "tags", "moods", "doc", "amount", "created", "raw", "span"}},
+                 {"app", "big", {"id", "payload"}, true, {"id <= 1500", "id > 1500"}},
+                 {"app", "notes", {"id", "item_id", "body"}, false}};
+  spec.sequences = {"app.items_id_seq"};
+  spec.large_objects = true;
+  return spec;
+}
+
+// Source database seeded once per test, plus the archive of it.
+class RestoreLoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = source_db_.Connect();
+    ASSERT_NO_FATAL_FAILURE(Seed(*source_, TestCatalog()));
+  }
+  std::string Archive(const ArchiveSpec& spec, const std::string& name) {
+    auto bytes = BuildArchive(*source_, spec);
+    EXPECT_OK(bytes.status());
+    return Temp(absl::StrCat(name, ".pgark"), bytes.ok() ? *bytes : "");
+  }
+  std::string Temp(const std::string& name, const std::string& bytes) {
+    files_.push_back(WriteTempFile(absl::StrCat("pgark_restore_", getpid(), "_", name), bytes));
+    return files_.back();
+  }
+  void TearDown() override {
+    for (const std::string& file : files_) std::remove(file.c_str());
+  }
+  absl::StatusOr<engine::RestoreResult> Restore(const std::string& path, engine::RestoreOptions options) {
+    PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(path));
+    return engine::RunRestore(options, archive);
+  }
+  void ExpectSameAsSource(const ScratchDatabase& target) {
+    auto conn = target.Connect();
+    EXPECT_EQ(SchemaDump(target.name()), SchemaDump(source_db_.name()));
+    for (const char* table : {"app.items", "app.big", "app.notes", "app.mv"}) {
+      EXPECT_EQ(Digest(*conn, table), Digest(*source_, table)) << table;
+    }
+    EXPECT_EQ(Scalar(*conn, "SELECT last_value || '/' || is_called FROM app.items_id_seq"), "4242/true");
+    const std::string los =
+        "SELECT string_agg(oid || ':' || md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata";
+    EXPECT_EQ(Scalar(*conn, los), Scalar(*source_, los));
+    EXPECT_EQ(Scalar(*conn, "SELECT has_table_privilege('public', 'app.items', 'SELECT')"), "t");
+  }
+
+  ScratchDatabase source_db_{"rsrc"};
+  std::unique_ptr<pg::Connection> source_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(RestoreLoaderTest, RoundTripFromFileWithFourJobs) {
+  std::string path = Archive(Spec(), "rt4");
+  ScratchDatabase target("rdst");
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.jobs = 4;
+  ASSERT_OK_AND_ASSIGN(engine::RestoreResult result, Restore(path, options));
+  EXPECT_EQ(result.tables, 3);
+  EXPECT_EQ(result.streams, 5);  // items, big x2, notes, large objects
+  EXPECT_EQ(result.rows, 500 + 3000 + 200);
+  EXPECT_EQ(result.large_objects, 3);
+  EXPECT_EQ(result.attached_using_index, 3);
+  EXPECT_EQ(result.frozen_tables, 2);  // items and notes (big is split)
+  EXPECT_EQ(result.post_data_items, 6);  // 3 PKs, 2 indexes, 1 FK
+  ExpectSameAsSource(target);
+}
+
+TEST_F(RestoreLoaderTest, RoundTripSingleJobSingleTransaction) {
+  std::string path = Archive(Spec(), "rt1");
+  ScratchDatabase target("rdst");
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.jobs = 1;
+  options.single_transaction = true;
+  ASSERT_OK(Restore(path, options).status());
+  ExpectSameAsSource(target);
+}
+
+TEST_F(RestoreLoaderTest, EncryptedArchiveThroughAPipeWithTheCli) {
+  ArchiveSpec spec = Spec();
+  format::SecretKey key = format::SecretKey::Random();
+  spec.writer.encryption.key_files.push_back(key);
+  auto bytes = BuildArchive(*source_, spec);
+  ASSERT_OK(bytes.status());
+  std::string key_path = Temp("pipe.key", format::EncodeKeyFile(key));
+  ScratchDatabase target("rdst");
+  auto result = RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), "-j", "4", "--key-file", key_path, "-"},
+                           {}, *bytes);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ExpectSameAsSource(target);
+
+  // Wrong key: exit 7, nothing restored.
+  std::string wrong = Temp("wrong.key", format::EncodeKeyFile(format::SecretKey::Random()));
+  ScratchDatabase other("rdst");
+  auto denied = RunCommand({PGARK_BINARY, "restore", "-d", other.conninfo(), "--key-file", wrong, "-"}, {}, *bytes);
+  EXPECT_EQ(denied.exit_code, 7) << denied.err;
+  EXPECT_EQ(Scalar(*other.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  // No key at all for an encrypted archive: also 7.
+  auto nokey = RunCommand({PGARK_BINARY, "restore", "-d", other.conninfo(), "-"}, {}, *bytes);
+  EXPECT_EQ(nokey.exit_code, 7) << nokey.err;
+}
+
+TEST_F(RestoreLoaderTest, ConflictingTargetIsRefusedUnchangedWithoutClean) {
+  std::string path = Archive(Spec(), "conflict");
+  ScratchDatabase target("rdst");
+  auto conn = target.Connect();
+  ASSERT_OK(conn->Execute("CREATE SCHEMA app; CREATE TABLE app.items (keep int); INSERT INTO app.items VALUES (7)"));
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  auto refused = Restore(path, options);
+  EXPECT_THAT(refused, testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("TABLE app.items")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("nothing was changed"));
+  EXPECT_EQ(Digest(*conn, "app.items"), "1:" + Scalar(*conn, "SELECT md5('(7)')"));
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_class WHERE relname = 'big'"), "0");
+
+  options.clean = true;
+  ASSERT_OK(Restore(path, options).status());
+  ExpectSameAsSource(target);
+  // A second --clean restore over the restored database works too.
+  ASSERT_OK(Restore(path, options).status());
+  ExpectSameAsSource(target);
+}
+
+TEST_F(RestoreLoaderTest, FailingItemWithSingleTransactionLeavesTargetEmpty) {
+  ArchiveSpec spec = Spec();
+  spec.catalog.items.push_back(Item("INDEX app.broken", ObjectKind::kIndex, "app", "broken", Section::kPostData,
+                                    "CREATE INDEX broken ON app.items (no_such_column);\n", "", {"TABLE app.items"},
+                                    "TABLE app.items"));
+  std::string path = Archive(spec, "broken");
+  ScratchDatabase target("rdst");
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.single_transaction = true;
+  auto failed = Restore(path, options);
+  EXPECT_THAT(failed, testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("INDEX app.broken")));
+  EXPECT_THAT(failed.status().message(), HasSubstr("SQLSTATE 42703"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("rolled back"));
+  auto conn = target.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_largeobject_metadata"), "0");
+
+  // Without -1 the error names the item and says what was restored.
+  ScratchDatabase partial("rdst");
+  options.conninfo = partial.conninfo();
+  options.single_transaction = false;
+  failed = Restore(path, options);
+  EXPECT_THAT(failed.status().message(), HasSubstr("restored: pre-data"));
+}
+
+TEST_F(RestoreLoaderTest, SectionsRunSeparately) {
+  std::string path = Archive(Spec(), "sections");
+  ScratchDatabase target("rdst");
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.data = options.post_data = false;
+  ASSERT_OK(Restore(path, options).status());
+  auto conn = target.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "0");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'"), "0");
+
+  options.pre_data = false;
+  options.data = true;
+  ASSERT_OK(Restore(path, options).status());
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
+  // Data into tables that already hold rows is refused without --clean.
+  EXPECT_THAT(Restore(path, options), testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("rows in table")));
+
+  options.data = false;
+  options.post_data = true;
+  ASSERT_OK(Restore(path, options).status());
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'"), "5");
+}
+
+TEST_F(RestoreLoaderTest, ColumnMismatchFailsBeforeAnyData) {
+  std::string path = Archive(Spec(), "mismatch");
+  ScratchDatabase target("rdst");
+  auto conn = target.Connect();
+  ASSERT_OK(conn->Execute("CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy'); "
+                          "CREATE TABLE app.items (id bigint, name text, mood app.mood, tags text[], moods app.mood[], "
+                          "doc jsonb, amount numeric(12,2), created timestamptz, raw bytea, span int4range); "
+                          "CREATE TABLE app.big (id bigint, payload text); "
+                          "CREATE TABLE app.notes (id integer, item_id integer, body text)"));
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.tables = {"app.items", "big"};
+  options.pre_data = options.post_data = false;
+  auto failed = Restore(path, options);
+  EXPECT_THAT(failed, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("column \"id\" is integer in the archive but bigint in the target")));
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "0");
+}
+
+TEST_F(RestoreLoaderTest, CorruptedFrameFailsWithDataLossNamingTheStream) {
+  auto bytes = BuildArchive(*source_, Spec());
+  ASSERT_OK(bytes.status());
+  std::string damaged = *bytes;
+  // Flip a byte in the middle of the data frames (metadata is at the front, index at the end).
+  damaged[damaged.size() / 2] ^= 0x5a;
+  std::string path = Temp("damaged.pgark", damaged);
+  auto verify = RunCommand({PGARK_BINARY, "verify", path});
+  EXPECT_EQ(verify.exit_code, 5) << verify.out << verify.err;
+  EXPECT_THAT(verify.err, HasSubstr("checksum"));
+
+  ScratchDatabase target("rdst");
+  auto restore = RunCommand({PGARK_BINARY, "restore", "-1", "-d", target.conninfo(), path});
+  EXPECT_EQ(restore.exit_code, 5) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("app."));
+  EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+}
+
+TEST_F(RestoreLoaderTest, ListAndVerify) {
+  std::string path = Archive(Spec(), "list");
+  auto list = RunCommand({PGARK_BINARY, "restore", "-l", path});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("pre-data; TABLE app items"));
+  EXPECT_THAT(list.out, HasSubstr("app.big part 2/2, binary, 1500 rows"));
+  EXPECT_THAT(list.out, HasSubstr("app.notes, text, 200 rows"));
+
+  auto verify = RunCommand({PGARK_BINARY, "verify", "--json", path});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  nlohmann::json report = nlohmann::json::parse(verify.out);
+  EXPECT_TRUE(report["ok"].get<bool>());
+  std::map<std::string, int64_t> rows;
+  for (const auto& table : report["tables"]) rows[table["name"]] = table["rows"];
+  EXPECT_EQ(rows["app.items"], 500);
+  EXPECT_EQ(rows["app.big"], 3000);
+  EXPECT_EQ(rows["app.notes"], 200);
+  EXPECT_EQ(rows["large objects"], 3);
+
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto piped = RunCommand({PGARK_BINARY, "verify", "-"}, {}, bytes);
+  EXPECT_EQ(piped.exit_code, 0) << piped.out << piped.err;
+  EXPECT_THAT(piped.out, HasSubstr("OK"));
+
+  auto restore_test = RunCommand({PGARK_BINARY, "verify", "--restore-test", "-d",
+                                  testing::PgTestServer::Get().Conninfo("postgres"), path});
+  EXPECT_EQ(restore_test.exit_code, 0) << restore_test.out << restore_test.err;
+  EXPECT_THAT(restore_test.out, HasSubstr("dropped"));
+  EXPECT_EQ(Scalar(*source_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgark_verify_%'"), "0");
+}
+
+TEST_F(RestoreLoaderTest, CreateMakesTheRecordedDatabase) {
+  ArchiveSpec spec = Spec();
+  spec.catalog.database = absl::StrCat("restore_create_", getpid());
+  std::string path = Archive(spec, "create");
+  engine::RestoreOptions options;
+  options.conninfo = testing::PgTestServer::Get().Conninfo("postgres");
+  options.create = true;
+  ASSERT_OK(Restore(path, options).status());
+  EXPECT_THAT(Restore(path, options), testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
+  auto maintenance = testing::PgTestServer::Get().ConnectMaintenance();
+  auto created = pg::Connection::Open(testing::PgTestServer::Get().Conninfo(spec.catalog.database));
+  ASSERT_OK(created.status());
+  EXPECT_EQ(Digest(**created, "app.big"), Digest(*source_, "app.big"));
+  created->reset();
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE ", spec.catalog.database)));
+}
+
+}  // namespace
+}  // namespace pgark

@@ -1,0 +1,184 @@
+#pragma once
+// Test-only: builds pgark archives in the dump engine's layout (catalog.json, dump/plan.json,
+// dump/sequences.json, one stream per table part, large-object streams) from a source
+// database, with format::ArchiveWriter directly, so the loader can be tested before and
+// independently of `pgark dump`. The catalog is a hand-written list of DDL items that the
+// fixture also runs on the source, so `pg_dump -s` of source and target must agree.
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/catalog/catalog_objects.h"
+#include "engine/pg/connection.h"
+#include "format/archive_writer.h"
+#include "format/base/status_macros.h"
+#include "format/byte_io.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/subprocess.h"
+
+namespace pgark::testing {
+
+struct TestTable {
+  std::string schema, name;
+  std::vector<std::string> columns;  // COPY column list; types are read from the source
+  bool binary = true;
+  std::vector<std::string> parts = {""};  // WHERE conditions, "" = whole table
+};
+
+// Cuts COPY output of one part into chunks of whole tuples (each CopyData message is one
+// row; the binary header and trailer are stripped, as the dump does).
+inline absl::Status CopyPart(pg::Connection& source, const std::string& copy_sql, bool binary,
+                             format::StreamWriter& stream, size_t chunk_bytes) {
+  PGARK_RETURN_IF_ERROR(source.StartCopyOut(copy_sql));
+  std::string row, chunk;
+  int64_t rows = 0;
+  bool first = true;
+  while (true) {
+    PGARK_ASSIGN_OR_RETURN(bool more, source.ReadCopyRow(&row));
+    if (!more) break;
+    absl::string_view data = row;
+    if (binary && first) data.remove_prefix(19);
+    first = false;
+    if (binary && data.size() == 2 && data == absl::string_view("\377\377", 2)) continue;
+    chunk.append(data.data(), data.size());
+    ++rows;
+    if (chunk.size() >= chunk_bytes) {
+      PGARK_RETURN_IF_ERROR(stream.Append(chunk));
+      chunk.clear();
+    }
+  }
+  if (!chunk.empty()) PGARK_RETURN_IF_ERROR(stream.Append(chunk));
+  return stream.Finish(static_cast<uint64_t>(rows));
+}
+
+struct ArchiveSpec {
+  catalog::Catalog catalog;
+  bool with_catalog = true;
+  std::vector<TestTable> tables;
+  std::vector<std::string> sequences;  // "schema.name" (unquoted, simple names)
+  bool large_objects = false;
+  format::WriterOptions writer;
+  size_t chunk_bytes = 4096;  // small, so streams have many chunks
+};
+
+// Writes the archive of `spec` with data read from `source`. Returns the archive bytes.
+inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const ArchiveSpec& spec) {
+  format::StringSink sink;
+  PGARK_ASSIGN_OR_RETURN(auto writer, format::ArchiveWriter::Create(&sink, spec.writer));
+  PGARK_ASSIGN_OR_RETURN(pg::Result encoding, source.Query("SHOW server_encoding"));
+  // format_type() qualifies every type outside pg_catalog, as the dump records it.
+  PGARK_RETURN_IF_ERROR(source.Execute("SELECT pg_catalog.set_config('search_path', '', false)"));
+  if (spec.with_catalog) PGARK_RETURN_IF_ERROR(writer->AddMetadata("catalog.json", catalog::CatalogToJson(spec.catalog)));
+  nlohmann::json tables = nlohmann::json::array();
+  uint32_t next_stream = 1;
+  std::vector<std::pair<uint32_t, std::string>> copies;  // stream -> COPY sql
+  std::vector<bool> binary;
+  for (const TestTable& table : spec.tables) {
+    nlohmann::json columns = nlohmann::json::array();
+    std::vector<std::string> names;
+    for (const std::string& name : table.columns) {
+      PGARK_ASSIGN_OR_RETURN(
+          pg::Result type,
+          source.QueryParams("SELECT 1, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+                             "WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2",
+                             {absl::StrCat(source.QuoteIdentifier(table.schema), ".", source.QuoteIdentifier(table.name)),
+                              name}));
+      if (type.rows() != 1) return absl::NotFoundError(absl::StrCat("column ", name, " of ", table.name));
+      columns.push_back({{"name", name}, {"type", std::string(type.Get(0, 1))},
+                         {"shape", {{"kind", "base"}, {"oid", 25}}}});
+      names.push_back(source.QuoteIdentifier(name));
+    }
+    std::vector<uint32_t> streams;
+    for (const std::string& where : table.parts) {
+      streams.push_back(next_stream);
+      copies.emplace_back(next_stream++, absl::StrCat("COPY (SELECT ", absl::StrJoin(names, ", "), " FROM ONLY ",
+                                                      source.QuoteIdentifier(table.schema), ".",
+                                                      source.QuoteIdentifier(table.name),
+                                                      where.empty() ? "" : absl::StrCat(" WHERE ", where),
+                                                      ") TO STDOUT", table.binary ? " (FORMAT binary)" : ""));
+      binary.push_back(table.binary);
+    }
+    tables.push_back({{"schema", table.schema}, {"name", table.name}, {"format", table.binary ? "binary" : "text"},
+                      {"columns", columns}, {"bytes", 1000 * streams.size()}, {"parts", table.parts},
+                      {"streams", streams}, {"catalog_id", absl::StrCat("TABLE ", table.schema, ".", table.name)}});
+  }
+  nlohmann::json lo_streams = nlohmann::json::array();
+  if (spec.large_objects) {
+    lo_streams.push_back({{"stream_id", next_stream}, {"count", 0}});
+    copies.emplace_back(next_stream++,
+                        "COPY (SELECT m.oid, 0::int8, lo_get(m.oid) FROM pg_largeobject_metadata m ORDER BY 1) "
+                        "TO STDOUT (FORMAT binary)");
+    binary.push_back(true);
+  }
+  nlohmann::json plan = {{"version", 1},
+                         {"server_version", source.server_version()},
+                         {"client_encoding", std::string(encoding.Get(0, 0))},
+                         {"tables", tables},
+                         {"large_objects", {{"format", "binary"}, {"streams", lo_streams}}},
+                         {"matviews_to_refresh", nlohmann::json::array()}};
+  PGARK_RETURN_IF_ERROR(writer->AddMetadata("dump/plan.json", plan.dump()));
+  PGARK_RETURN_IF_ERROR(source.Execute(absl::StrCat("SET client_encoding = '", encoding.Get(0, 0), "'")));
+  for (size_t i = 0; i < copies.size(); ++i) {
+    PGARK_ASSIGN_OR_RETURN(auto stream, writer->OpenStream(copies[i].first));
+    PGARK_RETURN_IF_ERROR(CopyPart(source, copies[i].second, binary[i], *stream, spec.chunk_bytes));
+  }
+  nlohmann::json sequences = nlohmann::json::array();
+  for (const std::string& sequence : spec.sequences) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result value, source.Query(absl::StrCat("SELECT last_value, is_called FROM ", sequence)));
+    size_t dot = sequence.find('.');
+    sequences.push_back({{"schema", sequence.substr(0, dot)}, {"name", sequence.substr(dot + 1)},
+                         {"last_value", value.GetInt64(0, 0).value_or(0)}, {"is_called", value.GetBool(0, 1)}});
+  }
+  PGARK_RETURN_IF_ERROR(writer->AddMetadata("dump/sequences.json", sequences.dump()));
+  PGARK_RETURN_IF_ERROR(writer->Finish().status());
+  return sink.data();
+}
+
+inline std::string WriteTempFile(const std::string& name, const std::string& bytes) {
+  std::string path = absl::StrCat(::testing::TempDir(), "/", name);
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+// "<rows>:<md5 of the rows' text forms, sorted>" of a table (FROM ONLY).
+inline std::string Digest(pg::Connection& conn, const std::string& qualified) {
+  auto result = conn.Query(absl::StrCat(
+      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ONLY ",
+      qualified, " t"));
+  if (!result.ok()) return std::string(result.status().message());
+  return std::string(result->Get(0, 0));
+}
+
+inline std::string Scalar(pg::Connection& conn, const std::string& sql) {
+  auto result = conn.Query(sql);
+  if (!result.ok()) return absl::StrCat("error: ", result.status().message());
+  return result->rows() == 0 ? "" : std::string(result->Get(0, 0));
+}
+
+// pg_dump -s of a database (the referee), without comments and blank lines.
+inline std::string SchemaDump(const std::string& dbname) {
+  const PgTestServer& server = PgTestServer::Get();
+  CommandResult result = RunCommand({server.bindir() + "/pg_dump", "-s", "--no-comments", "-d",
+                                     server.Conninfo(dbname)});
+  std::stringstream in(result.out);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.rfind("--", 0) == 0 || line.rfind("\\restrict", 0) == 0 ||
+        line.rfind("\\unrestrict", 0) == 0) {
+      continue;
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  if (result.exit_code != 0) absl::StrAppend(&out, "pg_dump failed: ", result.err);
+  return out;
+}
+
+}  // namespace pgark::testing
