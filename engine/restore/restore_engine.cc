@@ -238,10 +238,12 @@ class RestoreRun {
   absl::Status RunAclPass();
   absl::Status RunPostAclPass();
   std::string Summary() const;
+  // The catalog id of the TABLE item a plan table belongs to (dependencies point at it).
   std::string TableId(const TableStreams& table) const {
-    return table.catalog_id.empty() ? absl::StrCat("TABLE ", table.schema, ".", table.name)
-                                    : table.catalog_id;
+    return table_ids_.at(&table - contents_ptr()->tables.data());
   }
+  const ArchiveContents* contents_ptr() const { return &open_.contents; }
+  void ResolveTableIds();
 
   const RestoreOptions& options_;
   OpenedArchive& archive_;
@@ -256,6 +258,7 @@ class RestoreRun {
   std::set<std::string> created_tables_;   // table ids created by this run's pre-data
   std::vector<int> tables_to_load_;        // indexes into contents().tables
   std::map<std::string, int64_t> table_bytes_;  // table id -> bytes (post-data weights)
+  std::vector<std::string> table_ids_;     // per contents().tables entry
   RestoreResult result_;
   int post_items_total_ = 0;
   int streams_total_ = 0;
@@ -320,6 +323,7 @@ absl::Status RestoreRun::Prepare() {
       if (selection_.Item(item, *contents().catalog)) items_.push_back(&item);
     }
   }
+  ResolveTableIds();
   if (options_.data) {
     for (size_t i = 0; i < contents().tables.size(); ++i) {
       const TableStreams& table = contents().tables[i];
@@ -352,6 +356,28 @@ absl::Status RestoreRun::Prepare() {
     database_ = contents().catalog->database;
   }
   return absl::OkStatus();
+}
+
+// The dump records the TABLE DATA item's id as catalog_id; post-data items depend on the
+// TABLE item. Without a catalog_id, match the TABLE item by schema and name.
+void RestoreRun::ResolveTableIds() {
+  const catalog::Catalog* catalog = contents().catalog ? &*contents().catalog : nullptr;
+  for (const TableStreams& table : contents().tables) {
+    std::string id = absl::StrCat("TABLE ", table.schema, ".", table.name);
+    int index = catalog && !table.catalog_id.empty() ? catalog->Find(table.catalog_id) : -1;
+    if (index >= 0) {
+      const CatalogItem& item = catalog->items[index];
+      id = item.kind == ObjectKind::kTableData && !item.table_id.empty() ? item.table_id : item.id;
+    } else if (catalog) {
+      for (const CatalogItem& item : catalog->items) {
+        if (item.kind == ObjectKind::kTable && item.schema == table.schema && item.name == table.name) {
+          id = item.id;
+          break;
+        }
+      }
+    }
+    table_ids_.push_back(id);
+  }
 }
 
 absl::Status RestoreRun::CreateDatabase() {
@@ -398,13 +424,9 @@ absl::Status RestoreRun::CheckConflicts() {
       case ObjectKind::kType: case ObjectKind::kDomain:
         kind = 't';
         break;
-      case ObjectKind::kFunction: case ObjectKind::kAggregate: {
-        size_t paren = name.find('(');
-        if (paren == std::string::npos) break;
-        kind = 'f';
-        name = absl::StrCat(Qualified(item->schema, name.substr(0, paren)), name.substr(paren));
+      case ObjectKind::kFunction: case ObjectKind::kAggregate:
+        kind = 'f';  // name is "f(identity arguments)"
         break;
-      }
       case ObjectKind::kExtension:
         kind = 'e';
         break;
@@ -424,7 +446,9 @@ absl::Status RestoreRun::CheckConflicts() {
         "  ON ns.oid = c.relnamespace WHERE ns.nspname = v.s AND c.relname = v.n) "
         "WHEN 't' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace ns "
         "  ON ns.oid = t.typnamespace WHERE ns.nspname = v.s AND t.typname = v.n) "
-        "WHEN 'f' THEN pg_catalog.to_regprocedure(v.n) IS NOT NULL "
+        "WHEN 'f' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace ns "
+        "  ON ns.oid = p.pronamespace WHERE ns.nspname = v.s AND p.proname OPERATOR(pg_catalog.||) '(' "
+        "  OPERATOR(pg_catalog.||) pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')' = v.n) "
         "WHEN 'e' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = v.n) END "
         "LIMIT 10");
     PGARK_ASSIGN_OR_RETURN(pg::Result found, leader_->Query(sql));

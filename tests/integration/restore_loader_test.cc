@@ -153,7 +153,7 @@ ArchiveSpec Spec() {
   spec.tables = {{"app", "items", {"id", "name", "mood", "tags", "moods", "doc", "amount", "created", "raw", "span"}},
                  {"app", "big", {"id", "payload"}, true, {"id <= 1500", "id > 1500"}},
                  {"app", "notes", {"id", "item_id", "body"}, false}};
-  spec.sequences = {"app.items_id_seq"};
+  spec.sequences.emplace_back("app", "items_id_seq");
   spec.large_objects = true;
   return spec;
 }

@@ -63,7 +63,7 @@ struct ArchiveSpec {
   catalog::Catalog catalog;
   bool with_catalog = true;
   std::vector<TestTable> tables;
-  std::vector<std::string> sequences;  // "schema.name" (unquoted, simple names)
+  std::vector<std::pair<std::string, std::string>> sequences;  // schema, name (unquoted)
   bool large_objects = false;
   format::WriterOptions writer;
   size_t chunk_bytes = 4096;  // small, so streams have many chunks
@@ -108,7 +108,7 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
     }
     tables.push_back({{"schema", table.schema}, {"name", table.name}, {"format", table.binary ? "binary" : "text"},
                       {"columns", columns}, {"bytes", 1000 * streams.size()}, {"parts", table.parts},
-                      {"streams", streams}, {"catalog_id", absl::StrCat("TABLE ", table.schema, ".", table.name)}});
+                      {"streams", streams}, {"catalog_id", absl::StrCat("TABLE DATA ", table.schema, ".", table.name)}});
   }
   nlohmann::json lo_streams = nlohmann::json::array();
   if (spec.large_objects) {
@@ -131,10 +131,11 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
     PGARK_RETURN_IF_ERROR(CopyPart(source, copies[i].second, binary[i], *stream, spec.chunk_bytes));
   }
   nlohmann::json sequences = nlohmann::json::array();
-  for (const std::string& sequence : spec.sequences) {
-    PGARK_ASSIGN_OR_RETURN(pg::Result value, source.Query(absl::StrCat("SELECT last_value, is_called FROM ", sequence)));
-    size_t dot = sequence.find('.');
-    sequences.push_back({{"schema", sequence.substr(0, dot)}, {"name", sequence.substr(dot + 1)},
+  for (const auto& [schema, name] : spec.sequences) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result value,
+                           source.Query(absl::StrCat("SELECT last_value, is_called FROM ", source.QuoteIdentifier(schema),
+                                                     ".", source.QuoteIdentifier(name))));
+    sequences.push_back({{"schema", schema}, {"name", name},
                          {"last_value", value.GetInt64(0, 0).value_or(0)}, {"is_called", value.GetBool(0, 1)}});
   }
   PGARK_RETURN_IF_ERROR(writer->AddMetadata("dump/sequences.json", sequences.dump()));
