@@ -34,43 +34,6 @@ using ::pgark::testing::SchemaDump;
 using ::pgark::testing::ScratchDatabase;
 using ::pgark::testing::WriteTempFile;
 
-std::string ReadCorpus(const std::string& name) {
-  std::string file = __FILE__;
-  std::ifstream in(file.substr(0, file.rfind('/')) + "/../corpus/" + name);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void Seed(pg::Connection& conn) {
-  ASSERT_OK(conn.Execute(ReadCorpus("core.sql")));
-  if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadCorpus("pg14_plus.sql")));
-  if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadCorpus("pg15_plus.sql")));
-  ASSERT_OK(conn.Execute(
-      "CREATE SCHEMA typed;"
-      "CREATE TYPE typed.color AS ENUM ('red', 'green');"
-      "CREATE TYPE typed.point3 AS (x float8, y float8, label text);"
-      "CREATE TABLE typed.many (id bigserial PRIMARY KEY, b bool, i2 int2, f4 float4, n numeric, t text, "
-      "  vc varchar(20), c char(3), d date, ts timestamp, tz timestamptz, iv interval, u uuid, j json, jb jsonb, "
-      "  x xml, ba bytea, ip inet, cidr cidr, mac macaddr, bits bit varying(8), pt point, bx box, "
-      "  ia int4[], ta text[][], colors typed.color[], p typed.point3, rng tstzrange, tv tsvector, money money, "
-      "  UNIQUE (u));"
-      "INSERT INTO typed.many (b, i2, f4, n, t, vc, c, d, ts, tz, iv, u, j, jb, x, ba, ip, cidr, mac, bits, pt, bx, "
-      "  ia, ta, colors, p, rng, tv, money) "
-      "SELECT g % 2 = 0, g, g / 3.0, g * 1.5e10, repeat('ü', g % 7) || E'\\t\\\\', 'v' || g, 'c', "
-      "  date '2020-01-01' + g, timestamp '2020-01-01' + g * interval '1 min', now(), g * interval '1 day', "
-      "  md5(g::text)::uuid, '{\"a\": 1}', jsonb_build_object('k', g), ('<a>' || g || '</a>')::xml, '\\x00ff'::bytea, "
-      "  '10.0.0.1', '10.0.0.0/8', '08:00:2b:01:02:03', B'1010', point(g, g), box(point(0,0), point(g,g)), "
-      "  ARRAY[g, NULL], ARRAY[['a','b'],['c',NULL]], ARRAY['red','green']::typed.color[], ROW(g, 2, 'l')::typed.point3, "
-      "  tstzrange(now(), NULL), to_tsvector('simple', 'fat cat ' || g), g::numeric::money "
-      "FROM generate_series(1, 300) g;"
-      "INSERT INTO typed.many (t) VALUES (NULL);"
-      "CREATE TABLE typed.split (id int PRIMARY KEY, v text);"
-      "INSERT INTO typed.split SELECT g, md5(g::text) FROM generate_series(1, 4000) g;"
-      "CREATE INDEX split_v ON typed.split (v);"
-      "SELECT lo_from_bytea(700001, 'one'), lo_from_bytea(700002, decode(repeat('00ff', 40000), 'hex'));"));
-}
-
 absl::StatusOr<catalog::Catalog> ReadInSnapshot(pg::Connection& conn) {
   PGARK_RETURN_IF_ERROR(catalog::PrepareDumpSession(conn));
   PGARK_RETURN_IF_ERROR(conn.Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
@@ -109,7 +72,7 @@ class RestoreCorpusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     source_ = source_db_.Connect();
-    ASSERT_NO_FATAL_FAILURE(Seed(*source_));
+    ASSERT_NO_FATAL_FAILURE(testing::SeedCorpusWithData(*source_));
     auto catalog = ReadInSnapshot(*source_);
     ASSERT_OK(catalog.status());
     auto spec = SpecFor(*source_, *catalog);
