@@ -13,9 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/archive_options.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
 #include "cli/exit_code.h"
+#include "engine/archive_io.h"
+#include "engine/dump/dump_engine.h"
 #include "engine/ops/backup_run.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/config.h"
@@ -23,6 +26,7 @@
 #include "engine/ops/naming.h"
 #include "engine/ops/notify/notifier.h"
 #include "engine/ops/run_lock.h"
+#include "engine/options.h"
 #include "engine/pg/connection.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -78,10 +82,30 @@ void AppendLogLine(const std::string& path, const std::string& line) {
   close(fd);
 }
 
-// The dump step until the dump engine lands: refuses honestly (exit 4) instead of writing
-// something that is not a backup.
-absl::Status DumpNotBuiltYet(const ops::BackupConfig&, storage::ObjectWriter&) {
-  return NotImplementedYet("dump");
+// The dump step of a run: the same engine and archive settings as `pgark dump`, configured
+// from PGARK_DATABASE, PGARK_JOBS, PGARK_COMPRESS and the PGARK_ENCRYPT_* keys. RunDump
+// closes (publishes) `out` only when the archive is complete.
+absl::Status DumpWithEngine(const ops::BackupConfig& config, storage::ObjectWriter& out) {
+  if (config.format != ops::BackupFormat::kPgark) {
+    return NotImplementedYet("backup with PGARK_FORMAT other than pgark");
+  }
+  engine::DumpOptions options;
+  options.conninfo = config.database;
+  options.jobs = config.jobs;
+  format::WriterOptions writer_options;
+  PGARK_RETURN_IF_ERROR(ParseCompression(config.compress, &writer_options));
+  EncryptionSources keys;
+  keys.passphrase_file = config.encrypt_passphrase_file;
+  keys.passphrase_from_env = config.passphrase_from_env;
+  keys.key_file = config.encrypt_key_file;
+  if (!config.encrypt_recipient_file.empty()) keys.recipients.push_back(config.encrypt_recipient_file);
+  PGARK_RETURN_IF_ERROR(LoadEncryption(keys, &writer_options.encryption));
+  engine::ObjectSink sink(&out);
+  engine::DumpProgress progress;
+  PGARK_ASSIGN_OR_RETURN(engine::DumpResult result,
+                         engine::RunDump(options, writer_options, &sink, &progress));
+  PGARK_LOG(kInfo) << "dump: " << result.tables << " tables, " << result.rows << " rows";
+  return absl::OkStatus();
 }
 
 absl::Status RunBackupCommand(const OpsFlags& flags) {
@@ -100,7 +124,7 @@ absl::Status RunBackupCommand(const OpsFlags& flags) {
   ops::RunEnvironment env;
   env.primary = primary.get();
   env.copy_to = copy_to.get();
-  env.dump = &DumpNotBuiltYet;
+  env.dump = &DumpWithEngine;
   env.notifiers = &notifiers;
   env.lock_dir = ops::LockDirFor(config);
   if (config.check_free_space && !ops::IsS3Root(config.backup_root)) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "cli/archive_options.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
 #include "engine/archive_io.h"
@@ -86,63 +87,6 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
   if (absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration()) return duration;
   return absl::InvalidArgumentError(absl::StrCat("invalid --lock-wait-timeout '", text,
                                                  "' (e.g. 30s, 500ms, 2min)"));
-}
-
-// zstd[:L] | gzip[:L] | none | a bare level (0 = none, else zstd level).
-absl::Status ParseCompression(const std::string& text, format::WriterOptions* options) {
-  std::vector<std::string> parts = absl::StrSplit(absl::AsciiStrToLower(text), absl::MaxSplits(':', 1));
-  int level = 0;
-  if (parts.size() == 1 && absl::SimpleAtoi(parts[0], &level)) {
-    options->compression = level == 0 ? format::CompressionType::kNone : format::CompressionType::kZstd;
-    if (level != 0) options->level = level;
-    return absl::OkStatus();
-  }
-  if (parts[0] == "zstd") {
-    options->compression = format::CompressionType::kZstd;
-  } else if (parts[0] == "gzip") {
-    options->compression = format::CompressionType::kGzip;
-  } else if (parts[0] == "none") {
-    options->compression = format::CompressionType::kNone;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("invalid -Z '", text, "' (zstd[:L], gzip[:L], none)"));
-  }
-  if (parts.size() == 2) {
-    if (!absl::SimpleAtoi(parts[1], &level)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid compression level in -Z '", text, "'"));
-    }
-    options->level = level;
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::ErrnoToStatus(errno, absl::StrCat("cannot open ", what, " '", path, "'"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-absl::Status LoadEncryption(const DumpFlags& flags, format::EncryptionOptions* encryption) {
-  if (!flags.encrypt_passphrase_file.empty()) {
-    PGARK_ASSIGN_OR_RETURN(format::SecretString raw, format::ReadSecretFile(flags.encrypt_passphrase_file));
-    PGARK_ASSIGN_OR_RETURN(format::SecretString passphrase, format::PassphraseFromFileContents(raw.view()));
-    encryption->passphrases.push_back({passphrase, {}});
-  } else if (const char* env = std::getenv("PGARK_PASSPHRASE"); env != nullptr && *env != '\0') {
-    encryption->passphrases.push_back({format::SecretString(env), {}});
-  }
-  if (!flags.encrypt_key_file.empty()) {
-    PGARK_ASSIGN_OR_RETURN(format::SecretString contents, format::ReadSecretFile(flags.encrypt_key_file));
-    PGARK_ASSIGN_OR_RETURN(format::SecretKey key, format::ParseKeyFile(contents.view()));
-    encryption->key_files.push_back(key);
-  }
-  for (const auto& path : flags.recipients) {
-    PGARK_ASSIGN_OR_RETURN(std::string contents, ReadSmallFile(path, "recipient file"));
-    auto key = format::ParseX25519Public(contents);
-    if (!key.ok()) return base::Annotate(key.status(), absl::StrCat("recipient file '", path, "'"));
-    encryption->recipients.push_back(*key);
-  }
-  return absl::OkStatus();
 }
 
 std::string HumanBytes(double bytes) {
@@ -263,7 +207,11 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
   if (flags.dry_run) return PrintDumpPlan(options);
   format::WriterOptions writer_options;
   PGARK_RETURN_IF_ERROR(ParseCompression(flags.compression, &writer_options));
-  PGARK_RETURN_IF_ERROR(LoadEncryption(flags, &writer_options.encryption));
+  EncryptionSources keys;
+  keys.passphrase_file = flags.encrypt_passphrase_file;
+  keys.key_file = flags.encrypt_key_file;
+  keys.recipients = flags.recipients;
+  PGARK_RETURN_IF_ERROR(LoadEncryption(keys, &writer_options.encryption));
 
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject target,
                          storage::OpenStorageObject(flags.output, storage::StorageOptions()));

@@ -1,8 +1,9 @@
 -- pgark catalog conformance corpus: objects every PostgreSQL 12..17 accepts.
 -- Version-specific objects live in pgNN_plus.sql files loaded after this one.
+-- Roles are cluster-wide and tests load this file in parallel: tolerate a concurrent creator.
 DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'corpus_owner') THEN CREATE ROLE corpus_owner; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'corpus reader') THEN CREATE ROLE "corpus reader"; END IF;
+  BEGIN CREATE ROLE corpus_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+  BEGIN CREATE ROLE "corpus reader"; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
 END $$;
 
 CREATE SCHEMA "Weird ""Schema""";

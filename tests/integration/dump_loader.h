@@ -167,14 +167,15 @@ inline std::string QueryText(pg::Connection& conn, const std::string& sql) {
   return text;
 }
 
-// Polls until a session with `application_name` waits for a lock (true), or `give_up()`
-// turns true or ~10 s pass (false).
+// Polls until a session with `application_name` waits for a lock in conn's database (true),
+// or `give_up()` turns true or ~10 s pass (false). Scoped to the database because tests run
+// in parallel on one server, and another test's dump may be waiting too.
 template <typename GiveUp>
 bool WaitForLockWaiter(pg::Connection& conn, const std::string& application_name, GiveUp give_up) {
   for (int i = 0; i < 1000 && !give_up(); ++i) {
     auto locks = conn.QueryParams(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE NOT l.granted AND a.application_name = $1",
+        "WHERE NOT l.granted AND a.application_name = $1 AND a.datname = current_database()",
         {application_name});
     if (locks.ok() && locks->GetInt64(0, 0).value_or(0) > 0) return true;
     usleep(10 * 1000);

@@ -159,14 +159,28 @@ TEST(OpsBackupTest, ConcurrentBackupIsRefusedWithExit4) {
                                                  "2024-03-01T02:30:00Z, pid ", getpid())));
 }
 
-TEST(OpsBackupTest, BackupRefusesHonestlyUntilTheDumpEngineLands) {
-  std::string root = TempDir("ops_nodump");
+TEST(OpsBackupTest, BackupDumpsARealArchiveThatSha256sumAndInspectAccept) {
+  pgark::testing::ScratchDatabase db("ops_real");
+  auto conn = db.Connect();
+  ASSERT_TRUE(conn->Execute("CREATE TABLE shop_orders AS SELECT g AS id, md5(g::text) AS note "
+                            "FROM generate_series(1, 5000) g")
+                  .ok());
+  std::string root = TempDir("ops_real");
   auto env = ConfigEnv(root);
-  auto result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-01T02:00:00Z"}, env);
-  EXPECT_EQ(result.exit_code, 4) << result.err;
-  EXPECT_THAT(result.err, HasSubstr("dump step"));
-  EXPECT_THAT(result.err, HasSubstr("not implemented yet"));
-  EXPECT_EQ(RunShell(absl::StrCat("find ", root, " -name '*.pgark' | wc -l")).out, "0\n");
+  env["PGARK_DATABASE"] = db.conninfo();
+  auto result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-03T02:00:00Z"}, env);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::string archive = absl::StrCat(root, "/daily/shop_20240303_020000.pgark");
+  struct stat st;
+  ASSERT_EQ(stat(archive.c_str(), &st), 0) << result.out << result.err;
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // 2024-03-03 is a Sunday and the first run of March: kept in weekly/ and monthly/ too.
+  EXPECT_EQ(RunShell(absl::StrCat("find ", root, " -name '*.pgark' | wc -l")).out, "3\n");
+  auto check = RunShell(absl::StrCat("cd ", root, " && sha256sum --strict -c checksums/*.sha256"));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto inspect = RunCommand({PGARK_BINARY, "inspect", archive});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr("5000"));  // the table's row count in the index
 }
 
 TEST(OpsBackupTest, ConfigCheckReportsEachKindOfProblemOnItsOwnLine) {
