@@ -19,6 +19,7 @@
 #include "cli/exit_code.h"
 #include "engine/archive_io.h"
 #include "engine/dump/dump_engine.h"
+#include "engine/verify/verify_engine.h"
 #include "engine/ops/backup_run.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/config.h"
@@ -108,6 +109,26 @@ absl::Status DumpWithEngine(const ops::BackupConfig& config, storage::ObjectWrit
   return absl::OkStatus();
 }
 
+// The verify step (PGARK_VERIFY=full | restore-test): the engine behind `pgark verify`, on the
+// archive just written to the primary root, with the decryption keys the configuration names.
+absl::Status VerifyWithEngine(const ops::VerifyRequest& request) {
+  const ops::BackupConfig& config = *request.config;
+  engine::VerifyOptions options;
+  KeySourceFlags key_flags;
+  key_flags.passphrase_file = config.encrypt_passphrase_file;
+  key_flags.key_file = config.encrypt_key_file;
+  PGARK_ASSIGN_OR_RETURN(options.keys, LoadKeys(key_flags));
+  std::string root = config.backup_root;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive,
+                         engine::OpenArchiveForRead(absl::StrCat(root, "/", request.key)));
+  engine::VerifyReport report;
+  if (request.mode == ops::VerifyMode::kRestoreTest) {
+    return engine::RunRestoreTest(options, archive, config.database, config.jobs, &report);
+  }
+  return engine::RunVerify(options, archive, config.jobs, &report);
+}
+
 absl::Status RunBackupCommand(const OpsFlags& flags) {
   PGARK_ASSIGN_OR_RETURN(absl::Time now, NowFrom(flags));
   PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
@@ -125,6 +146,7 @@ absl::Status RunBackupCommand(const OpsFlags& flags) {
   env.primary = primary.get();
   env.copy_to = copy_to.get();
   env.dump = &DumpWithEngine;
+  env.verify = &VerifyWithEngine;
   env.notifiers = &notifiers;
   env.lock_dir = ops::LockDirFor(config);
   if (config.check_free_space && !ops::IsS3Root(config.backup_root)) {

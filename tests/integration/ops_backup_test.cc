@@ -168,6 +168,7 @@ TEST(OpsBackupTest, BackupDumpsARealArchiveThatSha256sumAndInspectAccept) {
   std::string root = TempDir("ops_real");
   auto env = ConfigEnv(root);
   env["PGARK_DATABASE"] = db.conninfo();
+  env["PGARK_VERIFY"] = "full";  // the default: the verify engine reads every frame and tuple
   auto result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-03T02:00:00Z"}, env);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::string archive = absl::StrCat(root, "/daily/shop_20240303_020000.pgark");
