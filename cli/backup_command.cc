@@ -10,10 +10,13 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/archive_options.h"
+#include "cli/backup_source.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
 #include "cli/exit_code.h"
@@ -21,12 +24,15 @@
 #include "engine/dump/dump_engine.h"
 #include "engine/verify/verify_engine.h"
 #include "engine/ops/backup_run.h"
+#include "engine/ops/backup_name.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/config.h"
 #include "engine/ops/config_check.h"
 #include "engine/ops/naming.h"
 #include "engine/ops/notify/notifier.h"
 #include "engine/ops/run_lock.h"
+#include "engine/ops/sql_gz_check.h"
+#include "engine/export/sql_exporter.h"
 #include "engine/options.h"
 #include "engine/pg/connection.h"
 #include "format/base/logging.h"
@@ -83,13 +89,30 @@ void AppendLogLine(const std::string& path, const std::string& line) {
   close(fd);
 }
 
+// The dump step of a PGARK_FORMAT=sql.gz run: the engine behind `pgark export` (multi-member
+// gzip, parallel). Its gzip level is PGARK_COMPRESS's when that says gzip[:N] (zstd and none
+// do not apply to gzip: the export's default level 6 is used). Large tables spill next to a
+// local root, else to $TMPDIR. ExportDatabase closes (publishes) `out` only when complete.
+absl::Status ExportWithEngine(const ops::BackupConfig& config, storage::ObjectWriter& out) {
+  engine::ExportOptions options;
+  options.conninfo = config.database;
+  options.jobs = config.jobs;
+  absl::string_view level = config.compress;
+  if (absl::ConsumePrefix(&level, "gzip") && absl::ConsumePrefix(&level, ":")) {
+    if (!absl::SimpleAtoi(level, &options.level)) options.level = 6;
+  }
+  if (!ops::IsS3Root(config.backup_root)) options.spill_dir = config.backup_root;
+  PGARK_ASSIGN_OR_RETURN(engine::ExportResult result, engine::ExportDatabase(options, &out));
+  PGARK_LOG(kInfo) << "export: " << result.tables << " tables, " << result.rows << " rows, "
+                   << result.sql_bytes << " SQL bytes";
+  return absl::OkStatus();
+}
+
 // The dump step of a run: the same engine and archive settings as `pgark dump`, configured
 // from PGARK_DATABASE, PGARK_JOBS, PGARK_COMPRESS and the PGARK_ENCRYPT_* keys. RunDump
 // closes (publishes) `out` only when the archive is complete.
 absl::Status DumpWithEngine(const ops::BackupConfig& config, storage::ObjectWriter& out) {
-  if (config.format != ops::BackupFormat::kPgark) {
-    return NotImplementedYet("backup with PGARK_FORMAT other than pgark");
-  }
+  if (config.format == ops::BackupFormat::kSqlGz) return ExportWithEngine(config, out);
   engine::DumpOptions options;
   options.conninfo = config.database;
   options.jobs = config.jobs;
@@ -113,6 +136,20 @@ absl::Status DumpWithEngine(const ops::BackupConfig& config, storage::ObjectWrit
 // archive just written to the primary root, with the decryption keys the configuration names.
 absl::Status VerifyWithEngine(const ops::VerifyRequest& request) {
   const ops::BackupConfig& config = *request.config;
+  if (config.format == ops::BackupFormat::kSqlGz) {
+    // gzip integrity (full), or a psql replay into a scratch database (restore-test).
+    if (request.mode == ops::VerifyMode::kRestoreTest) {
+      ops::SqlGzRestoreReport report;
+      const std::string& server = config.restore_test_database.empty()
+                                      ? config.database
+                                      : config.restore_test_database;
+      PGARK_RETURN_IF_ERROR(ops::RunSqlGzRestoreTest(*request.storage, request.key, server, &report));
+      PGARK_LOG(kInfo) << "restore test: psql replayed " << report.copy_blocks << " COPY blocks, "
+                       << report.loaded_rows << " rows";
+      return absl::OkStatus();
+    }
+    return ops::GunzipObject(*request.storage, request.key).status();
+  }
   engine::VerifyOptions options;
   KeySourceFlags key_flags;
   key_flags.passphrase_file = config.encrypt_passphrase_file;
@@ -124,7 +161,10 @@ absl::Status VerifyWithEngine(const ops::VerifyRequest& request) {
                          engine::OpenArchiveForRead(absl::StrCat(root, "/", request.key)));
   engine::VerifyReport report;
   if (request.mode == ops::VerifyMode::kRestoreTest) {
-    return engine::RunRestoreTest(options, archive, config.database, config.jobs, &report);
+    return engine::RunRestoreTest(
+        options, archive,
+        config.restore_test_database.empty() ? config.database : config.restore_test_database,
+        config.jobs, &report);
   }
   return engine::RunVerify(options, archive, config.jobs, &report);
 }
@@ -309,6 +349,62 @@ absl::Status RunConfigCheck(const OpsFlags& flags) {
 }
 
 }  // namespace
+
+absl::Status ResolveBackupSource(const std::string& config_file, std::string* source,
+                                 KeySourceFlags* keys) {
+  if (config_file.empty()) {
+    if (*source == "latest" && access(source->c_str(), F_OK) != 0) {
+      return absl::InvalidArgumentError(
+          "'latest' needs --config FILE: the backup configuration whose roots hold the backups");
+    }
+    return absl::OkStatus();
+  }
+  OpsFlags flags;
+  flags.config_file = config_file;
+  PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
+  const ops::BackupConfig& config = loaded.config;
+  std::vector<std::string> roots = {config.backup_root};
+  if (!config.copy_to.empty()) roots.push_back(config.copy_to);
+  const ops::BackupFormat pgark = ops::BackupFormat::kPgark;
+  absl::Status last;
+  for (const std::string& root : roots) {
+    // The primary may be the thing that was lost: any failure there moves on to the copy.
+    absl::StatusOr<ops::ResolvedBackup> resolved = [&]() -> absl::StatusOr<ops::ResolvedBackup> {
+      PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
+      PGARK_ASSIGN_OR_RETURN(ops::RootListing listing, ops::ListRoot(*storage, config.name));
+      return ops::ResolveBackupName(listing, *source, config.name, storage->DisplayName(), &pgark);
+    }();
+    if (!resolved.ok()) {
+      // A wrong or ambiguous name is wrong on every root.
+      if (resolved.status().code() == absl::StatusCode::kInvalidArgument ||
+          resolved.status().code() == absl::StatusCode::kFailedPrecondition) {
+        return resolved.status();
+      }
+      if (root != roots.back()) {
+        PGARK_LOG(kWarning) << "resolving '" << *source << "' in " << root << ": "
+                            << resolved.status().message() << "; trying " << roots.back();
+      }
+      last = resolved.status();
+      continue;
+    }
+    std::string base = root;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    PGARK_LOG(kInfo) << "'" << *source << "' is " << resolved->key << " in " << root
+                     << (resolved->verified ? " (verified)" : "");
+    if (!resolved->verified) {
+      PGARK_LOG(kWarning) << resolved->file_name
+                          << " has no verification record: no backup of this root passed "
+                             "verification; check it with `pgark verify` first if you can";
+    }
+    *source = absl::StrCat(base, "/", resolved->key);
+    if (keys->key_file.empty() && keys->passphrase_file.empty() && keys->identity_file.empty()) {
+      keys->key_file = config.encrypt_key_file;
+      keys->passphrase_file = config.encrypt_passphrase_file;
+    }
+    return absl::OkStatus();
+  }
+  return last;
+}
 
 CommandRunner SetupBackupCommand(CLI::App& app) {
   auto flags = std::make_shared<OpsFlags>();

@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/backup_source.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
 #include "engine/restore/restore_engine.h"
@@ -20,7 +21,8 @@ namespace {
 
 struct RestoreFlags {
   std::string conninfo;
-  std::string source;  // FILE | - | s3://...
+  std::string source;  // FILE | - | s3://... | a backup name with --config
+  std::string config_file;  // resolve `source` as a backup name (cli/backup_source.h)
   int jobs = 4;
   bool create = false, clean = false, if_exists = false, no_owner = false, no_acl = false;
   bool single_transaction = false, list = false;
@@ -63,7 +65,10 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_option("--section", flags->section, "pre-data | data | post-data")
       ->check(CLI::IsMember({"pre-data", "data", "post-data"}));
   AddKeySourceOptions(app, &flags->keys);
+  app.add_option("--config", flags->config_file,
+                 "backup configuration: ARCHIVE is then 'latest' or a name from `pgark list`");
   return [flags]() -> absl::Status {
+    PGARK_RETURN_IF_ERROR(ResolveBackupSource(flags->config_file, &flags->source, &flags->keys));
     PGARK_RETURN_IF_ERROR(CheckLocalSource(flags->source));
     PGARK_ASSIGN_OR_RETURN(format::KeyRing keys, LoadKeys(flags->keys));
     if (flags->list) {

@@ -179,6 +179,17 @@ std::string Connection::endpoint() const {
   return absl::StrCat(host ? host : "", ":", PQport(conn_));
 }
 int Connection::backend_pid() const { return PQbackendPID(conn_); }
+
+std::map<std::string, std::string> Connection::Parameters() const {
+  std::map<std::string, std::string> out;
+  PQconninfoOption* options = PQconninfo(conn_);
+  if (options == nullptr) return out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && *o->val != '\0') out[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
 bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 absl::Status Connection::ErrorFromResult(pg_result* result, absl::string_view what) const {

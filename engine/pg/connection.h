@@ -12,6 +12,7 @@
 // which any thread may call while another thread waits on the connection.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,9 @@ class Connection {
   // "host:port" or "socket-dir:port", without credentials.
   std::string endpoint() const;
   int backend_pid() const;
+  // The connection's effective libpq parameters (PQconninfo): keyword -> value, unset ones
+  // omitted. Holds the password when one was used: never log the result.
+  std::map<std::string, std::string> Parameters() const;
 
   // Runs one or more SQL commands with no parameters; returns the last result.
   absl::StatusOr<Result> Query(absl::string_view sql);
