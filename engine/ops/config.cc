@@ -448,7 +448,9 @@ const std::vector<absl::string_view>& PassthroughKeys() {
       "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
       // engine/storage/s3/s3_options.h
       "PGARK_S3_ADDRESSING", "PGARK_S3_CONCURRENCY", "PGARK_S3_INSECURE_TLS",
-      "PGARK_S3_MAX_ATTEMPTS", "PGARK_S3_PART_SIZE", "PGARK_S3_SSE", "PGARK_S3_SSE_KMS_KEY_ID"};
+      "PGARK_S3_MAX_ATTEMPTS", "PGARK_S3_PART_SIZE", "PGARK_S3_SSE", "PGARK_S3_SSE_KMS_KEY_ID",
+      // engine/ops/sql_gz_check.h: where psql is (sql.gz restore tests)
+      "PGARK_PG_BINDIR"};
   return kKeys;
 }
 
