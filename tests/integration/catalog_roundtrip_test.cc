@@ -24,8 +24,8 @@ using ::pgark::testing::StatusIs;
 using ::testing::HasSubstr;
 
 std::string CorpusDir() {
-  std::string file = __FILE__;
-  return file.substr(0, file.rfind('/')) + "/../corpus/";
+  // Not __FILE__: ccache's base_dir makes it relative to the build directory.
+  return std::string(PGARK_SOURCE_DIR) + "/tests/corpus/";
 }
 
 std::string ReadFile(const std::string& path) {

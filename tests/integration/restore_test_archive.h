@@ -146,8 +146,8 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
 }
 
 inline std::string ReadCorpus(const std::string& name) {
-  std::string file = __FILE__;
-  std::ifstream in(file.substr(0, file.rfind('/')) + "/../corpus/" + name);
+  // Not __FILE__: ccache's base_dir makes it relative to the build directory.
+  std::ifstream in(std::string(PGARK_SOURCE_DIR) + "/tests/corpus/" + name);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
