@@ -313,7 +313,9 @@ absl::StatusOr<ExportResult> ExportArchive(const ArchiveExportOptions& options,
 
   GzipOutput output(writer);
   PGARK_ASSIGN_OR_RETURN(auto spool, GzipSpool::Create(options.level, options.spill_dir));
-  PGARK_RETURN_IF_ERROR(spool->Append(ScriptHeader(plan.value("client_encoding", std::string("UTF8")))));
+  const std::string restrict_key = NewRestrictKey();
+  PGARK_RETURN_IF_ERROR(spool->Append(
+      ScriptHeader(plan.value("client_encoding", std::string("UTF8")), restrict_key)));
   PGARK_RETURN_IF_ERROR(AppendPreData(catalog, options.no_owner, *spool));
   PGARK_RETURN_IF_ERROR(output.Commit(*spool));
 
@@ -340,6 +342,7 @@ absl::StatusOr<ExportResult> ExportArchive(const ArchiveExportOptions& options,
   };
   PGARK_RETURN_IF_ERROR(AppendAfterData(catalog, options.no_owner, options.no_acl, sequence_sql,
                                         "", *spool));
+  PGARK_RETURN_IF_ERROR(spool->Append(ScriptFooter(restrict_key)));
   PGARK_RETURN_IF_ERROR(output.Commit(*spool));
   result.sql_bytes = output.raw_bytes();
   result.gzip_bytes = output.compressed_bytes();

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <sodium.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -29,9 +31,10 @@ using catalog::ObjectKind;
 using catalog::RestorePass;
 using catalog::Section;
 
-std::string ScriptHeader(absl::string_view client_encoding) {
+std::string ScriptHeader(absl::string_view client_encoding, absl::string_view restrict_key) {
   return absl::StrCat(
       "--\n-- PostgreSQL database export written by pgark\n--\n\n"
+      "\\restrict ", restrict_key, "\n\n"
       "SET statement_timeout = 0;\n"
       "SET lock_timeout = 0;\n"
       "SET idle_in_transaction_session_timeout = 0;\n"
@@ -45,6 +48,22 @@ std::string ScriptHeader(absl::string_view client_encoding) {
       "SET DateStyle = 'ISO';\n"
       "SET IntervalStyle = 'postgres';\n"
       "SET lc_monetary = 'C';\n\n");
+}
+
+std::string ScriptFooter(absl::string_view restrict_key) {
+  return absl::StrCat("\n\\unrestrict ", restrict_key, "\n");
+}
+
+std::string NewRestrictKey() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string key;
+  while (key.size() < 63) {
+    unsigned char byte;
+    randombytes_buf(&byte, 1);
+    if (byte < 248) key.push_back(kAlphabet[byte % 62]);  // 248 = 4 * 62: no modulo bias
+  }
+  return key;
 }
 
 std::string QuoteIdentAlways(absl::string_view name) {
@@ -104,8 +123,12 @@ std::string MainPassSql(const CatalogItem& item, bool no_owner) {
 }
 
 std::string ItemBanner(const CatalogItem& item) {
-  return absl::StrCat("--\n-- ", catalog::ObjectKindName(item.kind), " ", item.schema,
-                      item.schema.empty() ? "" : ".", item.name, "\n--\n\n");
+  // Names may hold newlines: inside a "--" comment a newline would end the comment and
+  // let the rest of the name run as SQL or as a psql meta-command (pg_dump's sanitize_line).
+  std::string title = absl::StrCat(catalog::ObjectKindName(item.kind), " ", item.schema,
+                                   item.schema.empty() ? "" : ".", item.name);
+  std::replace_if(title.begin(), title.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return absl::StrCat("--\n-- ", title, "\n--\n\n");
 }
 
 absl::Status AppendPreData(const catalog::Catalog& catalog, bool no_owner, GzipSpool& spool) {
@@ -355,7 +378,8 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   GzipOutput output(writer);
   PGARK_ASSIGN_OR_RETURN(auto spool, GzipSpool::Create(options.level, options.spill_dir));
   // Connections are UTF8 (pg::Connection), so the script is too.
-  PGARK_RETURN_IF_ERROR(spool->Append(ScriptHeader("UTF8")));
+  const std::string restrict_key = NewRestrictKey();
+  PGARK_RETURN_IF_ERROR(spool->Append(ScriptHeader("UTF8", restrict_key)));
   std::vector<DataUnit> units;
   ExportResult result;
   PGARK_RETURN_IF_ERROR(AppendPreData(catalog, options.no_owner, *spool));
@@ -399,6 +423,7 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   };
   PGARK_RETURN_IF_ERROR(AppendAfterData(catalog, options.no_owner, options.no_acl, sequence_sql,
                                         lo_acl_sql, *spool));
+  PGARK_RETURN_IF_ERROR(spool->Append(ScriptFooter(restrict_key)));
   PGARK_RETURN_IF_ERROR(output.Commit(*spool));
   PGARK_RETURN_IF_ERROR(leader->Execute("COMMIT"));
   result.sql_bytes = output.raw_bytes();

@@ -71,7 +71,18 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
 // SET commands a psql session needs before the DDL: timeouts off, client_encoding,
 // standard_conforming_strings, empty search_path, check_function_bodies off, xmloption
 // content, row_security off, lc_monetary C, DateStyle ISO, IntervalStyle postgres.
-std::string ScriptHeader(absl::string_view client_encoding);
+// The script opens with `\restrict <restrict_key>` (psql's restricted mode, PostgreSQL
+// 13.22/14.19/15.14/16.10/17.6+, CVE-2025-8714): from there on psql refuses every
+// meta-command except `\unrestrict <restrict_key>`, so nothing the source server returned
+// (names, function bodies, data) can run `\!` or `\o` on the machine replaying the script.
+std::string ScriptHeader(absl::string_view client_encoding, absl::string_view restrict_key);
+
+// The script's last line: `\unrestrict <restrict_key>`.
+std::string ScriptFooter(absl::string_view restrict_key);
+
+// A fresh key for ScriptHeader/ScriptFooter: 63 characters [A-Za-z0-9] from the system
+// CSPRNG (as pg_dump's), so the source server cannot predict it and end restricted mode.
+std::string NewRestrictKey();
 
 // "\"a\"\"b\"": an identifier, always quoted (safe for keywords and any case).
 std::string QuoteIdentAlways(absl::string_view name);

@@ -35,6 +35,9 @@ void InstallCancelSignalHandlers() {
   sigaction(SIGTERM, &action, nullptr);
   // A closed pipe (pgark dump -f - | head) must surface as EPIPE, not kill us silently.
   signal(SIGPIPE, SIG_IGN);
+  // Likewise a file-size limit (ulimit -f) must surface as EFBIG (exit 6, temp file
+  // removed) rather than kill us with a core dump and leave the temp file behind.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 }  // namespace pgark::base

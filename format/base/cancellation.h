@@ -13,7 +13,8 @@ bool CancelRequested();
 // kCancelled("interrupted") if cancellation was requested, else OK.
 absl::Status CheckCancelled();
 // Installs SIGINT and SIGTERM handlers that call RequestCancel(); a second signal
-// ends the process at once with exit code 130.
+// ends the process at once with exit code 130. Also ignores SIGPIPE and SIGXFSZ, so a
+// closed pipe or a file-size limit is an ordinary write error.
 void InstallCancelSignalHandlers();
 
 }  // namespace pgark::base

@@ -1,6 +1,7 @@
 #include "tests/testing/subprocess.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,24 @@ std::string TempPath(const char* tag) {
   return templ;
 }
 
+// In a forked child: redirects stdin/stdout/stderr to the files and executes argv.
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv,
+                            const std::map<std::string, std::string>& env, const std::string& in_path,
+                            const std::string& out_path, const std::string& err_path) {
+  int in_fd = open(in_path.c_str(), O_RDONLY);
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_TRUNC);
+  int err_fd = open(err_path.c_str(), O_WRONLY | O_TRUNC);
+  dup2(in_fd, 0);
+  dup2(out_fd, 1);
+  dup2(err_fd, 2);
+  for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
 }  // namespace
 
 CommandResult RunCommand(const std::vector<std::string>& argv,
@@ -39,20 +58,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     in << stdin_data;
   }
   pid_t pid = fork();
-  if (pid == 0) {
-    int in_fd = open(in_path.c_str(), O_RDONLY);
-    int out_fd = open(out_path.c_str(), O_WRONLY | O_TRUNC);
-    int err_fd = open(err_path.c_str(), O_WRONLY | O_TRUNC);
-    dup2(in_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  if (pid == 0) ExecChild(argv, env, in_path, out_path, err_path);
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) == pid) {
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -63,6 +69,46 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   unlink(out_path.c_str());
   unlink(err_path.c_str());
   return result;
+}
+
+BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv,
+                                     const std::map<std::string, std::string>& env)
+    : out_path_(TempPath("bgout")), err_path_(TempPath("bgerr")) {
+  pid_ = fork();
+  if (pid_ == 0) ExecChild(argv, env, "/dev/null", out_path_, err_path_);
+}
+
+BackgroundCommand::~BackgroundCommand() {
+  if (pid_ > 0 && !waited_) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+  unlink(out_path_.c_str());
+  unlink(err_path_.c_str());
+}
+
+bool BackgroundCommand::Exited() const {
+  if (pid_ <= 0 || waited_) return true;
+  siginfo_t info = {};
+  // WNOWAIT: leave the child waitable for Wait().
+  if (waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
+  return info.si_pid == pid_;
+}
+
+void BackgroundCommand::Signal(int signal) {
+  if (pid_ > 0 && !waited_) kill(pid_, signal);
+}
+
+const CommandResult& BackgroundCommand::Wait() {
+  if (waited_) return result_;
+  waited_ = true;
+  int status = 0;
+  if (pid_ > 0 && waitpid(pid_, &status, 0) == pid_) {
+    result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  result_.out = ReadAll(out_path_);
+  result_.err = ReadAll(err_path_);
+  return result_;
 }
 
 CommandResult RunShell(const std::string& command_line,
