@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "engine/catalog/dependency_sort.h"
 #include "engine/catalog/sql_text.h"
+#include "engine/pg/snapshot.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
@@ -419,6 +420,7 @@ absl::Status Reader::CollectRelationsAndLock() {
   }
   rel_oids_ = absl::StrCat("'{", absl::StrJoin(oids, ","), "}'::pg_catalog.oid[]");
   if (!options_.lock_tables || lock_list.empty()) return absl::OkStatus();
+  PGARK_RETURN_IF_ERROR(pg::CheckLockCapacity(conn_, lock_list.size()));
   PGARK_RETURN_IF_ERROR(conn_.Execute(absl::StrCat(
       "SET LOCAL lock_timeout = ", options_.lock_wait_timeout_ms)));
   // Batches keep each statement short; one LOCK per table would cost a round trip each.

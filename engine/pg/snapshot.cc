@@ -28,9 +28,30 @@ absl::Status ImportSnapshot(Connection& conn, absl::string_view snapshot_id) {
       absl::StrCat("importing snapshot '", snapshot_id, "'"));
 }
 
+absl::Status CheckLockCapacity(Connection& conn, size_t tables) {
+  PGARK_ASSIGN_OR_RETURN(
+      Result settings,
+      conn.Query("SELECT current_setting('max_locks_per_transaction')::int8, "
+                 "current_setting('max_connections')::int8, "
+                 "current_setting('max_prepared_transactions')::int8"));
+  int64_t per_transaction = settings.GetInt64(0, 0).value_or(0);
+  int64_t slots = settings.GetInt64(0, 1).value_or(0) + settings.GetInt64(0, 2).value_or(0);
+  int64_t capacity = per_transaction * slots;
+  if (slots <= 0 || static_cast<int64_t>(tables) <= capacity) return absl::OkStatus();
+  // Enough for this dump on top of what the other sessions had room for before.
+  int64_t suggested = per_transaction + (static_cast<int64_t>(tables) + slots - 1) / slots;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the dump must lock ", tables, " tables, but the server's lock table holds about ", capacity,
+      " locks (max_locks_per_transaction ", per_transaction, " x (max_connections + "
+      "max_prepared_transactions) ", slots, "); taking them would exhaust it for every session: set "
+      "max_locks_per_transaction to at least ", suggested, " and restart the server, or dump fewer "
+      "tables (-n/-t/-T)"));
+}
+
 absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
                               absl::Duration wait_timeout) {
   if (qualified_names.empty()) return absl::OkStatus();
+  PGARK_RETURN_IF_ERROR(CheckLockCapacity(conn, qualified_names.size()));
   if (wait_timeout > absl::ZeroDuration()) {
     int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(wait_timeout));
     PGARK_RETURN_IF_ERROR(conn.Execute(absl::StrCat("SET lock_timeout = ", ms)));
@@ -57,6 +78,11 @@ absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& 
             ": another session holds or awaits a conflicting lock"));
         timeout.SetPayload(base::kSqlStatePayload, absl::Cord("55P03"));
         return timeout;
+      }
+      if (SqlStateOf(status) == "53200") {  // out of shared memory: the lock table is full
+        return base::Annotate(status, absl::StrCat(
+            "locking ", names, " (", qualified_names.size(), " tables in all): the server's lock "
+            "table is full; raise max_locks_per_transaction (and restart the server)"));
       }
       return base::Annotate(status, absl::StrCat("locking ", names));
     }

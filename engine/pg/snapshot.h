@@ -34,9 +34,16 @@ absl::StatusOr<ExportedSnapshot> BeginExportedSnapshot(Connection& conn);
 // identifier") when the exporter's transaction has ended.
 absl::Status ImportSnapshot(Connection& conn, absl::string_view snapshot_id);
 
+// kFailedPrecondition, saying what to set, when locking `tables` tables at once would not fit
+// in the server's shared lock table (max_locks_per_transaction x (max_connections +
+// max_prepared_transactions)); filling it would make every other session fail with "out of
+// shared memory".
+absl::Status CheckLockCapacity(Connection& conn, size_t tables);
+
 // Takes ACCESS SHARE locks on `qualified_names` (already quoted) in batches of about 100 kB of
-// SQL. A non-zero `wait_timeout` bounds each wait (lock_timeout); a timeout gives
-// kFailedPrecondition naming the batch's first tables. On error the transaction is aborted.
+// SQL, after CheckLockCapacity(). A non-zero `wait_timeout` bounds each wait (lock_timeout); a
+// timeout gives kFailedPrecondition naming the batch's first tables. On error the transaction
+// is aborted.
 absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
                               absl::Duration wait_timeout);
 
