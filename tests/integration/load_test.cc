@@ -96,17 +96,18 @@ TEST_F(LoadTest, TenThousandTablesDumpAndRestore) {
   auto conn = CreateDatabase(server, "source");
   ASSERT_NE(conn, nullptr);
   // One statement per table would cost a round trip each: a DO block makes them server-side.
+  // No variable-length column: a TOAST table and index per table would triple the relations.
   ASSERT_OK(conn->Execute(
       "DO $$ BEGIN FOR i IN 1..10000 LOOP "
-      "EXECUTE format('CREATE TABLE public.t%s (id int, v text)', i); "
-      "IF i % 10 = 0 THEN EXECUTE format('INSERT INTO public.t%s VALUES (%s, md5(%s::text))', i, i, i); END IF; "
+      "EXECUTE format('CREATE TABLE public.t%s (id int, v int8)', i); "
+      "IF i % 10 = 0 THEN EXECUTE format('INSERT INTO public.t%s VALUES (%s, %s)', i, i, i * 7919); END IF; "
       "END LOOP; END $$"));
   auto target = DumpAndRestore(server, "10,000 tables");
   ASSERT_NE(target, nullptr);
   std::string expected = Scalar(*conn, kInventory);
   EXPECT_EQ(expected, "10000 tables, 1000 rows");
   EXPECT_EQ(Scalar(*target, kInventory), expected);
-  const char* sample = "SELECT string_agg(v, ',' ORDER BY id) FROM (SELECT * FROM t10 UNION ALL SELECT * FROM t9990) s";
+  const char* sample = "SELECT string_agg(v::text, ',' ORDER BY id) FROM (SELECT * FROM t10 UNION ALL SELECT * FROM t9990) s";
   EXPECT_EQ(Scalar(*target, sample), Scalar(*conn, sample));
 }
 
