@@ -103,7 +103,7 @@ inline constexpr uint64_t kArgonMinOps = 1;
 inline constexpr uint64_t kArgonMinMem = 8ull << 10;
 
 // Default zstd level, chosen by bench/format_codec_bench.cc (numbers in docs/format.md).
-inline constexpr int kDefaultZstdLevel = 3;
+inline constexpr int kDefaultZstdLevel = 1;
 inline constexpr int kDefaultGzipLevel = 6;
 
 }  // namespace pgark::format

@@ -190,7 +190,9 @@ absl::StatusOr<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Create(ByteSink* s
   h.codec = options.compression;
   h.level = static_cast<int8_t>(impl->level);
   h.chunk_size = options.chunk_size;
-  h.created_unix_us = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
+  h.created_unix_us = options.created_unix_us_for_testing != 0
+                          ? options.created_unix_us_for_testing
+                          : static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
   h.writer_version = options.writer_version;
   h.minor = options.format_minor_for_testing;
   h.unknown_field = options.unknown_header_field_for_testing;

@@ -61,6 +61,8 @@ struct WriterOptions {
   std::string writer_version = "pgark";
   // Archive id (32 bytes) for deterministic golden files in tests; empty = random.
   std::string archive_id_for_testing;
+  // Creation time stored in the header (Unix µs) for deterministic golden files; 0 = now.
+  uint64_t created_unix_us_for_testing = 0;
   // Tests of forward compatibility: the minor version written, and an unknown optional
   // header field (tag 0x7FFF) to add. Never set in production.
   uint16_t format_minor_for_testing = kFormatMinor;

@@ -70,6 +70,26 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 
 }  // namespace
 
+namespace internal {
+uint32_t Crc32cTable(absl::string_view data, uint32_t crc) {
+  return ~Crc32cSoftware(reinterpret_cast<const uint8_t*>(data.data()), data.size(), ~crc);
+}
+bool Crc32cHaveSse42() {
+#if defined(__x86_64__)
+  return HaveSse42();
+#else
+  return false;
+#endif
+}
+uint32_t Crc32cSse42(absl::string_view data, uint32_t crc) {
+#if defined(__x86_64__)
+  return ~Crc32cHardware(reinterpret_cast<const uint8_t*>(data.data()), data.size(), ~crc);
+#else
+  return Crc32cTable(data, crc);  // unreachable: callers check Crc32cHaveSse42()
+#endif
+}
+}  // namespace internal
+
 uint32_t Crc32c(absl::string_view data, uint32_t crc) {
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
   crc = ~crc;

@@ -15,6 +15,15 @@ namespace pgark::format {
 // when the CPU has it, else a table. `crc` continues a previous value.
 uint32_t Crc32c(absl::string_view data, uint32_t crc = 0);
 
+// The two CRC32C implementations behind Crc32c(), exposed so tests can check each against
+// the published vectors. Same contract as Crc32c(). Crc32cSse42() REQUIRES
+// Crc32cHaveSse42() (it executes the SSE4.2 crc32 instruction).
+namespace internal {
+uint32_t Crc32cTable(absl::string_view data, uint32_t crc = 0);
+bool Crc32cHaveSse42();  // false on CPUs without SSE4.2 and on non-x86-64 builds
+uint32_t Crc32cSse42(absl::string_view data, uint32_t crc = 0);
+}  // namespace internal
+
 uint64_t Xxh3_64(absl::string_view data, uint64_t seed = 0);
 
 struct Digest128 {

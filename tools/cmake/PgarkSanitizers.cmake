@@ -12,3 +12,16 @@ if(PGARK_SANITIZE)
   add_link_options(${_pgark_san_flags})
   message(STATUS "pgark: building with -fsanitize=${PGARK_SANITIZE}")
 endif()
+
+# PGARK_BUILD_FUZZERS: libFuzzer targets (tests/fuzz). libFuzzer ships with clang only.
+# Every target gets coverage instrumentation (-fsanitize=fuzzer-no-link) so the fuzzers see
+# edges inside the libraries; the fuzz binaries link -fsanitize=fuzzer.
+if(PGARK_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "PGARK_BUILD_FUZZERS=ON needs clang (libFuzzer), but the compilers are "
+      "${CMAKE_C_COMPILER_ID}/${CMAKE_CXX_COMPILER_ID}. Configure a separate build tree with "
+      "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ (Debian package clang).")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  message(STATUS "pgark: building libFuzzer targets (tests/fuzz)")
+endif()
