@@ -286,7 +286,10 @@ TEST_P(GoldenArchiveTest, ReproducibleArchivesAreRewrittenByteForByte) {
   const std::string name = GetParam();
   const ArchiveSpec* spec = FindSpec(name);
   ASSERT_NE(spec, nullptr);
-  if (!spec->byte_reproducible) return;  // nonces and keys are random by design
+  if (!spec->byte_reproducible) {
+    GTEST_SKIP() << name << ": random nonces/keys, or compressed bytes that depend on the codec "
+                 << "library's version; its contents are checked by the other tests";
+  }
   const std::string archive = ReadFileOrDie(kDir + "/" + name + ".pgark");
   auto rewritten = WriteGoldenArchive(*spec);
   ASSERT_THAT(rewritten.status(), IsOk());
