@@ -22,6 +22,8 @@
 #include "cli/archive_options.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
+#include "cli/dump_output.h"
+#include "cli/progress_display.h"
 #include "engine/archive_io.h"
 #include "engine/dump/dump_engine.h"
 #include "engine/options.h"
@@ -89,85 +91,6 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
                                                  "' (e.g. 30s, 500ms, 2min)"));
 }
 
-std::string HumanBytes(double bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 4) {
-    bytes /= 1024;
-    ++unit;
-  }
-  return absl::StrFormat(unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-}
-
-// Renders DumpProgress on stderr: a live line on a TTY ("auto"/"always"), JSON lines
-// ("json"), or nothing ("never", or "auto" without a TTY).
-class ProgressDisplay {
- public:
-  ProgressDisplay(const std::string& mode, const engine::DumpProgress* progress)
-      : progress_(progress) {
-    if (mode == "json") {
-      json_ = true;
-    } else if (mode == "always" || (mode == "auto" && isatty(STDERR_FILENO))) {
-      live_ = true;
-    }
-    if (json_ || live_) thread_ = std::thread([this] { Loop(); });
-  }
-  ~ProgressDisplay() { Stop(); }
-  void Stop() {
-    if (!thread_.joinable()) return;
-    done_.Notify();
-    thread_.join();
-    if (live_) std::fputs("\r\033[K", stderr);
-  }
-
- private:
-  void Loop() {
-    const absl::Time start = absl::Now();
-    while (!done_.WaitForNotificationWithTimeout(absl::Milliseconds(json_ ? 1000 : 250))) {
-      engine::DumpProgress::Snapshot s = progress_->Get();
-      double seconds = std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - start));
-      double rate = static_cast<double>(s.bytes_done) / seconds;
-      double remaining = static_cast<double>(std::max<int64_t>(0, s.total_bytes_estimate - s.bytes_done));
-      double eta = rate > 0 ? remaining / rate : -1;
-      if (json_) {
-        nlohmann::json line = {{"bytes_done", s.bytes_done},   {"bytes_estimate", s.total_bytes_estimate},
-                               {"rows_done", s.rows_done},     {"stored_bytes", s.stored_bytes},
-                               {"streams_done", s.streams_done}, {"streams_total", s.streams_total},
-                               {"bytes_per_second", static_cast<int64_t>(rate)},
-                               {"eta_seconds", static_cast<int64_t>(eta)}, {"elapsed_seconds", seconds}};
-        nlohmann::json active = nlohmann::json::array();
-        for (const auto& table : s.active) {
-          active.push_back({{"table", table.name}, {"rows", table.rows}, {"bytes", table.bytes},
-                            {"parts", table.parts}, {"parts_done", table.parts_done}});
-        }
-        line["active"] = std::move(active);
-        std::fprintf(stderr, "%s\n", line.dump().c_str());
-      } else {
-        double percent = s.total_bytes_estimate > 0
-                             ? std::min(99.0, 100.0 * static_cast<double>(s.bytes_done) /
-                                                  static_cast<double>(s.total_bytes_estimate))
-                             : 0;
-        std::string current = s.active.empty() ? "" : s.active.front().name;
-        std::string eta_text = eta < 0 ? "--:--"
-                                       : absl::StrFormat("%d:%02d", static_cast<int>(eta) / 60,
-                                                         static_cast<int>(eta) % 60);
-        std::fprintf(stderr, "\r\033[K[%3.0f%%] %s / ~%s  %s/s  ETA %s  %lld rows  %d/%d streams  %s",
-                     percent, HumanBytes(static_cast<double>(s.bytes_done)).c_str(),
-                     HumanBytes(static_cast<double>(s.total_bytes_estimate)).c_str(),
-                     HumanBytes(rate).c_str(), eta_text.c_str(), static_cast<long long>(s.rows_done),
-                     s.streams_done, s.streams_total, current.c_str());
-      }
-      std::fflush(stderr);
-    }
-  }
-
-  const engine::DumpProgress* progress_;
-  bool json_ = false;
-  bool live_ = false;
-  absl::Notification done_;
-  std::thread thread_;
-};
-
 // --dry-run: what would be dumped, largest first, with format and parts.
 absl::Status PrintDumpPlan(const engine::DumpOptions& options) {
   PGARK_ASSIGN_OR_RETURN(engine::DataPlan plan, engine::PlanDump(options));
@@ -213,22 +136,8 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
   keys.recipients = flags.recipients;
   PGARK_RETURN_IF_ERROR(LoadEncryption(keys, &writer_options.encryption));
 
-  PGARK_ASSIGN_OR_RETURN(storage::StorageObject target,
-                         storage::OpenStorageObject(flags.output, storage::StorageOptions()));
-  storage::WriteOptions write;
-  write.overwrite = flags.force;
-  // Nothing appears under the final name until Close() succeeds (temp file + rename, or a
-  // completed multipart upload); a failed dump destroys the writer, which discards it.
-  auto writer = target.storage->NewWriter(target.key, write);
-  if (!writer.ok()) {
-    return base::Annotate(writer.status(), absl::StrCat("cannot create '", flags.output, "'",
-                                                        flags.force ? "" : " (use --force to replace it)"));
-  }
-  engine::ObjectSink sink(writer->get());
-  engine::DumpProgress progress;
-  ProgressDisplay display(flags.progress, &progress);
-  absl::StatusOr<engine::DumpResult> result = engine::RunDump(options, writer_options, &sink, &progress);
-  display.Stop();
+  absl::StatusOr<engine::DumpResult> result =
+      DumpToLocation(options, writer_options, flags.output, flags.force, flags.progress);
   PGARK_RETURN_IF_ERROR(result.status());
 
   const engine::DumpResult& r = *result;
@@ -270,8 +179,7 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
                  "split tables larger than SIZE (heap + TOAST) into parallel parts; 0 = never (default 1GB)");
   app.add_option("--lock-wait-timeout", flags->lock_wait_timeout,
                  "fail instead of waiting longer than this for table locks (e.g. 30s; default: wait)");
-  app.add_option("--progress", flags->progress, "auto | always | never | json (default auto: a live line on a TTY)")
-      ->check(CLI::IsMember({"auto", "always", "never", "json"}));
+  AddProgressOption(app, &flags->progress);
   app.add_flag("--force", flags->force, "replace the output if it exists");
   app.add_flag("--dry-run", flags->dry_run, "list what would be dumped (tables, sizes, formats, parts) and stop");
   return [flags]() -> absl::Status { return RunDumpCommand(*flags); };

@@ -9,9 +9,14 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "cli/backup_source.h"
 #include "cli/cli_common.h"
 #include "cli/command_table.h"
+#include "cli/confirm.h"
+#include "cli/progress_display.h"
+#include "engine/restore/replace.h"
 #include "engine/restore/restore_engine.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -26,8 +31,12 @@ struct RestoreFlags {
   int jobs = 4;
   bool create = false, clean = false, if_exists = false, no_owner = false, no_acl = false;
   bool single_transaction = false, list = false;
-  std::vector<std::string> schemas, tables;
+  std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string section;
+  std::string progress = "auto";
+  bool replace = false, terminate_connections = false, yes = false;
+  bool list_pre_restore = false, drop_pre_restore = false;
+  int keep_pre_restore = 0;
   KeySourceFlags keys;
 };
 
@@ -44,13 +53,126 @@ absl::Status CheckLocalSource(const std::string& source) {
   return absl::OkStatus();
 }
 
+// --list-pre-restore / --drop-pre-restore: housekeeping of the copies --replace keeps.
+absl::Status RunPreRestoreHousekeeping(const RestoreFlags& flags) {
+  if (flags.drop_pre_restore) {
+    PGARK_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
+                           engine::restore::DropPreRestoreCopies(flags.conninfo, flags.keep_pre_restore,
+                                                                 flags.terminate_connections));
+    for (const std::string& name : dropped) absl::PrintF("dropped %s\n", name);
+    PGARK_LOG(kInfo) << "dropped " << dropped.size() << " pre-restore database(s)";
+    return absl::OkStatus();
+  }
+  PGARK_ASSIGN_OR_RETURN(std::vector<engine::restore::PreRestoreCopy> copies,
+                         engine::restore::ListPreRestoreCopies(flags.conninfo));
+  const absl::Time now = absl::Now();
+  for (const auto& copy : copies) {
+    absl::PrintF("%s  %s  %s ago\n", copy.name, HumanBytes(static_cast<double>(copy.size_bytes)),
+                 absl::FormatDuration(absl::Trunc(now - copy.taken, absl::Seconds(1))));
+  }
+  return absl::OkStatus();
+}
+
+engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys) {
+  engine::RestoreOptions options;
+  options.conninfo = flags.conninfo;
+  options.jobs = flags.jobs;
+  options.create = flags.create;
+  options.clean = flags.clean;
+  options.if_exists = flags.if_exists;
+  options.no_owner = flags.no_owner;
+  options.no_acl = flags.no_acl;
+  options.single_transaction = flags.single_transaction;
+  options.schemas = flags.schemas;
+  options.exclude_schemas = flags.exclude_schemas;
+  options.tables = flags.tables;
+  options.exclude_tables = flags.exclude_tables;
+  if (!flags.section.empty()) {
+    options.pre_data = flags.section == "pre-data";
+    options.data = flags.section == "data";
+    options.post_data = flags.section == "post-data";
+  }
+  options.keys = std::move(keys);
+  options.confirm = TerminalConfirmation(
+      flags.yes, flags.replace ? "--replace will restore the archive into a new database and keep this one "
+                                 "renamed as <name>_pre_restore_<UTC time>"
+                               : "--clean will DROP the archive's objects in it and restore them from the archive");
+  return options;
+}
+
+void LogResult(const engine::RestoreResult& result) {
+  PGARK_LOG(kInfo) << "restored into '" << result.database << "': " << result.pre_data_items
+                   << " pre-data items, " << result.tables << " tables (" << result.rows << " rows, "
+                   << result.streams << " streams), " << result.large_objects << " large objects, "
+                   << result.sequences << " sequences, " << result.post_data_items << " post-data items ("
+                   << result.attached_using_index << " constraints attached USING INDEX), "
+                   << result.acl_items << " privilege items, " << result.post_acl_items
+                   << " post-ACL items in " << result.seconds << " s (data+post-data " << result.data_seconds
+                   << " s)";
+}
+
+absl::Status RunRestoreCommand(const RestoreFlags& flags) {
+  if (flags.list_pre_restore || flags.drop_pre_restore) return RunPreRestoreHousekeeping(flags);
+  if (flags.source.empty()) {
+    return absl::InvalidArgumentError("no archive given: pgark restore [options] FILE|-|s3://BUCKET/KEY");
+  }
+  PGARK_RETURN_IF_ERROR(CheckLocalSource(flags.source));
+  PGARK_ASSIGN_OR_RETURN(format::KeyRing keys, LoadKeys(flags.keys));
+  if (flags.list) {
+    PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags.source));
+    PGARK_ASSIGN_OR_RETURN(std::string listing, engine::ListArchive(archive, keys));
+    fwrite(listing.data(), 1, listing.size(), stdout);
+    return absl::OkStatus();
+  }
+  engine::RestoreOptions options = ToOptions(flags, std::move(keys));
+  engine::TransferProgress progress;
+  options.progress = &progress;
+  ProgressDisplay display(flags.progress, &progress);
+  if (options.confirm) {
+    // The live line must not overwrite the question.
+    options.confirm = [&display, ask = std::move(options.confirm)](
+                          const engine::restore::DatabaseDescription& description) {
+      display.Pause();
+      absl::Status answer = ask(description);
+      display.Resume();
+      return answer;
+    };
+  }
+  if (flags.replace) {
+    engine::restore::ReplaceOptions replace;
+    replace.restore = std::move(options);
+    replace.terminate_connections = flags.terminate_connections;
+    absl::StatusOr<engine::restore::ReplaceResult> result = engine::restore::RunReplace(replace, flags.source);
+    display.Stop();
+    PGARK_RETURN_IF_ERROR(result.status());
+    LogResult(result->restore);
+    PGARK_LOG(kInfo) << "replaced database '" << result->database << "' (" << result->verified_tables
+                     << " tables verified against the archive's row counts"
+                     << (result->terminated_sessions > 0
+                             ? absl::StrCat(", ", result->terminated_sessions, " sessions terminated")
+                             : "")
+                     << "); "
+                     << (result->old_kept_as.empty()
+                             ? std::string("there was no previous database")
+                             : absl::StrCat("the previous database is kept as '", result->old_kept_as,
+                                            "' (drop it with pgark restore --drop-pre-restore)"));
+    return absl::OkStatus();
+  }
+  absl::StatusOr<engine::RestoreResult> result = engine::RunRestore(options, flags.source);
+  display.Stop();
+  PGARK_RETURN_IF_ERROR(result.status());
+  LogResult(*result);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CommandRunner SetupRestoreCommand(CLI::App& app) {
   auto flags = std::make_shared<RestoreFlags>();
-  app.add_option("archive", flags->source, "archive: FILE, '-' for stdin, or s3://BUCKET/KEY")
-      ->required();
+  app.add_option("archive", flags->source, "archive: FILE, '-' for stdin, or s3://BUCKET/KEY");
   AddConnectionOption(app, &flags->conninfo);
+  app.add_option("--config", flags->config_file,
+                 "backup configuration: ARCHIVE is then 'latest' or a name from `pgark list`");
   AddJobsOption(app, &flags->jobs, "parallel loader connections (default 4)");
   app.add_flag("-C,--create", flags->create, "create the database before restoring into it");
   app.add_flag("-c,--clean", flags->clean, "drop existing objects before recreating them");
@@ -60,50 +182,35 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("-1,--single-transaction", flags->single_transaction,
                "restore in one transaction: all or nothing");
   app.add_flag("-l,--list", flags->list, "list the archive's contents and stop");
-  app.add_option("-n,--schema", flags->schemas, "restore only this schema (repeatable)");
-  app.add_option("-t,--table", flags->tables, "restore only this table (repeatable)");
+  app.add_option("-n,--schema", flags->schemas, "restore only schemas matching this pattern (repeatable)")
+      ->allow_extra_args(false);  // one value each, so a following archive stays positional
+  app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip schemas matching this pattern (repeatable)")
+      ->allow_extra_args(false);  // one value each, so a following archive stays positional
+  app.add_option("-t,--table", flags->tables, "restore only tables matching this pattern (repeatable)")
+      ->allow_extra_args(false);  // one value each, so a following archive stays positional
+  app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)")
+      ->allow_extra_args(false);  // one value each, so a following archive stays positional
   app.add_option("--section", flags->section, "pre-data | data | post-data")
       ->check(CLI::IsMember({"pre-data", "data", "post-data"}));
+  AddProgressOption(app, &flags->progress);
+  app.add_flag("--replace", flags->replace,
+               "restore into a new database, verify it, then swap it in for the -d database, keeping the old "
+               "one as <db>_pre_restore_<UTC time>");
+  app.add_flag("--terminate-connections", flags->terminate_connections,
+               "with --replace / --drop-pre-restore: terminate other sessions of the database instead of failing");
+  app.add_flag("-y,--yes", flags->yes, "do not ask before replacing or dropping existing objects");
+  app.add_flag("--list-pre-restore", flags->list_pre_restore,
+               "list the <db>_pre_restore_* databases --replace kept for the -d database, and stop");
+  app.add_flag("--drop-pre-restore", flags->drop_pre_restore,
+               "drop the <db>_pre_restore_* databases of the -d database (see --keep), and stop");
+  app.add_option("--keep", flags->keep_pre_restore, "with --drop-pre-restore: keep the newest N (default 0)")
+      ->check(CLI::NonNegativeNumber);
   AddKeySourceOptions(app, &flags->keys);
-  app.add_option("--config", flags->config_file,
-                 "backup configuration: ARCHIVE is then 'latest' or a name from `pgark list`");
   return [flags]() -> absl::Status {
-    PGARK_RETURN_IF_ERROR(ResolveBackupSource(flags->config_file, &flags->source, &flags->keys));
-    PGARK_RETURN_IF_ERROR(CheckLocalSource(flags->source));
-    PGARK_ASSIGN_OR_RETURN(format::KeyRing keys, LoadKeys(flags->keys));
-    if (flags->list) {
-      PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags->source));
-      PGARK_ASSIGN_OR_RETURN(std::string listing, engine::ListArchive(archive, keys));
-      fwrite(listing.data(), 1, listing.size(), stdout);
-      return absl::OkStatus();
+    if (!flags->list_pre_restore && !flags->drop_pre_restore) {
+      PGARK_RETURN_IF_ERROR(ResolveBackupSource(flags->config_file, &flags->source, &flags->keys));
     }
-    engine::RestoreOptions options;
-    options.conninfo = flags->conninfo;
-    options.jobs = flags->jobs;
-    options.create = flags->create;
-    options.clean = flags->clean;
-    options.if_exists = flags->if_exists;
-    options.no_owner = flags->no_owner;
-    options.no_acl = flags->no_acl;
-    options.single_transaction = flags->single_transaction;
-    options.schemas = flags->schemas;
-    options.tables = flags->tables;
-    if (!flags->section.empty()) {
-      options.pre_data = flags->section == "pre-data";
-      options.data = flags->section == "data";
-      options.post_data = flags->section == "post-data";
-    }
-    options.keys = std::move(keys);
-    PGARK_ASSIGN_OR_RETURN(engine::RestoreResult result, engine::RunRestore(options, flags->source));
-    PGARK_LOG(kInfo) << "restored into '" << result.database << "': " << result.pre_data_items
-                     << " pre-data items, " << result.tables << " tables (" << result.rows << " rows, "
-                     << result.streams << " streams), " << result.large_objects << " large objects, "
-                     << result.sequences << " sequences, " << result.post_data_items << " post-data items ("
-                     << result.attached_using_index << " constraints attached USING INDEX), "
-                     << result.acl_items << " privilege items, " << result.post_acl_items
-                     << " post-ACL items in " << result.seconds << " s (data+post-data " << result.data_seconds
-                     << " s)";
-    return absl::OkStatus();
+    return RunRestoreCommand(*flags);
   };
 }
 

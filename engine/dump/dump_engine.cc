@@ -24,60 +24,6 @@
 
 namespace pgark::engine {
 
-// ---- DumpProgress ----
-
-DumpProgress::Snapshot DumpProgress::Get() const {
-  absl::MutexLock lock(&mu_);
-  Snapshot snapshot;
-  snapshot.total_bytes_estimate = total_bytes_estimate_;
-  snapshot.bytes_done = bytes_done_;
-  snapshot.rows_done = rows_done_;
-  snapshot.stored_bytes = stored_bytes_;
-  snapshot.streams_total = streams_total_;
-  snapshot.streams_done = streams_done_;
-  for (const auto& [name, state] : tables_) {
-    if (state.parts_done < state.parts && (state.rows > 0 || state.bytes > 0)) {
-      snapshot.active.push_back(state);
-    }
-  }
-  return snapshot;
-}
-
-void DumpProgress::Start(int64_t total_bytes_estimate, int streams_total) {
-  absl::MutexLock lock(&mu_);
-  total_bytes_estimate_ = total_bytes_estimate;
-  streams_total_ = streams_total;
-}
-
-void DumpProgress::Register(const std::string& table, int64_t estimated_bytes, int parts) {
-  absl::MutexLock lock(&mu_);
-  TableState& state = tables_[table];
-  state.name = table;
-  state.estimated_bytes = estimated_bytes;
-  state.parts = parts;
-}
-
-void DumpProgress::AddChunk(const std::string& table, int64_t rows, int64_t bytes) {
-  absl::MutexLock lock(&mu_);
-  bytes_done_ += bytes;
-  rows_done_ += rows;
-  TableState& state = tables_[table];
-  state.name = table;
-  state.rows += rows;
-  state.bytes += bytes;
-}
-
-void DumpProgress::StreamDone(const std::string& table) {
-  absl::MutexLock lock(&mu_);
-  ++streams_done_;
-  ++tables_[table].parts_done;
-}
-
-void DumpProgress::SetStoredBytes(int64_t bytes) {
-  absl::MutexLock lock(&mu_);
-  stored_bytes_ = bytes;
-}
-
 namespace {
 
 constexpr char kLargeObjectsName[] = "large objects";

@@ -30,52 +30,15 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/dump/data_plan.h"
+#include "engine/progress.h"
 #include "engine/options.h"
 #include "format/archive_writer.h"
 #include "format/byte_io.h"
 
 namespace pgark::engine {
 
-// Live counters of a running dump, updated by the workers. Thread-safe.
-class DumpProgress {
- public:
-  struct TableState {
-    std::string name;
-    int64_t rows = 0;
-    int64_t bytes = 0;          // raw COPY bytes so far
-    int64_t estimated_bytes = 0;
-    int parts = 1;
-    int parts_done = 0;
-  };
-  struct Snapshot {
-    int64_t total_bytes_estimate = 0;  // from the catalog at the start
-    int64_t bytes_done = 0;            // raw bytes streamed
-    int64_t rows_done = 0;
-    int64_t stored_bytes = 0;          // archive bytes written so far
-    int streams_total = 0;
-    int streams_done = 0;
-    std::vector<TableState> active;    // tables with a COPY in progress
-  };
-
-  Snapshot Get() const;
-
-  // Engine side.
-  void Start(int64_t total_bytes_estimate, int streams_total);
-  void Register(const std::string& table, int64_t estimated_bytes, int parts);
-  void AddChunk(const std::string& table, int64_t rows, int64_t bytes);
-  void StreamDone(const std::string& table);
-  void SetStoredBytes(int64_t bytes);
-
- private:
-  mutable absl::Mutex mu_;
-  int64_t total_bytes_estimate_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t bytes_done_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t rows_done_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t stored_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int streams_total_ ABSL_GUARDED_BY(mu_) = 0;
-  int streams_done_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, TableState> tables_ ABSL_GUARDED_BY(mu_);
-};
+// Live counters of a running dump (engine/progress.h, shared with the restore).
+using DumpProgress = TransferProgress;
 
 struct DumpResult {
   int tables = 0;               // tables whose data was dumped

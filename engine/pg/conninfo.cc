@@ -1,6 +1,13 @@
 #include "engine/pg/conninfo.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdlib>
+#include <string_view>
+
+#include <libpq-fe.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -83,6 +90,40 @@ std::string RedactConninfo(absl::string_view conninfo) {
   if (IsUri(conninfo)) return RedactUri(conninfo);
   if (conninfo.find('=') != absl::string_view::npos) return RedactKeyValue(conninfo);
   return std::string(conninfo);
+}
+
+}  // namespace pgark::pg
+
+namespace pgark::pg {
+
+absl::StatusOr<std::string> ConninfoDatabase(absl::string_view conninfo) {
+  std::string dbname, user;
+  if (!conninfo.empty() && !IsConninfoString(conninfo)) {
+    dbname = std::string(conninfo);
+  } else if (!conninfo.empty()) {
+    std::string text(conninfo);
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(text.c_str(), &error);
+    if (options == nullptr) {
+      std::string message = error != nullptr ? error : "out of memory";
+      PQfreemem(error);
+      return absl::InvalidArgumentError(absl::StrCat("invalid connection string: ", message));
+    }
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+      if (option->val == nullptr) continue;
+      if (std::string_view(option->keyword) == "dbname") dbname = option->val;
+      if (std::string_view(option->keyword) == "user") user = option->val;
+    }
+    PQconninfoFree(options);
+  }
+  if (dbname.empty() && getenv("PGDATABASE") != nullptr) dbname = getenv("PGDATABASE");
+  if (dbname.empty()) dbname = user;
+  if (dbname.empty() && getenv("PGUSER") != nullptr) dbname = getenv("PGUSER");
+  if (dbname.empty()) {
+    struct passwd* pw = getpwuid(geteuid());
+    if (pw != nullptr) dbname = pw->pw_name;
+  }
+  return dbname;
 }
 
 }  // namespace pgark::pg

@@ -1,5 +1,8 @@
 #include "engine/pg/conninfo.h"
 
+#include <cstdlib>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace pgark::pg {
@@ -27,6 +30,24 @@ TEST(SqlStateTest, IsConninfoString) {
   EXPECT_FALSE(IsConninfoString("appdb"));
   EXPECT_TRUE(IsConninfoString("dbname=appdb"));
   EXPECT_TRUE(IsConninfoString("postgresql:///appdb"));
+}
+
+TEST(ConninfoDatabaseTest, ResolvesTheDatabaseLikeLibpq) {
+  EXPECT_EQ(ConninfoDatabase("appdb").value(), "appdb");
+  EXPECT_EQ(ConninfoDatabase("host=h dbname=shop user=u").value(), "shop");
+  EXPECT_EQ(ConninfoDatabase("postgresql://alice:pw@db:5432/sales?sslmode=disable").value(), "sales");
+  const char* saved = getenv("PGDATABASE");
+  std::string saved_value = saved != nullptr ? saved : "";
+  unsetenv("PGDATABASE");
+  EXPECT_EQ(ConninfoDatabase("host=h user=carol").value(), "carol");  // no dbname, no PGDATABASE
+  setenv("PGDATABASE", "envdb", 1);
+  EXPECT_EQ(ConninfoDatabase("host=h user=carol").value(), "envdb");
+  if (saved != nullptr) {
+    setenv("PGDATABASE", saved_value.c_str(), 1);
+  } else {
+    unsetenv("PGDATABASE");
+  }
+  EXPECT_FALSE(ConninfoDatabase("host='unterminated").ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/name_filter.h"
 #include "engine/restore/stream_feed.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -125,21 +126,20 @@ class Selection {
  public:
   explicit Selection(const RestoreOptions& options) : options_(options) {}
 
-  bool Table(absl::string_view schema, absl::string_view name) const {
-    if (!options_.tables.empty()) {
-      for (const std::string& table : options_.tables) {
-        if (table == name || table == absl::StrCat(schema, ".", name)) {
-          return options_.schemas.empty() || SchemaListed(schema);
-        }
-      }
-      return false;
-    }
-    return options_.schemas.empty() || SchemaListed(schema);
+  // Compiles the -n/-N/-t/-T patterns; `database` is the archive's recorded name.
+  absl::Status Init(absl::string_view database) {
+    PGARK_ASSIGN_OR_RETURN(restore::NameFilter filter,
+                           restore::NameFilter::Create(options_.schemas, options_.exclude_schemas,
+                                                       options_.tables, options_.exclude_tables, database));
+    filter_ = std::move(filter);
+    return absl::OkStatus();
   }
+
+  bool Table(absl::string_view schema, absl::string_view name) const { return filter_.Table(schema, name); }
 
   bool Item(const CatalogItem& item, const catalog::Catalog& catalog) const {
     if (!SectionOn(item.section)) return false;
-    if (options_.tables.empty() && options_.schemas.empty()) return true;
+    if (filter_.SelectsAll()) return true;
     if (!item.table_id.empty()) {
       int table = catalog.Find(item.table_id);
       if (table >= 0) return Table(catalog.items[table].schema, catalog.items[table].name);
@@ -149,8 +149,11 @@ class Selection {
       case ObjectKind::kSequence: case ObjectKind::kSequenceSet: case ObjectKind::kTableData:
       case ObjectKind::kSequenceOwnedBy:
         return Table(item.schema, item.name);
+      case ObjectKind::kSchema:
+        return !filter_.TablesOnly() && filter_.InSchema(item.schema.empty() ? item.name : item.schema);
       default:
-        return options_.tables.empty() && !item.schema.empty() && SchemaListed(item.schema);
+        // Schema-less items (extensions, the database itself) only without -n/-t, as pg_dump.
+        return !filter_.TablesOnly() && !item.schema.empty() && filter_.InSchema(item.schema);
     }
   }
 
@@ -161,13 +164,11 @@ class Selection {
       default: return options_.pre_data;
     }
   }
-  bool LargeObjects() const { return options_.data && options_.tables.empty() && options_.schemas.empty(); }
+  bool LargeObjects() const { return options_.data && filter_.SelectsAll(); }
 
  private:
-  bool SchemaListed(absl::string_view schema) const {
-    return std::find(options_.schemas.begin(), options_.schemas.end(), schema) != options_.schemas.end();
-  }
   const RestoreOptions& options_;
+  restore::NameFilter filter_;
 };
 
 // ---- The restore run -------------------------------------------------------------------
@@ -217,6 +218,14 @@ class RestoreRun {
 
  private:
   absl::Status Prepare();
+  void Phase(const std::string& phase, int items) {
+    PGARK_LOG(kInfo) << "restore: " << phase;
+    if (options_.progress != nullptr) options_.progress->SetPhase(phase, items);
+  }
+  void ItemDone() {
+    if (options_.progress != nullptr) options_.progress->ItemDone();
+  }
+  absl::Status Confirm(pg::Connection& conn);
   absl::StatusOr<std::unique_ptr<pg::Connection>> Connect();
   absl::Status SetupSession(pg::Connection& conn);
   absl::Status CreateDatabase();
@@ -238,6 +247,7 @@ class RestoreRun {
   absl::Status RunAclPass();
   absl::Status RunPostAclPass();
   std::string Summary() const;
+  int PreDataTotal() const;
   // The catalog id of the TABLE item a plan table belongs to (dependencies point at it).
   std::string TableId(const TableStreams& table) const {
     return table_ids_.at(&table - contents_ptr()->tables.data());
@@ -261,6 +271,7 @@ class RestoreRun {
   std::vector<std::string> table_ids_;     // per contents().tables entry
   RestoreResult result_;
   int post_items_total_ = 0;
+  std::map<int, int64_t> archive_rows_ ABSL_GUARDED_BY(mu_);  // table index -> index rows loaded
   int streams_total_ = 0;
   bool in_transaction_ = false;
 
@@ -318,6 +329,7 @@ absl::Status RestoreRun::Prepare() {
   if (options_.jobs < 1 || options_.jobs > 256) {
     return absl::InvalidArgumentError("--jobs must be between 1 and 256");
   }
+  PGARK_RETURN_IF_ERROR(selection_.Init(contents().catalog ? contents().catalog->database : ""));
   if (contents().catalog) {
     for (const CatalogItem& item : contents().catalog->items) {
       if (selection_.Item(item, *contents().catalog)) items_.push_back(&item);
@@ -339,6 +351,15 @@ absl::Status RestoreRun::Prepare() {
     for (const auto& lo : contents().large_objects) wanted.insert(lo.stream_id);
   }
   streams_total_ = static_cast<int>(wanted.size());
+  if (options_.progress != nullptr) {
+    int64_t bytes = 0;
+    for (int index : tables_to_load_) {
+      const TableStreams& table = contents().tables[index];
+      bytes += table.bytes;
+      options_.progress->Register(table.Display(), table.bytes, static_cast<int>(table.streams.size()));
+    }
+    options_.progress->Start(bytes, streams_total_);
+  }
   if (open_.reader) {
     feed_ = std::make_unique<restore::RandomAccessFeed>(open_.reader.get());
   }
@@ -391,6 +412,11 @@ absl::Status RestoreRun::CreateDatabase() {
     if (!options_.clean) {
       return absl::AlreadyExistsError(absl::StrCat(
           "database '", database_, "' already exists; nothing was changed (use --clean to drop and re-create it)"));
+    }
+    if (options_.confirm) {
+      connect.dbname = database_;
+      PGARK_ASSIGN_OR_RETURN(auto existing, pg::Connection::Open(options_.conninfo, connect));
+      PGARK_RETURN_IF_ERROR(Confirm(*existing));
     }
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
                                  absl::StrCat("dropping database '", database_, "'")));
@@ -522,6 +548,7 @@ absl::Status RestoreRun::RunPreData() {
     PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
     if (item->kind == ObjectKind::kTable) created_tables_.insert(item->id);
     ++result_.pre_data_items;
+    ItemDone();
   }
   // Data-section items with SQL of their own (large-object creation from the catalog).
   for (const CatalogItem* item : items_) {
@@ -712,11 +739,13 @@ void RestoreRun::CompleteLocked(const Task& task) {
         break;
       }
       ++result_.post_data_items;
+      ItemDone();
       ReleaseLocked(contents().catalog->items[task.item_index].id);
       break;
     }
     case Task::Kind::kAttach:
       ++result_.post_data_items;
+      ItemDone();
       ++result_.attached_using_index;
       ReleaseLocked(contents().catalog->items[task.item_index].id);
       break;
@@ -841,6 +870,9 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
     }
     if (!*more) break;
     status = conn.PutCopyData(chunk.data);
+    if (options_.progress != nullptr) {
+      options_.progress->AddChunk(table.Display(), 0, static_cast<int64_t>(chunk.data.size()));
+    }
   }
   if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryTrailer);
   if (!status.ok()) {
@@ -856,7 +888,12 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
                                                      " rows but COPY loaded ", *rows)));
   }
   if (freeze) PGARK_RETURN_IF_ERROR(Failed(conn.Execute("COMMIT"), what));
+  if (options_.progress != nullptr) {
+    options_.progress->AddChunk(table.Display(), *rows, 0);
+    options_.progress->StreamDone(table.Display());
+  }
   absl::MutexLock lock(&mu_);
+  archive_rows_[task.table_index] += *rows;
   result_.rows += *rows;
   if (freeze) ++result_.frozen_tables;
   return absl::OkStatus();
@@ -925,6 +962,8 @@ absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task
 
 absl::Status RestoreRun::RunMainPass() {
   BuildTasks();
+  Phase(absl::StrCat("data+post-data (", in_transaction_ ? 1 : options_.jobs, " jobs)"),
+        post_items_total_);
   const int jobs = in_transaction_ ? 1 : options_.jobs;
   if (in_transaction_) {
     {
@@ -1018,14 +1057,26 @@ absl::Status RestoreRun::RunPostAclPass() {
   return absl::OkStatus();
 }
 
-std::string RestoreRun::Summary() const {
-  int pre_total = 0;
+int RestoreRun::PreDataTotal() const {
+  int total = 0;
   for (const CatalogItem* item : items_) {
     if ((item->section == Section::kPreData || item->section == Section::kNone) &&
         item->pass == catalog::RestorePass::kMain) {
-      ++pre_total;
+      ++total;
     }
   }
+  return total;
+}
+
+absl::Status RestoreRun::Confirm(pg::Connection& conn) {
+  if (!options_.confirm) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(restore::DatabaseDescription description, restore::DescribeDatabase(conn));
+  if (!description.HoldsObjects()) return absl::OkStatus();
+  return options_.confirm(description);
+}
+
+std::string RestoreRun::Summary() const {
+  const int pre_total = PreDataTotal();
   return absl::StrCat("restored: pre-data ", result_.pre_data_items, "/", pre_total, " items, data ",
                       result_.streams, "/", streams_total_, " streams (", result_.tables, "/",
                       tables_to_load_.size(), " tables complete), post-data ", result_.post_data_items, "/",
@@ -1040,22 +1091,23 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   PGARK_ASSIGN_OR_RETURN(leader_, Connect());
   result_.database = leader_->database();
   PGARK_RETURN_IF_ERROR(CheckConflicts());
+  if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {
+    if (options_.clean) Phase("clean", 0);
     PGARK_RETURN_IF_ERROR(Clean());
-    PGARK_LOG(kInfo) << "restore: pre-data";
+    Phase("pre-data", PreDataTotal());
     PGARK_RETURN_IF_ERROR(RunPreData());
     PGARK_RETURN_IF_ERROR(CheckTargetColumns());
-    PGARK_LOG(kInfo) << "restore: data and post-data with " << (in_transaction_ ? 1 : options_.jobs)
-                     << " connection(s)";
     const auto data_start = std::chrono::steady_clock::now();
     PGARK_RETURN_IF_ERROR(RunMainPass());
     result_.data_seconds = SecondsSince(data_start);
+    Phase("sequences", 0);
     PGARK_RETURN_IF_ERROR(SetSequences());
-    PGARK_LOG(kInfo) << "restore: privileges";
+    Phase("privileges", 0);
     PGARK_RETURN_IF_ERROR(RunAclPass());
-    PGARK_LOG(kInfo) << "restore: event triggers, materialized views";
+    Phase("event triggers, materialized views", 0);
     return RunPostAclPass();
   }();
   if (status.ok() && pipe_ != nullptr) status = pipe_->Finish();
@@ -1070,6 +1122,13 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     return absl::Status(status.code(), absl::StrCat(status.message(), "; ", Summary()));
   }
   result_.seconds = SecondsSince(start);
+  {
+    absl::MutexLock lock(&mu_);
+    for (int index : tables_to_load_) {
+      const TableStreams& table = contents().tables[index];
+      result_.loaded_tables.push_back({table.schema, table.name, archive_rows_[index]});
+    }
+  }
   return result_;
 }
 

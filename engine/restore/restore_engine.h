@@ -35,8 +35,15 @@
 
 namespace pgark::engine {
 
+// A loaded table and the rows the archive's index records for it.
+struct LoadedTable {
+  std::string schema, name;
+  int64_t archive_rows = 0;
+};
+
 struct RestoreResult {
   std::string database;        // the database restored into
+  std::vector<LoadedTable> loaded_tables;  // every table whose data was loaded
   int pre_data_items = 0;
   int tables = 0;              // tables whose data was loaded
   int streams = 0;             // COPY streams loaded

@@ -3,9 +3,13 @@
 // (Kept beside the restore engine; engine/options.h holds the dump's.)
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "engine/progress.h"
+#include "engine/restore/database_description.h"
 #include "format/keys.h"
 
 namespace pgark::engine {
@@ -27,9 +31,11 @@ struct RestoreOptions {
   bool no_acl = false;     // -x: skip the ACL pass
   // -1: everything on one connection in one transaction; on failure nothing is left behind.
   bool single_transaction = false;
-  // -n / -t: only these schemas / tables ("name" or "schema.name", exact, unquoted). Empty = all.
+  // -n/-N/-t/-T patterns with pg_dump's rules (restore/name_filter.h). Empty = all.
   std::vector<std::string> schemas;
+  std::vector<std::string> exclude_schemas;
   std::vector<std::string> tables;
+  std::vector<std::string> exclude_tables;
   // --section: which sections run. Default all three.
   bool pre_data = true;
   bool data = true;
@@ -41,6 +47,14 @@ struct RestoreOptions {
   size_t pipe_queue_chunks = 8;
   std::string application_name = "pgark restore";
   format::KeyRing keys;
+  // Live counters for a progress display (phases, bytes, streams, items), borrowed.
+  // Default nullptr: none.
+  TransferProgress* progress = nullptr;
+  // Asked before anything destructive happens to a target that holds user objects: --clean
+  // into an existing database, or -C --clean over an existing one. Receives what is there;
+  // a non-OK status stops the restore with nothing changed and is returned as is.
+  // Default empty: no question (the CLI asks on a terminal, see docs/restore.md).
+  std::function<absl::Status(const restore::DatabaseDescription&)> confirm;
 };
 
 struct VerifyOptions {

@@ -1,0 +1,433 @@
+#include "engine/restore/replace.h"
+
+#include <algorithm>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "engine/pg/connection.h"
+#include "engine/pg/conninfo.h"
+#include "format/base/logging.h"
+#include "format/base/status_macros.h"
+#include "format/base/status_util.h"
+
+namespace pgark::engine::restore {
+namespace {
+
+constexpr size_t kMaxIdentifier = 63;  // NAMEDATALEN - 1
+constexpr char kPreRestoreInfix[] = "_pre_restore_";
+constexpr char kObjectInUse[] = "55006";
+
+// Databases are renamed and created from another database of the same server.
+absl::StatusOr<std::unique_ptr<pg::Connection>> OpenMaintenance(const std::string& conninfo,
+                                                                const std::string& avoid,
+                                                                const std::string& application_name) {
+  pg::ConnectOptions connect;
+  connect.application_name = application_name;
+  connect.dbname = avoid == "postgres" ? "template1" : "postgres";
+  auto conn = pg::Connection::Open(conninfo, connect);
+  if (conn.ok() || conn.status().code() != absl::StatusCode::kNotFound) return conn;
+  connect.dbname = "template1";
+  return pg::Connection::Open(conninfo, connect);
+}
+
+std::string DropSql(pg::Connection& conn, const std::string& database, bool force) {
+  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", conn.QuoteIdentifier(database));
+  if (force && conn.server_version() >= 130000) absl::StrAppend(&sql, " WITH (FORCE)");
+  return sql;
+}
+
+// Sessions connected to `database` other than ours: "N session(s) (user@application, ...)".
+absl::StatusOr<std::pair<int, std::string>> OtherSessions(pg::Connection& conn, const std::string& database) {
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result sessions,
+      conn.QueryParams("SELECT pg_catalog.count(*), pg_catalog.string_agg(DISTINCT COALESCE(usename, '?') "
+                       "OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) COALESCE(NULLIF(application_name, ''), "
+                       "'unnamed'), ', ') FROM pg_catalog.pg_stat_activity WHERE datname = $1 "
+                       "AND pid <> pg_catalog.pg_backend_pid()",
+                       {database}));
+  return std::make_pair(static_cast<int>(sessions.GetInt64(0, 0).value_or(0)), std::string(sessions.Get(0, 1)));
+}
+
+absl::StatusOr<int> TerminateSessions(pg::Connection& conn, const std::string& database) {
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result terminated,
+      conn.QueryParams("SELECT pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid)) "
+                       "FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()",
+                       {database}));
+  return static_cast<int>(terminated.GetInt64(0, 0).value_or(0));
+}
+
+// Settings whose value is a list: each element is quoted on its own (pg_dump's
+// GUC_LIST_QUOTE handling in makeAlterConfigCommand).
+bool IsListSetting(absl::string_view name) {
+  static const std::set<std::string, std::less<>> kLists = {
+      "search_path", "temp_tablespaces", "session_preload_libraries", "shared_preload_libraries",
+      "local_preload_libraries", "unix_socket_directories"};
+  return kLists.count(name) > 0;
+}
+
+struct ExistingDatabase {
+  bool exists = false;
+  std::string oid, owner, encoding, collate, ctype;
+  int64_t connection_limit = -1;
+  bool owner_is_member = false;  // we may create a database owned by `owner`
+};
+
+// CREATE DATABASE for the temporary database, shaped like the target (when it exists).
+std::vector<std::string> CreateLike(pg::Connection& conn, const std::string& temp, const ExistingDatabase& old) {
+  std::string create = absl::StrCat("CREATE DATABASE ", conn.QuoteIdentifier(temp), " TEMPLATE template0");
+  if (old.exists) {
+    absl::StrAppend(&create, " ENCODING ", conn.QuoteLiteral(old.encoding), " LC_COLLATE ",
+                    conn.QuoteLiteral(old.collate), " LC_CTYPE ", conn.QuoteLiteral(old.ctype));
+    if (old.owner_is_member) absl::StrAppend(&create, " OWNER ", conn.QuoteIdentifier(old.owner));
+    if (old.connection_limit >= 0) absl::StrAppend(&create, " CONNECTION LIMIT ", old.connection_limit);
+  }
+  return {create};
+}
+
+// The target's database-level privileges and settings, as statements for `temp`.
+absl::StatusOr<std::vector<std::string>> CopyDatabaseProperties(pg::Connection& conn, const std::string& temp,
+                                                                const ExistingDatabase& old) {
+  std::vector<std::string> statements;
+  const std::string quoted = conn.QuoteIdentifier(temp);
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result acl,
+      conn.QueryParams("SELECT a.grantee = 0, COALESCE(r.rolname, ''), a.privilege_type, a.is_grantable "
+                       "FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a "
+                       "LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee WHERE d.oid = $1::pg_catalog.oid",
+                       {old.oid}));
+  if (acl.rows() > 0) {
+    // An explicit ACL replaces the defaults (PUBLIC: CONNECT, TEMPORARY).
+    statements.push_back(absl::StrCat("REVOKE ALL ON DATABASE ", quoted, " FROM PUBLIC"));
+    for (int row = 0; row < acl.rows(); ++row) {
+      std::string grantee = acl.GetBool(row, 0) ? "PUBLIC" : conn.QuoteIdentifier(acl.Get(row, 1));
+      if (!acl.GetBool(row, 0) && acl.Get(row, 1).empty()) continue;  // a dropped role
+      statements.push_back(absl::StrCat("GRANT ", acl.Get(row, 2), " ON DATABASE ", quoted, " TO ", grantee,
+                                        acl.GetBool(row, 3) ? " WITH GRANT OPTION" : ""));
+    }
+  }
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result settings,
+      conn.QueryParams("SELECT COALESCE(r.rolname, ''), s.setrole = 0, c.setting FROM pg_catalog.pg_db_role_setting s "
+                       "CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) c(setting) "
+                       "LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole "
+                       "WHERE s.setdatabase = $1::pg_catalog.oid",
+                       {old.oid}));
+  for (int row = 0; row < settings.rows(); ++row) {
+    std::string setting(settings.Get(row, 2));
+    size_t eq = setting.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = setting.substr(0, eq), value = setting.substr(eq + 1);
+    std::string sql = absl::StrCat("ALTER DATABASE ", quoted);
+    if (!settings.GetBool(row, 1)) {
+      if (settings.Get(row, 0).empty()) continue;
+      absl::StrAppend(&sql, " IN ROLE ", conn.QuoteIdentifier(settings.Get(row, 0)));
+    }
+    absl::StrAppend(&sql, " SET ", conn.QuoteIdentifier(name), " TO ");
+    if (IsListSetting(name)) {
+      std::vector<std::string> parts;
+      for (absl::string_view part : absl::StrSplit(value, ", ")) parts.push_back(conn.QuoteLiteral(part));
+      absl::StrAppend(&sql, absl::StrJoin(parts, ", "));
+    } else {
+      absl::StrAppend(&sql, conn.QuoteLiteral(value));
+    }
+    statements.push_back(sql);
+  }
+  return statements;
+}
+
+absl::StatusOr<ExistingDatabase> ReadExisting(pg::Connection& conn, const std::string& database) {
+  ExistingDatabase old;
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result row,
+      conn.QueryParams("SELECT d.oid, r.rolname, pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, "
+                       "d.datctype, d.datconnlimit, pg_catalog.pg_has_role(d.datdba, 'MEMBER') "
+                       "FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles r ON r.oid = d.datdba "
+                       "WHERE d.datname = $1",
+                       {database}));
+  if (row.rows() == 0) return old;
+  old.exists = true;
+  old.oid = std::string(row.Get(0, 0));
+  old.owner = std::string(row.Get(0, 1));
+  old.encoding = std::string(row.Get(0, 2));
+  old.collate = std::string(row.Get(0, 3));
+  old.ctype = std::string(row.Get(0, 4));
+  old.connection_limit = row.GetInt64(0, 5).value_or(-1);
+  old.owner_is_member = row.GetBool(0, 6);
+  return old;
+}
+
+// Every loaded table holds exactly the rows the archive's index records.
+absl::StatusOr<int> VerifyRowCounts(const RestoreOptions& options, const std::string& database,
+                                    const RestoreResult& result) {
+  pg::ConnectOptions connect;
+  connect.application_name = options.application_name;
+  connect.dbname = database;
+  PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(options.conninfo, connect));
+  int checked = 0;
+  for (const LoadedTable& table : result.loaded_tables) {
+    const std::string name = absl::StrCat(conn->QuoteIdentifier(table.schema), ".", conn->QuoteIdentifier(table.name));
+    PGARK_ASSIGN_OR_RETURN(pg::Result count, conn->Query(absl::StrCat("SELECT pg_catalog.count(*) FROM ONLY ", name)));
+    int64_t rows = count.GetInt64(0, 0).value_or(-1);
+    if (rows != table.archive_rows) {
+      return absl::DataLossError(absl::StrCat("verification: table ", table.schema, ".", table.name, " has ", rows,
+                                              " rows after the restore but the archive records ",
+                                              table.archive_rows));
+    }
+    ++checked;
+  }
+  return checked;
+}
+
+class Replace {
+ public:
+  Replace(const ReplaceOptions& options, OpenedArchive& archive) : options_(options), archive_(archive) {}
+
+  absl::StatusOr<ReplaceResult> Run() {
+    PGARK_RETURN_IF_ERROR(Preflight());
+    absl::Status status = RestoreAndSwap();
+    if (!status.ok()) {
+      // Our restore connections are closed by now; FORCE covers a lingering autovacuum.
+      absl::Status dropped = maintenance_->Execute(DropSql(*maintenance_, temp_, true));
+      std::string outcome = dropped.ok()
+          ? absl::StrCat("the temporary database '", temp_, "' was dropped")
+          : absl::StrCat("dropping the temporary database '", temp_, "' failed too (", dropped.message(),
+                         "): drop it by hand");
+      return absl::Status(status.code(), absl::StrCat(status.message(), "; database '", result_.database,
+                                                      "' was not changed, ", outcome));
+    }
+    return result_;
+  }
+
+ private:
+  absl::Status Preflight() {
+    const RestoreOptions& restore = options_.restore;
+    if (restore.create || restore.clean) {
+      return absl::InvalidArgumentError(
+          "--replace restores into a new database: it cannot be combined with --create or --clean");
+    }
+    if (!restore.target_database.empty()) {
+      result_.database = restore.target_database;
+    } else {
+      PGARK_ASSIGN_OR_RETURN(result_.database, pg::ConninfoDatabase(restore.conninfo));
+    }
+    const absl::Time now = options_.now == absl::InfiniteFuture() ? absl::Now() : options_.now;
+    pre_name_ = PreRestoreName(result_.database, now);
+    if (pre_name_.size() > kMaxIdentifier) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--replace: database name '", result_.database, "' is too long to keep the old database as '", pre_name_,
+          "' (at most ", kMaxIdentifier, " bytes); nothing was changed"));
+    }
+    PGARK_ASSIGN_OR_RETURN(maintenance_,
+                           OpenMaintenance(restore.conninfo, result_.database, restore.application_name));
+    PGARK_ASSIGN_OR_RETURN(pg::Result role,
+                           maintenance_->Query("SELECT rolsuper, rolcreatedb FROM pg_catalog.pg_roles "
+                                               "WHERE rolname = current_user"));
+    if (role.rows() == 0 || (!role.GetBool(0, 0) && !role.GetBool(0, 1))) {
+      return absl::PermissionDeniedError(absl::StrCat("--replace: role '", maintenance_->user(),
+                                                      "' may not create databases (needs CREATEDB); nothing was changed"));
+    }
+    PGARK_ASSIGN_OR_RETURN(old_, ReadExisting(*maintenance_, result_.database));
+    result_.replaced_existing = old_.exists;
+    if (old_.exists) {
+      if (!old_.owner_is_member && !role.GetBool(0, 0)) {
+        return absl::PermissionDeniedError(absl::StrCat("--replace: role '", maintenance_->user(),
+                                                        "' does not own database '", result_.database,
+                                                        "', so it cannot rename it; nothing was changed"));
+      }
+      PGARK_ASSIGN_OR_RETURN(auto sessions, OtherSessions(*maintenance_, result_.database));
+      if (sessions.first > 0 && !options_.terminate_connections) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--replace: database '", result_.database, "' has ", sessions.first, " other session(s) (",
+            sessions.second, "); renaming it needs none: close them or pass --terminate-connections; "
+            "nothing was changed"));
+      }
+      PGARK_ASSIGN_OR_RETURN(pg::Result taken, maintenance_->QueryParams(
+                                                   "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+                                                   {pre_name_}));
+      if (taken.rows() > 0) {
+        return absl::FailedPreconditionError(absl::StrCat("--replace: database '", pre_name_,
+                                                          "' already exists; nothing was changed"));
+      }
+      if (restore.confirm) {
+        pg::ConnectOptions connect;
+        connect.application_name = restore.application_name;
+        connect.dbname = result_.database;
+        PGARK_ASSIGN_OR_RETURN(auto target, pg::Connection::Open(restore.conninfo, connect));
+        PGARK_ASSIGN_OR_RETURN(DatabaseDescription description, DescribeDatabase(*target));
+        target.reset();  // no session of ours may stay on the database we rename
+        if (description.HoldsObjects()) PGARK_RETURN_IF_ERROR(restore.confirm(description));
+      }
+    }
+    std::random_device random;
+    temp_ = absl::StrFormat("pgark_replace_%08x%08x", random(), random());
+    for (const std::string& sql : CreateLike(*maintenance_, temp_, old_)) {
+      absl::Status created = maintenance_->Execute(sql);
+      if (!created.ok()) {
+        return absl::Status(created.code(), absl::StrCat("--replace: creating the temporary database '", temp_,
+                                                         "': ", created.message(), "; nothing was changed"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RestoreAndSwap() {
+    if (old_.exists) {
+      PGARK_ASSIGN_OR_RETURN(std::vector<std::string> properties,
+                             CopyDatabaseProperties(*maintenance_, temp_, old_));
+      for (const std::string& sql : properties) {
+        PGARK_RETURN_IF_ERROR(base::Annotate(maintenance_->Execute(sql), "copying the database's properties"));
+      }
+    }
+    RestoreOptions restore = options_.restore;
+    restore.target_database = temp_;
+    restore.confirm = nullptr;  // a new database: nothing to confirm
+    PGARK_LOG(kInfo) << "replace: restoring into the temporary database '" << temp_ << "'";
+    PGARK_ASSIGN_OR_RETURN(result_.restore, RunRestore(restore, archive_));
+    result_.restore.database = result_.database;
+    PGARK_LOG(kInfo) << "replace: verifying row counts of " << result_.restore.loaded_tables.size() << " tables";
+    PGARK_ASSIGN_OR_RETURN(result_.verified_tables, VerifyRowCounts(options_.restore, temp_, result_.restore));
+    return Swap();
+  }
+
+  absl::Status Swap() {
+    const std::string target = maintenance_->QuoteIdentifier(result_.database);
+    const std::string temp = maintenance_->QuoteIdentifier(temp_);
+    if (!old_.exists) {
+      return Annotated(maintenance_->Execute(absl::StrCat("ALTER DATABASE ", temp, " RENAME TO ", target)),
+                       "renaming the temporary database");
+    }
+    const std::string swap = absl::StrCat("BEGIN; ALTER DATABASE ", target, " RENAME TO ",
+                                          maintenance_->QuoteIdentifier(pre_name_), "; ALTER DATABASE ", temp,
+                                          " RENAME TO ", target, "; COMMIT");
+    absl::Status status;
+    // New sessions can arrive at any time: with terminate_connections, terminate and retry.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if (options_.terminate_connections) {
+        PGARK_ASSIGN_OR_RETURN(int terminated, TerminateSessions(*maintenance_, result_.database));
+        result_.terminated_sessions += terminated;
+        if (terminated > 0) absl::SleepFor(absl::Milliseconds(100));
+      }
+      status = maintenance_->Execute(swap);
+      if (status.ok()) break;
+      maintenance_->Execute("ROLLBACK").IgnoreError();
+      if (!options_.terminate_connections || pg::SqlStateOf(status) != kObjectInUse) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    if (!status.ok()) {
+      return Annotated(status, pg::SqlStateOf(status) == kObjectInUse && !options_.terminate_connections
+                                   ? "swapping the databases (a session connected to the target during the "
+                                     "restore; pass --terminate-connections to end such sessions)"
+                                   : "swapping the databases");
+    }
+    result_.old_kept_as = pre_name_;
+    PGARK_LOG(kInfo) << "replace: '" << result_.database << "' replaced; the old database is '" << pre_name_ << "'";
+    if (!options_.keep_old) {
+      absl::Status dropped = maintenance_->Execute(DropSql(*maintenance_, pre_name_, options_.terminate_connections));
+      if (dropped.ok()) {
+        result_.old_kept_as.clear();
+      } else {
+        PGARK_LOG(kWarning) << "replace: could not drop the old database '" << pre_name_ << "': " << dropped.message();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status Annotated(const absl::Status& status, absl::string_view what) {
+    if (status.ok()) return status;
+    std::string sqlstate = pg::SqlStateOf(status);
+    return absl::Status(status.code(), absl::StrCat(what, ": ", status.message(),
+                                                    sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")")));
+  }
+
+  const ReplaceOptions& options_;
+  OpenedArchive& archive_;
+  ReplaceResult result_;
+  std::unique_ptr<pg::Connection> maintenance_;
+  ExistingDatabase old_;
+  std::string pre_name_;
+  std::string temp_;
+};
+
+// "YYYYMMDD_HHMMSS" (UTC). absl::ParseTime's %Y is greedy, so the fields are cut by position.
+bool ParseStamp(const std::string& stamp, absl::Time* time) {
+  static const std::regex kStamp(R"(^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$)");
+  std::smatch m;
+  if (!std::regex_match(stamp, m, kStamp)) return false;
+  absl::CivilSecond civil(std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5]),
+                          std::stoi(m[6]));
+  *time = absl::FromCivil(civil, absl::UTCTimeZone());
+  return true;
+}
+
+}  // namespace
+
+std::string PreRestoreName(const std::string& database, absl::Time time) {
+  return absl::StrCat(database, kPreRestoreInfix, absl::FormatTime("%Y%m%d_%H%M%S", time, absl::UTCTimeZone()));
+}
+
+absl::StatusOr<ReplaceResult> RunReplace(const ReplaceOptions& options, OpenedArchive& archive) {
+  Replace replace(options, archive);
+  return replace.Run();
+}
+
+absl::StatusOr<ReplaceResult> RunReplace(const ReplaceOptions& options, const std::string& location) {
+  PGARK_ASSIGN_OR_RETURN(OpenedArchive archive, OpenArchiveForRead(location));
+  return RunReplace(options, archive);
+}
+
+absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::string& conninfo) {
+  PGARK_ASSIGN_OR_RETURN(std::string database, pg::ConninfoDatabase(conninfo));
+  PGARK_ASSIGN_OR_RETURN(auto conn, OpenMaintenance(conninfo, "", "pgark restore"));
+  const std::string prefix = absl::StrCat(database, kPreRestoreInfix);
+  PGARK_ASSIGN_OR_RETURN(pg::Result rows,
+                         conn->QueryParams("SELECT datname, pg_catalog.pg_database_size(oid) FROM pg_catalog.pg_database "
+                                           "WHERE pg_catalog.left(datname, $2::pg_catalog.int4) = $1",
+                                           {prefix, std::to_string(prefix.size())}));
+  std::vector<PreRestoreCopy> copies;
+  for (int row = 0; row < rows.rows(); ++row) {
+    PreRestoreCopy copy;
+    copy.name = std::string(rows.Get(row, 0));
+    if (!ParseStamp(copy.name.substr(prefix.size()), &copy.taken)) continue;  // not one of ours
+    copy.size_bytes = rows.GetInt64(row, 1).value_or(0);
+    copies.push_back(std::move(copy));
+  }
+  std::sort(copies.begin(), copies.end(), [](const auto& a, const auto& b) { return a.taken > b.taken; });
+  return copies;
+}
+
+absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string& conninfo, int keep,
+                                                              bool terminate_connections) {
+  if (keep < 0) return absl::InvalidArgumentError("--keep must be 0 or more");
+  PGARK_ASSIGN_OR_RETURN(std::vector<PreRestoreCopy> copies, ListPreRestoreCopies(conninfo));
+  PGARK_ASSIGN_OR_RETURN(auto conn, OpenMaintenance(conninfo, "", "pgark restore"));
+  std::vector<std::string> dropped;
+  for (size_t i = static_cast<size_t>(keep); i < copies.size(); ++i) {
+    if (!terminate_connections) {
+      PGARK_ASSIGN_OR_RETURN(auto sessions, OtherSessions(*conn, copies[i].name));
+      if (sessions.first > 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "database '", copies[i].name, "' has ", sessions.first, " session(s) (", sessions.second,
+            "); not dropped (pass --terminate-connections)", dropped.empty() ? "" : "; dropped before it: ",
+            absl::StrJoin(dropped, ", ")));
+      }
+    }
+    absl::Status status = conn->Execute(DropSql(*conn, copies[i].name, terminate_connections));
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("dropping database '", copies[i].name, "': ", status.message()));
+    }
+    dropped.push_back(copies[i].name);
+  }
+  return dropped;
+}
+
+}  // namespace pgark::engine::restore

@@ -1,0 +1,82 @@
+#pragma once
+// `pgark restore --replace`: an atomic replace of a whole database (docs/restore.md).
+//
+//   preflight  (nothing changed yet) the target's name fits "<db>_pre_restore_<UTC>" in 63
+//              bytes; the role may create and rename databases; no other session is connected
+//              to the target (or terminate_connections); the confirm callback, when set and
+//              the target holds user objects, agrees
+//   restore    into a new temporary database "pgark_replace_<random>" created like the target
+//              (encoding, locale, owner, connection limit, privileges, ALTER DATABASE ... SET)
+//   verify     every loaded table's row count equals the archive index's
+//   swap       one transaction: target -> "<db>_pre_restore_<UTC YYYYMMDD_HHMMSS>",
+//              temporary -> target. With terminate_connections, sessions that connected in
+//              the meantime are terminated and the swap retried; without it the swap fails
+//   after      keep_old=false drops the pre-restore copy (pgark dev load)
+//
+// On any failure before or during the swap the target database is untouched (same name,
+// same contents) and the temporary database is dropped; the error says so.
+// Thread-safety: call from one thread.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/archive_io.h"
+#include "engine/restore/restore_engine.h"
+
+namespace pgark::engine::restore {
+
+struct ReplaceOptions {
+  // conninfo (or target_database) names the database to replace; create/clean must be
+  // false (the temporary database is always new). Its confirm callback is used as below.
+  RestoreOptions restore;
+  // Terminate other sessions of the target (pg_terminate_backend) right before the swap.
+  // Default false: any other session makes the replace fail before anything is created.
+  bool terminate_connections = false;
+  // Keep the old database as "<db>_pre_restore_<UTC>". Default true.
+  bool keep_old = true;
+  // The UTC time in the pre-restore name. Default: now.
+  absl::Time now = absl::InfiniteFuture();
+};
+
+struct ReplaceResult {
+  RestoreResult restore;
+  std::string database;          // the replaced database's name
+  bool replaced_existing = false;  // false: the target did not exist and was created
+  std::string old_kept_as;       // "<db>_pre_restore_<UTC>", "" when none was kept
+  int terminated_sessions = 0;
+  int verified_tables = 0;       // tables whose row count was checked against the archive
+};
+
+// Runs the replace of the database restore.conninfo names, from an open archive.
+// Errors: kInvalidArgument (options, name too long), kFailedPrecondition (other sessions,
+// missing privileges, a pre-restore copy of that second exists), kAborted (the confirm
+// callback declined), restore errors, kDataLoss (row counts differ). All leave the target
+// database untouched.
+absl::StatusOr<ReplaceResult> RunReplace(const ReplaceOptions& options, OpenedArchive& archive);
+absl::StatusOr<ReplaceResult> RunReplace(const ReplaceOptions& options, const std::string& location);
+
+// "<db>_pre_restore_YYYYMMDD_HHMMSS" for `time` in UTC.
+std::string PreRestoreName(const std::string& database, absl::Time time);
+
+struct PreRestoreCopy {
+  std::string name;
+  absl::Time taken;    // parsed from the name
+  int64_t size_bytes = 0;
+};
+
+// The "<db>_pre_restore_*" databases on the server of `conninfo` (db = the conninfo's
+// database), newest first.
+absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::string& conninfo);
+
+// Drops all but the newest `keep` pre-restore copies of the conninfo's database. A copy
+// with sessions is dropped only with terminate_connections (WITH (FORCE), PostgreSQL 13+);
+// otherwise the first such copy stops the run with kFailedPrecondition. Returns the names
+// dropped.
+absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string& conninfo, int keep,
+                                                              bool terminate_connections);
+
+}  // namespace pgark::engine::restore

@@ -1,0 +1,315 @@
+// pgark restore --replace, the confirmation question, -n/-N/-t/-T patterns, --progress and
+// pgark dev, black-box through the real binary against the sandbox server.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/restore_test_archive.h"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace pgark {
+namespace {
+
+namespace fs = std::filesystem;
+using ::pgark::testing::CommandResult;
+using ::pgark::testing::PgTestServer;
+using ::pgark::testing::RunCommand;
+using ::pgark::testing::RunShell;
+using ::pgark::testing::Scalar;
+using ::pgark::testing::ScratchDatabase;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kSchema[] =
+    "CREATE SCHEMA app; CREATE SCHEMA audit;"
+    "CREATE TABLE app.items (id int PRIMARY KEY, name text NOT NULL);"
+    "CREATE TABLE app.item_tags (item_id int REFERENCES app.items, tag text);"
+    "CREATE TABLE app.secrets (id int);"
+    "CREATE TABLE audit.log (id bigserial PRIMARY KEY, line text);"
+    "INSERT INTO app.items SELECT g, 'item ' || g FROM generate_series(1, 2000) g;"
+    "INSERT INTO app.item_tags SELECT g, 'tag' FROM generate_series(1, 500) g;"
+    "INSERT INTO app.secrets VALUES (1), (2);"
+    "INSERT INTO audit.log (line) SELECT 'line ' || g FROM generate_series(1, 300) g;";
+
+std::string Q(const std::string& s) { return absl::StrCat("'", s, "'"); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class RestoreReplaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / absl::StrCat("pgark_replace_", getpid(), "_",
+                                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    archive_ = (dir_ / "db.pgark").string();
+    ASSERT_OK(db_.Connect()->Execute(kSchema));
+    auto dump = RunCommand({PGARK_BINARY, "dump", "-d", db_.conninfo(), "-f", archive_, "-j", "2"});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  }
+  void TearDown() override {
+    // Pre-restore copies and temporary databases of this test's database.
+    auto maintenance = PgTestServer::Get().ConnectMaintenance();
+    auto leftovers = maintenance->Query(absl::StrCat(
+        "SELECT datname FROM pg_database WHERE datname LIKE ", Q(db_.name() + "\\_pre\\_restore\\_%")));
+    for (int row = 0; leftovers.ok() && row < leftovers->rows(); ++row) {
+      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", leftovers->Get(row, 0), "\" WITH (FORCE)"));
+    }
+    fs::remove_all(dir_);
+  }
+  std::string Count(const std::string& sql) { return Scalar(*db_.Connect(), sql); }
+  // Databases whose name starts with `prefix`.
+  int Databases(const std::string& like) {
+    auto maintenance = PgTestServer::Get().ConnectMaintenance();
+    return std::stoi(Scalar(*maintenance, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ", Q(like))));
+  }
+  int PreRestoreCopies() { return Databases(db_.name() + "\\_pre\\_restore\\_%"); }
+  // Changes the database after the dump, so a restore is visible.
+  void Diverge() {
+    ASSERT_OK(db_.Connect()->Execute(
+        "DELETE FROM app.item_tags; DELETE FROM app.items WHERE id > 10; DROP TABLE IF EXISTS public.extra;"
+        "CREATE TABLE public.extra (x int); INSERT INTO public.extra VALUES (42);"));
+  }
+  // `whole_database`: a replace (objects the archive does not have are gone), not a --clean.
+  void ExpectRestored(bool whole_database = true) {
+    EXPECT_EQ(Count("SELECT count(*) FROM app.items"), "2000");
+    EXPECT_EQ(Count("SELECT count(*) FROM app.item_tags"), "500");
+    EXPECT_EQ(Count("SELECT count(*) FROM audit.log"), "300");
+    if (whole_database) EXPECT_EQ(Count("SELECT count(*) FROM pg_class WHERE relname = 'extra'"), "0");
+  }
+  void ExpectDiverged() {
+    EXPECT_EQ(Count("SELECT count(*) FROM app.items"), "10");
+    EXPECT_EQ(Count("SELECT count(*) FROM public.extra"), "1");
+  }
+
+  ScratchDatabase db_{"rpl"};
+  fs::path dir_;
+  std::string archive_;
+};
+
+TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  {
+    auto maintenance = PgTestServer::Get().ConnectMaintenance();
+    ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE \"", db_.name(), "\" SET work_mem = '7MB'")));
+    ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE \"", db_.name(), "\" SET search_path = app, public")));
+  }
+  // No terminal on stdin: no question, --replace proceeds.
+  auto result = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), "-j", "2", archive_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("tables verified against the archive's row counts"));
+  EXPECT_THAT(result.err, Not(HasSubstr("Continue?")));
+  ExpectRestored();
+  // Database-level settings followed the name.
+  auto conn = db_.Connect();
+  EXPECT_EQ(Scalar(*conn, "SHOW work_mem"), "7MB");
+  EXPECT_EQ(Scalar(*conn, "SHOW search_path"), "app, public");
+  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  ASSERT_EQ(PreRestoreCopies(), 1);
+
+  // The old database is intact under its pre-restore name.
+  auto list = RunCommand({PGARK_BINARY, "restore", "--list-pre-restore", "-d", db_.conninfo()});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::string old_name(absl::StripAsciiWhitespace(std::vector<std::string>(absl::StrSplit(list.out, ' ')).front()));
+  EXPECT_THAT(old_name, ::testing::StartsWith(db_.name() + "_pre_restore_2"));
+  auto old_conn = pg::Connection::Open(PgTestServer::Get().Conninfo(old_name));
+  ASSERT_OK(old_conn.status());
+  EXPECT_EQ(Scalar(**old_conn, "SELECT count(*) FROM app.items"), "10");
+  EXPECT_EQ(Scalar(**old_conn, "SELECT x FROM public.extra"), "42");
+  old_conn->reset();
+
+  auto drop = RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()});
+  ASSERT_EQ(drop.exit_code, 0) << drop.err;
+  EXPECT_THAT(drop.out, HasSubstr(old_name));
+  EXPECT_EQ(PreRestoreCopies(), 0);
+}
+
+TEST_F(RestoreReplaceTest, OtherSessionsMakeReplaceFailBeforeAnythingUnlessTerminated) {
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  auto holder = db_.Connect();
+  auto refused = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive_});
+  EXPECT_EQ(refused.exit_code, 4) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("other session(s)"));
+  EXPECT_THAT(refused.err, HasSubstr("--terminate-connections"));
+  EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  EXPECT_EQ(PreRestoreCopies(), 0);
+  ExpectDiverged();
+
+  auto forced = RunCommand({PGARK_BINARY, "restore", "--replace", "--terminate-connections", "-d", db_.conninfo(),
+                            archive_});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_THAT(forced.err, HasSubstr("sessions terminated"));
+  EXPECT_FALSE(holder->Query("SELECT 1").ok());  // its session was terminated
+  ExpectRestored();
+  EXPECT_EQ(PreRestoreCopies(), 1);
+}
+
+TEST_F(RestoreReplaceTest, FailedRestoreLeavesTheOldDatabaseUntouchedAndDropsTheTemporaryOne) {
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  std::string bytes = ReadAll(archive_);
+  ASSERT_GT(bytes.size(), 1000u);
+  bytes[bytes.size() / 2] ^= 0x5a;  // inside the data frames
+  const std::string damaged = (dir_ / "damaged.pgark").string();
+  std::ofstream(damaged, std::ios::binary) << bytes;
+  auto result = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), damaged});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.err, HasSubstr("was not changed"));
+  EXPECT_THAT(result.err, HasSubstr("temporary database"));
+  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  EXPECT_EQ(PreRestoreCopies(), 0);
+  ExpectDiverged();
+}
+
+TEST_F(RestoreReplaceTest, ReplaceCreatesAMissingDatabase) {
+  ScratchDatabase other("rplnew");
+  const std::string name = other.name() + "_x";
+  auto result = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", PgTestServer::Get().Conninfo(name), archive_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("there was no previous database"));
+  auto conn = pg::Connection::Open(PgTestServer::Get().Conninfo(name));
+  ASSERT_OK(conn.status());
+  EXPECT_EQ(Scalar(**conn, "SELECT count(*) FROM app.items"), "2000");
+  conn->reset();
+  auto maintenance = PgTestServer::Get().ConnectMaintenance();
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE \"", name, "\" WITH (FORCE)")));
+}
+
+// Black-box through a pseudo-terminal: util-linux `script` gives pgark a TTY as stdin.
+CommandResult RunOnTerminal(const std::vector<std::string>& argv, const std::string& input) {
+  auto shell_quote = [](const std::string& text) {
+    return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "'\\''"}}), "'");
+  };
+  std::string command = "exec";
+  for (const std::string& arg : argv) absl::StrAppend(&command, " ", shell_quote(arg));
+  return RunShell(absl::StrCat("printf '", input, "' | script -qec ", shell_quote(command), " /dev/null"));
+}
+
+bool HaveScript() { return RunShell("command -v script >/dev/null").exit_code == 0; }
+
+TEST_F(RestoreReplaceTest, CleanIntoADatabaseWithDataAsksOnATerminalOnly) {
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  if (HaveScript()) {
+    auto declined = RunOnTerminal({PGARK_BINARY, "restore", "--clean", "-d", db_.conninfo(), archive_}, "n\\n");
+    EXPECT_THAT(declined.out, HasSubstr("Continue? [y/N]"));
+    EXPECT_THAT(declined.out, HasSubstr("app.items (~"));  // what would be replaced
+    EXPECT_THAT(declined.out, HasSubstr("declined at the confirmation prompt"));
+    EXPECT_EQ(declined.exit_code, 130) << declined.out << declined.err;
+    ExpectDiverged();
+
+    auto replace_declined =
+        RunOnTerminal({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive_}, "\\n");
+    EXPECT_THAT(replace_declined.out, HasSubstr("--replace will restore"));
+    EXPECT_EQ(replace_declined.exit_code, 130) << replace_declined.out << replace_declined.err;
+    EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+    ExpectDiverged();
+
+    auto yes_flag = RunOnTerminal({PGARK_BINARY, "restore", "--clean", "--yes", "-d", db_.conninfo(), archive_}, "");
+    EXPECT_EQ(yes_flag.exit_code, 0) << yes_flag.out << yes_flag.err;
+    EXPECT_THAT(yes_flag.out, Not(HasSubstr("Continue?")));
+    ExpectRestored(false);
+    ASSERT_NO_FATAL_FAILURE(Diverge());
+
+    auto accepted = RunOnTerminal({PGARK_BINARY, "restore", "--clean", "-d", db_.conninfo(), archive_}, "y\\n");
+    EXPECT_THAT(accepted.out, HasSubstr("Continue? [y/N]"));
+    EXPECT_EQ(accepted.exit_code, 0) << accepted.out << accepted.err;
+    ExpectRestored(false);
+    ASSERT_NO_FATAL_FAILURE(Diverge());
+  } else {
+    GTEST_LOG_(WARNING) << "util-linux script not installed: terminal path not tested";
+  }
+  // Without a terminal: never waits; --clean proceeds, a plain restore refuses (conflicts).
+  auto plain = RunCommand({PGARK_BINARY, "restore", "-d", db_.conninfo(), archive_});
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+  EXPECT_THAT(plain.err, HasSubstr("nothing was changed"));
+  auto clean = RunCommand({PGARK_BINARY, "restore", "--clean", "-d", db_.conninfo(), archive_});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_THAT(clean.err, Not(HasSubstr("Continue?")));
+  EXPECT_EQ(Count("SELECT count(*) FROM app.items"), "2000");
+}
+
+TEST_F(RestoreReplaceTest, PatternsSelectTablesLikePgDump) {
+  ScratchDatabase target("rplsel");
+  // -n app -T '*.secret?' : app's tables but not app.secrets; nothing of audit.
+  auto result = RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), "-n", "app", "-T", "*.secret?",
+                            "--progress", "json", archive_});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto conn = target.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class c JOIN pg_namespace n "
+                          "ON n.oid = c.relnamespace WHERE n.nspname IN ('app', 'audit') AND relkind = 'r'"),
+            "item_tags,items");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "2000");
+  // --progress json: the final state is reported per phase.
+  EXPECT_THAT(result.err, HasSubstr("\"phase\":"));
+  EXPECT_THAT(result.err, HasSubstr("\"rows_done\":2500"));
+
+  ScratchDatabase second("rplsel2");
+  ASSERT_OK(second.Connect()->Execute("CREATE SCHEMA app"));  // -t does not create schemas
+  // -t with a wildcard; -N does not restrict -t (pg_dump's rule).
+  auto tables = RunCommand({PGARK_BINARY, "restore", "-d", second.conninfo(), "-t", "app.item*", "-N", "app",
+                            "--section", "pre-data", archive_});
+  ASSERT_EQ(tables.exit_code, 0) << tables.err;
+  EXPECT_EQ(Scalar(*second.Connect(), "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class "
+                                      "WHERE relkind = 'r' AND relnamespace = 'app'::regnamespace"),
+            "item_tags,items");
+  auto bad = RunCommand({PGARK_BINARY, "restore", "-d", second.conninfo(), "-t", "other.app.items", archive_});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("cross-database"));
+}
+
+TEST_F(RestoreReplaceTest, DevSnapshotsSaveLoadListPrune) {
+  const std::string snapshots = (dir_ / "snaps").string();
+  std::map<std::string, std::string> env = {{"PGARK_DEV_DIR", snapshots}};
+  auto save = RunCommand({PGARK_BINARY, "dev", "-d", db_.conninfo(), "save", "before"}, env);
+  ASSERT_EQ(save.exit_code, 0) << save.err;
+  struct stat st;
+  ASSERT_EQ(stat(snapshots.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto again = RunCommand({PGARK_BINARY, "dev", "-d", db_.conninfo(), "save", "before"}, env);
+  EXPECT_EQ(again.exit_code, 3) << again.err;  // exists: --force needed
+
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  // Conninfo from PGARK_DATABASE_URL this time.
+  std::map<std::string, std::string> env_url = env;
+  env_url["PGARK_DATABASE_URL"] = db_.conninfo();
+  auto load = RunCommand({PGARK_BINARY, "dev", "load", "before"}, env_url);
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_THAT(load.out, HasSubstr("loaded snapshot before"));
+  ExpectRestored();
+  EXPECT_EQ(PreRestoreCopies(), 0);  // dev load does not keep the old database
+
+  sleep(1);  // distinct modification times
+  ASSERT_EQ(RunCommand({PGARK_BINARY, "dev", "-d", db_.conninfo(), "save", "after"}, env).exit_code, 0);
+  auto list = RunCommand({PGARK_BINARY, "dev", "list"}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("before"));
+  EXPECT_LT(list.out.find("after"), list.out.find("before"));  // newest first
+  auto prune = RunCommand({PGARK_BINARY, "dev", "prune", "--keep", "1"}, env);
+  ASSERT_EQ(prune.exit_code, 0) << prune.err;
+  EXPECT_THAT(prune.out, HasSubstr("deleted before"));
+  EXPECT_FALSE(fs::exists(fs::path(snapshots) / "before.pgark"));
+  EXPECT_TRUE(fs::exists(fs::path(snapshots) / "after.pgark"));
+  auto missing = RunCommand({PGARK_BINARY, "dev", "load", "before"}, env_url);
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+}
+
+}  // namespace
+}  // namespace pgark
