@@ -48,6 +48,8 @@ struct DumpFlags {
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   bool schema_only = false;
   bool data_only = false;
+  bool globals = false;
+  bool role_passwords = false;
   std::string split_larger_than = "1GB";
   std::string lock_wait_timeout;
   std::string progress = "auto";
@@ -120,6 +122,11 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
   options.exclude_tables = flags.exclude_tables;
   options.schema_only = flags.schema_only;
   options.data_only = flags.data_only;
+  options.globals = flags.globals;
+  options.role_passwords = flags.role_passwords;
+  if (options.role_passwords && !options.globals) {
+    return absl::InvalidArgumentError("--role-passwords needs --globals");
+  }
   if (options.schema_only && options.data_only) {
     return absl::InvalidArgumentError("-s/--schema-only and -a/--data-only cannot be used together");
   }
@@ -175,6 +182,10 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
   app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)");
   app.add_flag("-s,--schema-only", flags->schema_only, "dump only the schema, no data");
   app.add_flag("-a,--data-only", flags->data_only, "dump only the data, no schema");
+  app.add_flag("--globals", flags->globals,
+               "also dump roles and tablespaces (like pg_dumpall -g; 'pgark restore --globals' replays them)");
+  app.add_flag("--role-passwords", flags->role_passwords,
+               "with --globals: include role password hashes (needs superuser; default: none)");
   app.add_option("--split-larger-than", flags->split_larger_than,
                  "split tables larger than SIZE (heap + TOAST) into parallel parts; 0 = never (default 1GB)");
   app.add_option("--lock-wait-timeout", flags->lock_wait_timeout,

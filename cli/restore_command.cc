@@ -30,7 +30,7 @@ struct RestoreFlags {
   std::string config_file;  // resolve `source` as a backup name (cli/backup_source.h)
   int jobs = 4;
   bool create = false, clean = false, if_exists = false, no_owner = false, no_acl = false;
-  bool single_transaction = false, list = false;
+  bool single_transaction = false, list = false, globals = false;
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string section;
   std::string progress = "auto";
@@ -83,6 +83,7 @@ engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys
   options.no_owner = flags.no_owner;
   options.no_acl = flags.no_acl;
   options.single_transaction = flags.single_transaction;
+  options.globals = flags.globals;
   options.schemas = flags.schemas;
   options.exclude_schemas = flags.exclude_schemas;
   options.tables = flags.tables;
@@ -182,6 +183,8 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("-1,--single-transaction", flags->single_transaction,
                "restore in one transaction: all or nothing");
   app.add_flag("-l,--list", flags->list, "list the archive's contents and stop");
+  app.add_flag("--globals", flags->globals,
+               "first create the roles and tablespaces of a 'pgark dump --globals' archive (existing ones are skipped)");
   app.add_option("-n,--schema", flags->schemas, "restore only schemas matching this pattern (repeatable)")
       ->allow_extra_args(false);  // one value each, so a following archive stays positional
   app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip schemas matching this pattern (repeatable)")

@@ -42,6 +42,12 @@ struct DumpOptions {
   // -a: table data, sequence values and large objects only, no DDL. Default false.
   // REQUIRES: not both schema_only and data_only.
   bool data_only = false;
+  // --globals: also read roles (attributes, memberships, per-role settings) and
+  // tablespaces, like pg_dumpall -g, into the "globals.json" record. Default false.
+  bool globals = false;
+  // --role-passwords: with `globals`, include the roles' password hashes (needs
+  // superuser). Default false: roles are restored without a password.
+  bool role_passwords = false;
 
   // Tables whose pg_table_size (heap + TOAST) exceeds this many bytes are cut into parts
   // that workers copy concurrently. 0 disables splitting. Default 1 GiB.

@@ -2524,7 +2524,11 @@ absl::Status PrepareDumpSession(pg::Connection& conn) {
       "SELECT pg_catalog.set_config('search_path', '', false);"
       "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3;"
       "SET synchronize_seqscans = off; SET statement_timeout = 0; SET lock_timeout = 0;"
-      "SET idle_in_transaction_session_timeout = 0; SET row_security = off;"));
+      "SET idle_in_transaction_session_timeout = 0; SET row_security = off;"
+      // The catalog queries over thousands of tables cross jit_above_cost: compiling their
+      // many expressions took ~3 s of server CPU each at 10,000 tables, the queries ran in
+      // 70 ms without (docs/catalog.md "Scale").
+      "SET jit = off;"));
   if (conn.server_version() >= 170000) PGARK_RETURN_IF_ERROR(conn.Execute("SET transaction_timeout = 0"));
   // The GUC arrived in minor releases (Aug 2024): set it only where it exists.
   return conn.Execute(

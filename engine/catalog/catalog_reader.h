@@ -54,7 +54,7 @@ struct ReadOptions {
 };
 
 // Applies the session settings of a dump connection: empty search_path,
-// restrict_nonsystem_relation_kind, row_security off, timeouts off, DateStyle ISO,
+// restrict_nonsystem_relation_kind, row_security off, timeouts off, jit off, DateStyle ISO,
 // extra_float_digits 3, synchronize_seqscans off. Call before BEGIN.
 absl::Status PrepareDumpSession(pg::Connection& conn);
 

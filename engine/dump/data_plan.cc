@@ -29,6 +29,14 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))sql";
 
+// Ordinary tables registered with pg_extension_config_dump() by a user extension.
+constexpr char kExtensionConfigSql[] = R"sql(
+SELECT c.oid, format('%I.%I', n.nspname, c.relname), c.relnamespace, u.cond
+FROM pg_extension x CROSS JOIN LATERAL ROWS FROM (unnest(x.extconfig), unnest(x.extcondition)) u(reloid, cond)
+JOIN pg_class c ON c.oid = u.reloid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE x.oid >= 16384 AND c.relkind = 'r'
+ORDER BY 2)sql";
+
 constexpr char kSchemasSql[] = R"sql(
 SELECT n.oid FROM pg_namespace n
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -265,7 +273,7 @@ absl::Status PlanSplit(pg::Connection& conn, const DumpOptions& options, const s
                        TableData& table) {
   table.parts = {TablePart{"", table.bytes}};
   if (options.split_larger_than <= 0 || table.bytes <= options.split_larger_than ||
-      options.split_method == SplitMethod::kNone) {
+      options.split_method == SplitMethod::kNone || table.extension_config) {
     return absl::OkStatus();
   }
   const bool tid_range_scans = conn.server_version() >= 140000;
@@ -381,6 +389,20 @@ absl::StatusOr<ObjectSelection> SelectObjects(pg::Connection& conn, const DumpOp
     selection.sequences.assign(sequences.begin(), sequences.end());
   }
   if (!by_table) selection.schemas.assign(schemas.begin(), schemas.end());
+  // Extension configuration tables: the extension's script creates them, the user's rows
+  // in them are data (pg_dump's processExtensionTables). Extensions are dumped only
+  // without -n/-t; -N on the table's schema and -T still exclude a table.
+  if (!by_table && options.include_schemas.empty() && !options.schema_only) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result config, conn.Query(kExtensionConfigSql));
+    for (int row = 0; row < config.rows(); ++row) {
+      uint32_t oid = ToOid(config.Get(row, 0));
+      if (!schemas.count(ToOid(config.Get(row, 2))) || excluded_tables.count(oid)) continue;
+      selection.tables.push_back(oid);
+      selection.lock_oids.push_back(oid);
+      selection.lock_names.emplace_back(config.Get(row, 1));
+      selection.extension_config[oid] = std::string(config.Get(row, 3));
+    }
+  }
   selection.include_large_objects =
       !options.schema_only && options.include_schemas.empty() && !by_table;
   return selection;
@@ -419,6 +441,11 @@ WHERE c.oid = ANY($1::oid[]))sql",
       if (in_recovery && table.persistence == 'u') {
         plan.skipped.push_back(absl::StrCat(table.qualified, ": unlogged table on a standby"));
         continue;
+      }
+      auto config = selection.extension_config.find(table.oid);
+      if (config != selection.extension_config.end()) {
+        table.extension_config = true;
+        table.filter = config->second;
       }
       index_of[table.oid] = plan.tables.size();
       access_methods.emplace_back(tables.Get(row, 5));
@@ -566,7 +593,11 @@ std::string CopyOutSql(const TableData& table, const TablePart& part) {
   for (const auto& column : table.columns) names.push_back(column.quoted);
   std::string sql = absl::StrCat("COPY (SELECT ", absl::StrJoin(names, ", "), " FROM ONLY ",
                                  table.qualified);
-  if (!part.where.empty()) absl::StrAppend(&sql, " WHERE ", part.where);
+  if (!table.filter.empty()) {
+    absl::StrAppend(&sql, " ", table.filter);  // "WHERE ...", as recorded (never split)
+  } else if (!part.where.empty()) {
+    absl::StrAppend(&sql, " WHERE ", part.where);
+  }
   absl::StrAppend(&sql, ") TO STDOUT");
   if (table.format == CopyFormat::kBinary) absl::StrAppend(&sql, " (FORMAT binary)");
   return sql;
@@ -606,6 +637,10 @@ nlohmann::json TableToJson(const TableData& table) {
                          {"parts", std::move(parts)}};
   if (!table.format_reason.empty()) json["format_reason"] = table.format_reason;
   if (!table.split_method.empty()) json["split"] = table.split_method;
+  if (table.extension_config) {
+    json["extension_config"] = true;
+    if (!table.filter.empty()) json["filter"] = table.filter;
+  }
   return json;
 }
 

@@ -15,6 +15,7 @@
 // Pure data after construction; the query functions use one connection (one thread).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct ObjectSelection {
   // Quoted "schema"."name" of every 'r' and 'p' relation: what the leader locks.
   std::vector<std::string> lock_names;
   std::vector<uint32_t> lock_oids;
+  // Configuration tables of dumped extensions (pg_extension_config_dump), also listed in
+  // `tables`: oid -> the recorded filter condition ("WHERE ...", "" = every row). Selected
+  // when extensions are dumped (no -n, no -t), unless -N or -T excludes them, as pg_dump.
+  std::map<uint32_t, std::string> extension_config;
 };
 
 // Applies the filters of `options`. Errors: kInvalidArgument for a malformed pattern,
@@ -96,6 +101,11 @@ struct TableData {
   int64_t estimated_rows = 0;   // reltuples, 0 if never analyzed
   std::string split_method;     // "", "ctid" or "key:<column>"
   std::vector<TablePart> parts; // at least one
+  // A configuration table of an extension: CREATE EXTENSION creates it (with its standard
+  // rows); only the rows matching `filter` (pg_extension_config_dump's condition, appended
+  // verbatim to the SELECT as pg_dump does) are dumped. Never split.
+  bool extension_config = false;
+  std::string filter;
 };
 
 struct SequenceInfo {

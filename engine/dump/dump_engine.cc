@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/catalog/catalog_reader.h"
+#include "engine/catalog/globals.h"
 #include "engine/dump/copy_chunker.h"
 #include "engine/dump/data_plan.h"
 #include "engine/pg/connection.h"
@@ -110,6 +111,7 @@ class DumpRun {
   ObjectSelection selection_;
   DataPlan plan_;
   std::optional<catalog::Catalog> catalog_;
+  std::optional<catalog::Globals> globals_;  // --globals
   std::vector<WorkItem> items_;
   std::atomic<size_t> next_item_{0};
   std::unique_ptr<format::ArchiveWriter> writer_;
@@ -214,8 +216,19 @@ absl::Status DumpRun::PlanOnLeader() {
     read.exclude_tables = options_.exclude_tables;
     read.schema_only = options_.schema_only;
     read.lock_tables = false;  // held already
+    // LARGE OBJECT items (lo_create + owner + ACL + comment) for the large objects whose
+    // contents the data streams carry: restore and the archive export create them from
+    // the catalog and only write the streams' segments.
+    read.large_object_metadata = selection_.include_large_objects;
     PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader_, read));
     catalog_ = std::move(catalog);
+  }
+  if (options_.globals && !plan_only_) {
+    catalog::GlobalsOptions globals_options;
+    globals_options.role_passwords = options_.role_passwords;
+    PGARK_ASSIGN_OR_RETURN(catalog::Globals globals, catalog::ReadGlobals(*leader_, globals_options));
+    for (const std::string& warning : globals.warnings) PGARK_LOG(kWarning) << "globals: " << warning;
+    globals_ = std::move(globals);
   }
   if (!options_.schema_only) {
     PGARK_ASSIGN_OR_RETURN(plan_, BuildDataPlan(*leader_, selection_, options_, snapshot_.in_recovery));
@@ -504,6 +517,7 @@ absl::StatusOr<DumpResult> DumpRun::Run(const format::WriterOptions& writer_opti
   if (catalog_) {
     PGARK_RETURN_IF_ERROR(writer_->AddMetadata("catalog.json", catalog::CatalogToJson(*catalog_)));
   }
+  if (globals_) PGARK_RETURN_IF_ERROR(writer_->AddMetadata("globals.json", catalog::GlobalsToJson(*globals_)));
   PGARK_RETURN_IF_ERROR(writer_->AddMetadata("dump/plan.json", PlanJson()));
   progress_->Start(plan_.total_estimated_bytes, static_cast<int>(items_.size()));
 

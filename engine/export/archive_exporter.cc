@@ -126,9 +126,11 @@ class ArchiveDataPhase {
  public:
   ArchiveDataPhase(const ArchiveExportOptions& options, format::ArchiveReader* reader,
                    GzipOutput* output, std::vector<TableUnit> units,
-                   std::vector<uint32_t> lo_streams, DecodeOptions decode_options)
+                   std::vector<uint32_t> lo_streams, DecodeOptions decode_options,
+                   bool catalog_creates_los)
       : options_(options), reader_(reader), output_(output), units_(std::move(units)),
-        lo_streams_(std::move(lo_streams)), decode_options_(decode_options) {}
+        lo_streams_(std::move(lo_streams)), decode_options_(decode_options),
+        catalog_creates_los_(catalog_creates_los) {}
 
   absl::Status Run() {
     size_t total = units_.size() + (lo_streams_.empty() ? 0 : 1);
@@ -230,7 +232,12 @@ class ArchiveDataPhase {
           }
           if (f[1] == "0") {
             large_objects_++;
-            PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat("SELECT pg_catalog.lo_create('", f[0], "');\n")));
+            // Archives whose catalog describes the large objects created them already
+            // (with owner and comment, AppendPreData); older ones did not.
+            if (!catalog_creates_los_) {
+              PGARK_RETURN_IF_ERROR(
+                  spool.Append(absl::StrCat("SELECT pg_catalog.lo_create('", f[0], "');\n")));
+            }
           }
           if (f[2].size() > 3) {
             PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat("SELECT pg_catalog.lo_put('", f[0], "', ",
@@ -258,6 +265,7 @@ class ArchiveDataPhase {
   std::vector<TableUnit> units_;
   std::vector<uint32_t> lo_streams_;
   DecodeOptions decode_options_;
+  const bool catalog_creates_los_;  // the catalog has LARGE OBJECT items (lo_create + owner)
   std::atomic<size_t> next_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> rows_{0};
@@ -321,7 +329,11 @@ absl::StatusOr<ExportResult> ExportArchive(const ArchiveExportOptions& options,
 
   ExportResult result;
   result.tables = static_cast<int>(units.size());
-  ArchiveDataPhase data(options, reader.get(), &output, std::move(units), lo_streams, decode_options);
+  const bool catalog_creates_los =
+      std::any_of(catalog.items.begin(), catalog.items.end(),
+                  [](const CatalogItem& i) { return i.kind == catalog::ObjectKind::kLargeObject; });
+  ArchiveDataPhase data(options, reader.get(), &output, std::move(units), lo_streams, decode_options,
+                        catalog_creates_los);
   PGARK_RETURN_IF_ERROR(data.Run());
   result.rows = data.rows();
   result.large_objects = data.large_objects();

@@ -138,6 +138,14 @@ absl::Status AppendPreData(const catalog::Catalog& catalog, bool no_owner, GzipS
           spool.Append(absl::StrCat(ItemBanner(item), MainPassSql(item, no_owner), "\n")));
     }
   }
+  // Large objects the catalog describes (lo_create, owner, comment) exist before the data
+  // that fills them (lo_put only); their ACLs come in the ACL pass.
+  for (const CatalogItem& item : catalog.items) {
+    if (item.kind == ObjectKind::kLargeObject) {
+      PGARK_RETURN_IF_ERROR(
+          spool.Append(absl::StrCat(ItemBanner(item), MainPassSql(item, no_owner), "\n")));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -146,7 +154,10 @@ absl::Status AppendAfterData(
     const std::function<absl::StatusOr<std::string>(const CatalogItem&)>& sequence_sql,
     const std::string& extra_acl_sql, GzipSpool& spool) {
   for (const CatalogItem& item : catalog.items) {
-    if (item.section != Section::kData || item.kind == ObjectKind::kTableData) continue;
+    if (item.section != Section::kData || item.kind == ObjectKind::kTableData ||
+        item.kind == ObjectKind::kLargeObject) {
+      continue;  // large objects: AppendPreData
+    }
     std::string sql;
     if (item.kind == ObjectKind::kSequenceSet) {
       PGARK_ASSIGN_OR_RETURN(sql, sequence_sql(item));
@@ -187,12 +198,6 @@ struct DataUnit {
   int64_t size = 0;                    // for scheduling, largest first
 };
 
-struct LargeObject {
-  uint32_t oid = 0;
-  std::string owner;
-  std::string acl;          // text form of lomacl, "" when NULL
-  std::string default_acl;  // acldefault('L', owner)
-};
 
 constexpr int64_t kLargeObjectPiece = 1 << 20;
 
@@ -200,7 +205,7 @@ constexpr int64_t kLargeObjectPiece = 1 << 20;
 class DataPhase {
  public:
   DataPhase(const ExportOptions& options, const catalog::Catalog& catalog, GzipOutput* output,
-            std::vector<DataUnit> units, std::vector<LargeObject> large_objects)
+            std::vector<DataUnit> units, std::vector<uint32_t> large_objects)
       : options_(options), catalog_(catalog), output_(output), units_(std::move(units)),
         large_objects_(std::move(large_objects)) {}
 
@@ -271,8 +276,12 @@ class DataPhase {
     PGARK_RETURN_IF_ERROR(spool.Append(ItemBanner(item)));
     PGARK_RETURN_IF_ERROR(spool.Append(copy_in));
     if (!item.table->columns.empty()) {
+      // An extension's configuration table: only the rows its filter selects (the
+      // extension's script creates the table with its standard rows).
+      std::string filter =
+          item.table->data_filter.empty() ? "" : absl::StrCat(" ", item.table->data_filter);
       PGARK_RETURN_IF_ERROR(conn.StartCopyOut(
-          absl::StrCat("COPY (SELECT ", columns, " FROM ONLY ", source, ") TO STDOUT")));
+          absl::StrCat("COPY (SELECT ", columns, " FROM ONLY ", source, filter, ") TO STDOUT")));
     } else {
       PGARK_RETURN_IF_ERROR(conn.StartCopyOut(absl::StrCat("COPY ", source, " TO STDOUT")));
     }
@@ -288,29 +297,23 @@ class DataPhase {
     return spool.Append("\\.\n\n");
   }
 
-  // lo_create + lo_put in pieces of 1 MiB (lo_put needs no open descriptor, so every
-  // statement stands alone under psql's autocommit), then the owner.
+  // lo_put in pieces of 1 MiB (lo_put needs no open descriptor, so every statement stands
+  // alone under psql's autocommit); the catalog's items created the objects before.
   absl::Status ExportLargeObjects(pg::Connection& conn, GzipSpool& spool) {
     PGARK_RETURN_IF_ERROR(spool.Append("--\n-- Large objects\n--\n\n"));
-    for (const LargeObject& lo : large_objects_) {
+    for (uint32_t oid : large_objects_) {
       PGARK_RETURN_IF_ERROR(CheckStop());
-      PGARK_RETURN_IF_ERROR(
-          spool.Append(absl::StrCat("SELECT pg_catalog.lo_create('", lo.oid, "');\n")));
       for (int64_t offset = 0;; offset += kLargeObjectPiece) {
         PGARK_ASSIGN_OR_RETURN(
             pg::Result r,
             conn.QueryParams("SELECT pg_catalog.lo_get($1::oid, $2::bigint, $3::integer)",
-                             {absl::StrCat(lo.oid), absl::StrCat(offset),
+                             {absl::StrCat(oid), absl::StrCat(offset),
                               absl::StrCat(kLargeObjectPiece)}));
         absl::string_view hex = r.Get(0, 0);  // "\x..." (bytea_output hex)
         if (hex.size() <= 2) break;
-        PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat("SELECT pg_catalog.lo_put('", lo.oid,
+        PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat("SELECT pg_catalog.lo_put('", oid,
                                                         "', ", offset, ", '", hex, "');\n")));
         if (static_cast<int64_t>(hex.size() - 2) / 2 < kLargeObjectPiece) break;
-      }
-      if (!options_.no_owner && !lo.owner.empty()) {
-        PGARK_RETURN_IF_ERROR(spool.Append(absl::StrCat(
-            "ALTER LARGE OBJECT ", lo.oid, " OWNER TO ", QuoteIdentAlways(lo.owner), ";\n")));
       }
     }
     return spool.Append("\n");
@@ -320,7 +323,7 @@ class DataPhase {
   const catalog::Catalog& catalog_;
   GzipOutput* output_;
   std::vector<DataUnit> units_;
-  std::vector<LargeObject> large_objects_;
+  std::vector<uint32_t> large_objects_;  // oids; the catalog's items create them
   std::atomic<size_t> next_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> rows_{0};
@@ -336,21 +339,6 @@ absl::StatusOr<std::unique_ptr<pg::Connection>> OpenSession(const std::string& c
   return conn;
 }
 
-absl::StatusOr<std::vector<LargeObject>> ListLargeObjects(pg::Connection& conn) {
-  PGARK_ASSIGN_OR_RETURN(
-      pg::Result r,
-      conn.Query("SELECT l.oid, pg_catalog.pg_get_userbyid(l.lomowner), "
-                 "  COALESCE(l.lomacl::text, ''), pg_catalog.acldefault('L', l.lomowner)::text "
-                 "FROM pg_catalog.pg_largeobject_metadata l ORDER BY l.oid"));
-  std::vector<LargeObject> out;
-  for (int i = 0; i < r.rows(); ++i) {
-    PGARK_ASSIGN_OR_RETURN(int64_t oid, r.GetInt64(i, 0));
-    out.push_back({static_cast<uint32_t>(oid), std::string(r.Get(i, 1)), std::string(r.Get(i, 2)),
-                   std::string(r.Get(i, 3))});
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
@@ -364,15 +352,16 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   absl::Time start = absl::Now();
   PGARK_ASSIGN_OR_RETURN(auto leader, OpenSession(options.conninfo));
   PGARK_ASSIGN_OR_RETURN(pg::ExportedSnapshot snapshot, pg::BeginExportedSnapshot(*leader));
-  PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader, {}));
+  catalog::ReadOptions read;
+  read.large_object_metadata = true;
+  PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader, read));
   for (const std::string& warning : catalog.warnings) PGARK_LOG(kWarning) << warning;
 
-  // Large objects are exported here unless the catalog already describes them.
-  bool catalog_has_los = std::any_of(catalog.items.begin(), catalog.items.end(),
-                                     [](const CatalogItem& i) { return i.kind == ObjectKind::kLargeObject; });
-  std::vector<LargeObject> large_objects;
-  if (!catalog_has_los) {
-    PGARK_ASSIGN_OR_RETURN(large_objects, ListLargeObjects(*leader));
+  // The catalog's LARGE OBJECT items create them (with owner, comment and, in the ACL pass,
+  // privileges) before the data; the data phase writes their contents.
+  std::vector<uint32_t> large_objects;
+  for (const CatalogItem& item : catalog.items) {
+    if (item.kind == ObjectKind::kLargeObject) large_objects.push_back(item.large_object_oid);
   }
 
   GzipOutput output(writer);
@@ -409,20 +398,12 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
 
   // Sequence values (read now: sequences are not transactional, so the values are at least
   // those the exported rows used) and the rest of the script.
-  std::string lo_acl_sql;
-  catalog::Quoter quoter;
-  for (const LargeObject& lo : large_objects) {
-    if (!lo.acl.empty()) {
-      lo_acl_sql += catalog::AclSql(quoter, absl::StrCat("LARGE OBJECT ", lo.oid), lo.owner,
-                                    lo.acl, lo.default_acl);
-    }
-  }
   auto sequence_sql = [&](const CatalogItem& item) -> absl::StatusOr<std::string> {
     ++result.sequences;
     return catalog::ReadSequenceSetSql(*leader, item);
   };
   PGARK_RETURN_IF_ERROR(AppendAfterData(catalog, options.no_owner, options.no_acl, sequence_sql,
-                                        lo_acl_sql, *spool));
+                                        "", *spool));
   PGARK_RETURN_IF_ERROR(spool->Append(ScriptFooter(restrict_key)));
   PGARK_RETURN_IF_ERROR(output.Commit(*spool));
   PGARK_RETURN_IF_ERROR(leader->Execute("COMMIT"));

@@ -9,7 +9,8 @@
 //   3. data: one `COPY "s"."t" ("a", ...) FROM stdin;` block per table in text format,
 //      ending in `\.`; tables appear in the order their workers finish (every table exists
 //      and constraints come later, so any order replays); then sequence values and large
-//      objects (lo_create + lo_put pieces)
+//      objects (lo_put pieces; the LARGE OBJECT items, lo_create + owner + comment, come right
+//      after the pre-data items and their ACLs in the ACL pass)
 //   4. post-data items with pass kMain, in catalog order
 //   5. the ACL pass: acl_sql of every item (unless no_acl), create_sql of kAcl items
 //   6. kPostAcl items
@@ -106,10 +107,11 @@ absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
 // "--\n-- KIND schema.name\n--\n\n": the comment before an item's SQL.
 std::string ItemBanner(const catalog::CatalogItem& item);
 
-// Appends the pre-data items (main pass) to `spool`.
+// Appends the pre-data items (main pass) to `spool`, then the LARGE OBJECT items (their
+// lo_create, owner and comment: the data that follows only writes them).
 absl::Status AppendPreData(const catalog::Catalog& catalog, bool no_owner, GzipSpool& spool);
 
-// Appends everything after the table data: data-section items (SEQUENCE SET via
+// Appends everything after the table data: data-section items other than large objects (SEQUENCE SET via
 // `sequence_sql`, others as stored), post-data main items, the ACL pass (followed by
 // `extra_acl_sql`) unless no_acl, the post-ACL items, and the closing comment.
 absl::Status AppendAfterData(

@@ -33,6 +33,7 @@ absl::Status ParseTables(const nlohmann::json& plan, ArchiveContents* contents) 
     parsed.catalog_id = table.value("catalog_id", "");
     parsed.binary = table.at("format").get<std::string>() == "binary";
     parsed.bytes = table.value("bytes", int64_t{0});
+    parsed.extension_config = table.value("extension_config", false);
     for (const auto& column : table.at("columns")) {
       RecordedColumn recorded;
       recorded.name = column.at("name").get<std::string>();

@@ -19,12 +19,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/catalog/catalog_objects.h"
+#include "engine/catalog/globals.h"
 
 namespace pgark::engine::restore {
 
 inline constexpr absl::string_view kCatalogRecord = "catalog.json";
 inline constexpr absl::string_view kPlanRecord = "dump/plan.json";
 inline constexpr absl::string_view kSequencesRecord = "dump/sequences.json";
+// Roles and tablespaces (pgark dump --globals), replayed by restore --globals.
+inline constexpr absl::string_view kGlobalsRecord = "globals.json";
 
 // One column of a table as the dump recorded it (COPY order).
 struct RecordedColumn {
@@ -43,6 +46,9 @@ struct TableStreams {
   std::vector<RecordedColumn> columns;
   std::vector<uint32_t> streams;  // stream ids, part order
   int64_t bytes = 0;          // size estimate on the source (scheduling)
+  // An extension's configuration table: CREATE EXTENSION creates it with its standard
+  // rows; the archive holds only the other rows. Never emptied or probed for rows.
+  bool extension_config = false;
   std::string Display() const { return schema + "." + name; }
 };
 
@@ -70,6 +76,7 @@ struct StreamDescriptor {
 
 struct ArchiveContents {
   std::optional<catalog::Catalog> catalog;  // absent: data-only archive
+  std::optional<catalog::Globals> globals;  // absent: dumped without --globals
   std::string client_encoding;              // the dump's client_encoding ("" = unknown)
   int source_server_version = 0;
   std::vector<TableStreams> tables;

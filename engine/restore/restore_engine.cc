@@ -79,6 +79,10 @@ absl::Status ParseRecords(const std::map<std::string, std::string>& records,
   if (plan_it != records.end()) {
     PGARK_RETURN_IF_ERROR(restore::ParsePlanJson(plan_it->second, contents));
   }
+  auto globals_it = records.find(std::string(restore::kGlobalsRecord));
+  if (globals_it != records.end()) {
+    PGARK_ASSIGN_OR_RETURN(contents->globals, catalog::GlobalsFromJson(globals_it->second));
+  }
   auto sequences_it = records.find(std::string(restore::kSequencesRecord));
   if (sequences_it != records.end()) {
     PGARK_ASSIGN_OR_RETURN(contents->sequence_values,
@@ -230,6 +234,7 @@ class RestoreRun {
   absl::Status SetupSession(pg::Connection& conn);
   absl::Status CreateDatabase();
   absl::Status CheckConflicts();
+  absl::Status RestoreGlobals();
   absl::Status Clean();
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
@@ -483,6 +488,7 @@ absl::Status RestoreRun::CheckConflicts() {
   // Data into tables this run does not create: they must be empty.
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
+    if (table.extension_config) continue;  // holds its extension's standard rows
     if (contents().catalog && options_.pre_data) {
       int item = contents().catalog->Find(TableId(table));
       if (item >= 0 && selection_.Item(contents().catalog->items[item], *contents().catalog)) continue;
@@ -516,6 +522,9 @@ absl::Status RestoreRun::Clean() {
   // Tables loaded but not re-created by this run: empty them.
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
+    // A configuration table keeps its extension's standard rows (and with -c the
+    // extension, hence the table, is re-created anyway).
+    if (table.extension_config) continue;
     if (options_.pre_data && contents().catalog && contents().catalog->Find(TableId(table)) >= 0) continue;
     absl::Status truncated =
         leader_->Execute(absl::StrCat("TRUNCATE TABLE ONLY ", Qualified(table.schema, table.name)));
@@ -1084,6 +1093,20 @@ std::string RestoreRun::Summary() const {
                       result_.acl_items, ", post-ACL items ", result_.post_acl_items);
 }
 
+// Roles and tablespaces before anything that names them, outside any transaction
+// (CREATE TABLESPACE cannot run in one), once nothing can conflict any more.
+absl::Status RestoreRun::RestoreGlobals() {
+  if (!contents().globals) {
+    return absl::FailedPreconditionError(
+        "--globals: the archive holds no roles or tablespaces (dump it with 'pgark dump --globals')");
+  }
+  PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(*leader_, *contents().globals));
+  for (const std::string& notice : applied.notices) PGARK_LOG(kInfo) << "restore: " << notice;
+  PGARK_LOG(kInfo) << "restore: globals: " << applied.created << " roles/tablespaces created, "
+                   << applied.memberships << " memberships granted";
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RestoreResult> RestoreRun::Run() {
   const auto start = std::chrono::steady_clock::now();
   PGARK_RETURN_IF_ERROR(Prepare());
@@ -1092,6 +1115,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   result_.database = leader_->database();
   PGARK_RETURN_IF_ERROR(CheckConflicts());
   if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
+  if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals());
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {
@@ -1159,6 +1183,14 @@ absl::StatusOr<std::string> ListArchive(OpenedArchive& archive, const format::Ke
                     contents.catalog->server_version, "\n; Items: ", contents.catalog->items.size(), "\n");
   }
   absl::StrAppend(&out, ";\n");
+  if (contents.globals) {
+    for (const catalog::GlobalItem& item : contents.globals->items) {
+      if (item.kind == catalog::GlobalItem::Kind::kRole) absl::StrAppend(&out, "; globals: ROLE ", item.name, "\n");
+      if (item.kind == catalog::GlobalItem::Kind::kTablespace) {
+        absl::StrAppend(&out, "; globals: TABLESPACE ", item.name, "\n");
+      }
+    }
+  }
   if (contents.catalog) {
     int ordinal = 0;
     for (const CatalogItem& item : contents.catalog->items) {

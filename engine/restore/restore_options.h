@@ -31,6 +31,9 @@ struct RestoreOptions {
   bool no_acl = false;     // -x: skip the ACL pass
   // -1: everything on one connection in one transaction; on failure nothing is left behind.
   bool single_transaction = false;
+  // --globals: first create the archive's roles and tablespaces (pgark dump --globals),
+  // skipping those that exist, with a notice. The archive must have them (kFailedPrecondition).
+  bool globals = false;
   // -n/-N/-t/-T patterns with pg_dump's rules (restore/name_filter.h). Empty = all.
   std::vector<std::string> schemas;
   std::vector<std::string> exclude_schemas;

@@ -97,7 +97,9 @@ void WriteArchiveLikeDump(const ScratchDatabase& db, const std::string& path,
   ASSERT_OK(catalog::PrepareDumpSession(*conn));
   ASSERT_OK(conn->Execute(engine::kTextOutputSettingsSql));
   ASSERT_OK(conn->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
-  ASSERT_OK_AND_ASSIGN(catalog::Catalog cat, catalog::ReadCatalog(*conn, {}));
+  catalog::ReadOptions read;
+  read.large_object_metadata = true;  // as pgark dump does: owners, ACLs, comments
+  ASSERT_OK_AND_ASSIGN(catalog::Catalog cat, catalog::ReadCatalog(*conn, read));
   ASSERT_OK_AND_ASSIGN(auto object, storage::OpenStorageObject(path, {}));
   ASSERT_OK_AND_ASSIGN(auto out, object.storage->NewWriter(object.key, {}));
   engine::ObjectSink sink(out.get());

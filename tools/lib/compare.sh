@@ -45,7 +45,8 @@ _sequence_values() {
 }
 
 _large_objects() {
-  psql -X -At -d "$1" -c "SELECT oid, md5(lo_get(oid)) FROM pg_largeobject_metadata ORDER BY oid"
+  psql -X -At -d "$1" -c "SELECT oid, md5(lo_get(oid)), pg_get_userbyid(lomowner), lomacl,
+    obj_description(oid, 'pg_largeobject') FROM pg_largeobject_metadata ORDER BY oid"
 }
 
 compare_databases() {
