@@ -1,9 +1,10 @@
 #include "format/codec/checksum.h"
 
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -129,19 +130,21 @@ Digest128 Xxh3_128Stream::Final() const {
   return Digest128{h.high64, h.low64};
 }
 
-Sha256Stream::Sha256Stream()
-    : state_(new unsigned char[sizeof(crypto_hash_sha256_state) + 64]) {
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_.get()));
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  // Only allocation can fail here; a null context makes Update/FinalHex abort loudly.
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    std::abort();
+  }
 }
-Sha256Stream::~Sha256Stream() = default;
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 void Sha256Stream::Update(absl::string_view data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_.get()),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
 }
 std::string Sha256Stream::FinalHex() {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_.get()), out);
-  return HexEncode(absl::string_view(reinterpret_cast<char*>(out), sizeof(out)));
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out, &n);
+  return HexEncode(absl::string_view(reinterpret_cast<char*>(out), n));
 }
 
 std::string HexEncode(absl::string_view bytes) {
