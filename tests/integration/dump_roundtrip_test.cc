@@ -56,6 +56,11 @@ CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY, v text);
 CREATE SEQUENCE standalone_seq;
 CREATE SEQUENCE fresh_seq;
 CREATE UNLOGGED TABLE unlogged_t (a int);
+CREATE TABLE more_types (
+  id int, nm name, ch "char", tm time, ttz timetz, m8 macaddr8, b5 bit(5), ln line, ls lseg,
+  bx box, pa path, pg polygon, ci circle, tq tsquery, lsn pg_lsn, snap pg_snapshot, jp jsonpath,
+  r8 int8range, rn numrange, rd daterange, mr8 int8multirange, f4z float4, i8a int8[], dmarr posint[],
+  ts_arr timestamptz[], x8 xid8, oi oid);
 )sql";
 
 constexpr char kDataSql[] = R"sql(
@@ -91,6 +96,18 @@ INSERT INTO split_me (payload) SELECT repeat(md5(g::text), 4) FROM generate_seri
 INSERT INTO ident (v) VALUES ('a'), ('b');
 SELECT nextval('standalone_seq') FROM generate_series(1, 42);
 INSERT INTO unlogged_t VALUES (1);
+INSERT INTO more_types VALUES
+ (1, 'pg_class', 'a', '24:00:00', '23:59:59.999999+14:59', '08:00:2b:01:02:03:04:05', B'10101',
+  '{1,-1,0}', '[(0,0),(1,1)]', '(1,1),(0,0)', '((0,0),(1,1),(2,0))', '((0,0),(1,1),(1,0))',
+  '<(1.5,-2.5),0.001>', '!(a <-> b) & c:*AB', '16/B374D848', '10:20:10,14,15', '$.a[*] ? (@ > 2)',
+  '[-9223372036854775808,0)', '[-Infinity,Infinity]', '[0001-01-01 BC,infinity)',
+  '{[1,3),[5,7)}', '-0', '{}', '{1,2}', '{infinity,-infinity,NULL}', '18446744073709551615', 4294967295),
+ (2, '', E'\\', '00:00:00', '00:00:00-15:59', '08:00:2b:01:02:03', B'00000', '{0.5,2,-3.25}',
+  '[(0.1,0.2),(1e20,3)]', '(2.5,3.5),(-1,-2)', '[(1,2)]', '((0.1,0.2))', '<(0,0),0>', '', '0/0',
+  '100:100:', 'strict $."key with space"', 'empty', '(,0)', 'empty', '{}', 'NaN', '{{1,2},{3,4}}',
+  '{}', '{}', '0', 0),
+ (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, '-Infinity', NULL, NULL, NULL, NULL, NULL);
 SELECT lo_from_bytea(424242, '\x00010203'::bytea);
 SELECT lo_from_bytea(424243, '');
 SELECT lo_from_bytea(424244, decode(repeat('0123456789abcdef', 20000), 'hex'));
@@ -102,7 +119,7 @@ const std::vector<std::string> kTables = {
     "public.scalars", "\"Odd Schema\".\"Mixed Case\"", "public.big_rows", "public.empty_t",
     "public.zero_cols", "public.regs", "public.acl_t", "public.dropped_col", "public.gen",
     "public.parent", "public.child", "public.part_1", "public.part_2", "public.split_me",
-    "public.ident", "public.unlogged_t"};
+    "public.ident", "public.unlogged_t", "public.more_types"};
 
 DumpOptions TestOptions(const ScratchDatabase& db) {
   DumpOptions options;
