@@ -209,6 +209,10 @@ TEST_F(DumpRoundTripTest, PlanRecordsColumnsTypesFormatsAndParts) {
   const auto* acl = FindTable(plan, "acl_t");
   ASSERT_NE(acl, nullptr);
   EXPECT_THAT((*acl)["format_reason"].get<std::string>(), HasSubstr("aclitem has no binary"));
+  const auto* more = FindTable(plan, "more_types");
+  ASSERT_NE(more, nullptr);
+  EXPECT_EQ((*more)["format"], "text");  // an empty tsquery does not load back in binary
+  EXPECT_THAT((*more)["format_reason"].get<std::string>(), HasSubstr("tsquery"));
 
   const auto* scalars = FindTable(plan, "scalars");
   ASSERT_NE(scalars, nullptr);
