@@ -169,7 +169,7 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
   app.add_option("-f,--file", flags->output, "output: FILE, '-' for stdout, or s3://BUCKET/KEY");
   AddJobsOption(app, &flags->jobs, "parallel worker connections (default 4)");
   app.add_option("-Z,--compress", flags->compression,
-                 "zstd[:LEVEL] | gzip[:LEVEL] | none (default zstd, level 3)");
+                 "zstd[:LEVEL] | gzip[:LEVEL] | none (default zstd, level 1: chosen by benchmark, docs/format.md)");
   app.add_option("--encrypt-passphrase-file", flags->encrypt_passphrase_file,
                  "encrypt with the passphrase in this file (PGARK_PASSPHRASE, when set, also adds one)");
   app.add_option("--encrypt-key-file", flags->encrypt_key_file,

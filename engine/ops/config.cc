@@ -30,7 +30,7 @@ const std::vector<ConfigKey>& KeyTable() {
       {"PGARK_COPY_TO", "", "optional second root (off-site copy, 3-2-1 rule)"},
       {"PGARK_FORMAT", "pgark", "pgark | sql.gz"},
       {"PGARK_JOBS", "4", "parallel connections for the dump (1..256)"},
-      {"PGARK_COMPRESS", "zstd:3", "zstd[:1-22] | gzip[:1-9] | none"},
+      {"PGARK_COMPRESS", "zstd:1", "zstd[:1-22] | gzip[:1-9] | none"},
       {"PGARK_RETAIN_DAILY", "7", "daily backups kept (1..10000)"},
       {"PGARK_RETAIN_WEEKLY", "4", "weekly backups kept (0 = no weekly tier)"},
       {"PGARK_RETAIN_MONTHLY", "12", "monthly backups kept (0 = no monthly tier)"},

@@ -45,7 +45,7 @@ struct BackupConfig {
   // PGARK_COPY_TO: optional second root (3-2-1 rule); "" = none.
   std::string copy_to;
   int jobs = 4;                          // PGARK_JOBS (1..256)
-  std::string compress = "zstd:3";       // PGARK_COMPRESS: zstd[:1-22] | gzip[:1-9] | none
+  std::string compress = "zstd:1";       // PGARK_COMPRESS: zstd[:1-22] | gzip[:1-9] | none
   BackupFormat format = BackupFormat::kPgark;  // PGARK_FORMAT
   int retain_daily = 7;                  // PGARK_RETAIN_DAILY (1..10000)
   int retain_weekly = 4;                 // PGARK_RETAIN_WEEKLY (0 = no weekly tier)

@@ -84,7 +84,7 @@ TEST(LoadBackupConfigTest, DefaultsMatchTheKeyTable) {
   EXPECT_EQ(c.weekly_day, absl::Weekday::sunday);
   EXPECT_EQ(c.verify, VerifyMode::kFull);
   EXPECT_EQ(c.notify_on, NotifyOn::kFailure);
-  EXPECT_EQ(c.compress, "zstd:3");
+  EXPECT_EQ(c.compress, "zstd:1");
   EXPECT_EQ(c.jobs, 4);
 }
 

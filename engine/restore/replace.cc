@@ -269,7 +269,16 @@ class Replace {
       }
     }
     std::random_device random;
-    temp_ = absl::StrFormat("pgark_replace_%08x%08x", random(), random());
+    // Named after the target so a copy left by a killed run says whose it is; the name is cut
+    // (at a UTF-8 character boundary) to stay within NAMEDATALEN, which the server would
+    // otherwise truncate behind our back.
+    temp_ = absl::StrFormat("pgark_replace_%08x_", random());
+    size_t room = std::min(result_.database.size(), kMaxIdentifier - temp_.size());
+    while (room > 0 && room < result_.database.size() &&
+           (static_cast<unsigned char>(result_.database[room]) & 0xC0) == 0x80) {
+      --room;
+    }
+    temp_.append(result_.database, 0, room);
     for (const std::string& sql : CreateLike(*maintenance_, temp_, old_)) {
       absl::Status created = maintenance_->Execute(sql);
       if (!created.ok()) {

@@ -5,7 +5,7 @@
 //              bytes; the role may create and rename databases; no other session is connected
 //              to the target (or terminate_connections); the confirm callback, when set and
 //              the target holds user objects, agrees
-//   restore    into a new temporary database "pgark_replace_<random>" created like the target
+//   restore    into a new temporary database "pgark_replace_<random>_<db>" created like the target
 //              (encoding, locale, owner, connection limit, privileges, ALTER DATABASE ... SET)
 //   verify     every loaded table's row count equals the archive index's
 //   swap       one transaction: target -> "<db>_pre_restore_<UTC YYYYMMDD_HHMMSS>",

@@ -82,6 +82,8 @@ class RestoreReplaceTest : public ::testing::Test {
     return std::stoi(Scalar(*maintenance, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ", Q(like))));
   }
   int PreRestoreCopies() { return Databases(db_.name() + "\\_pre\\_restore\\_%"); }
+  // Temporary databases of a --replace of this test's database (other tests run concurrently).
+  int TemporaryCopies() { return Databases("pgark\\_replace\\_%\\_" + db_.name()); }
   // Changes the database after the dump, so a restore is visible.
   void Diverge() {
     ASSERT_OK(db_.Connect()->Execute(
@@ -122,7 +124,7 @@ TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
   auto conn = db_.Connect();
   EXPECT_EQ(Scalar(*conn, "SHOW work_mem"), "7MB");
   EXPECT_EQ(Scalar(*conn, "SHOW search_path"), "app, public");
-  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  EXPECT_EQ(TemporaryCopies(), 0);
   ASSERT_EQ(PreRestoreCopies(), 1);
 
   // The old database is intact under its pre-restore name.
@@ -150,7 +152,7 @@ TEST_F(RestoreReplaceTest, OtherSessionsMakeReplaceFailBeforeAnythingUnlessTermi
   EXPECT_THAT(refused.err, HasSubstr("other session(s)"));
   EXPECT_THAT(refused.err, HasSubstr("--terminate-connections"));
   EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
-  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  EXPECT_EQ(TemporaryCopies(), 0);
   EXPECT_EQ(PreRestoreCopies(), 0);
   ExpectDiverged();
 
@@ -174,7 +176,7 @@ TEST_F(RestoreReplaceTest, FailedRestoreLeavesTheOldDatabaseUntouchedAndDropsThe
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("was not changed"));
   EXPECT_THAT(result.err, HasSubstr("temporary database"));
-  EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+  EXPECT_EQ(TemporaryCopies(), 0);
   EXPECT_EQ(PreRestoreCopies(), 0);
   ExpectDiverged();
 }
@@ -219,7 +221,7 @@ TEST_F(RestoreReplaceTest, CleanIntoADatabaseWithDataAsksOnATerminalOnly) {
         RunOnTerminal({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive_}, "\\n");
     EXPECT_THAT(replace_declined.out, HasSubstr("--replace will restore"));
     EXPECT_EQ(replace_declined.exit_code, 130) << replace_declined.out << replace_declined.err;
-    EXPECT_EQ(Databases("pgark\\_replace\\_%"), 0);
+    EXPECT_EQ(TemporaryCopies(), 0);
     ExpectDiverged();
 
     auto yes_flag = RunOnTerminal({PGARK_BINARY, "restore", "--clean", "--yes", "-d", db_.conninfo(), archive_}, "");
