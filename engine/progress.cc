@@ -11,7 +11,9 @@ std::string HumanBytes(double bytes) {
     bytes /= 1024;
     ++unit;
   }
-  return absl::StrFormat(unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  // Two calls, not a conditional format string: absl checks formats at compile time.
+  if (unit == 0) return absl::StrFormat("%.0f %s", bytes, units[unit]);
+  return absl::StrFormat("%.1f %s", bytes, units[unit]);
 }
 
 TransferProgress::Snapshot TransferProgress::Get() const {
