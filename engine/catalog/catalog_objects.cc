@@ -205,6 +205,13 @@ std::string CatalogToJson(const Catalog& catalog) {
             {"database", catalog.database},
             {"warnings", catalog.warnings},
             {"items", std::move(items)}};
+  if (catalog.database_info) {
+    const DatabaseInfo& d = *catalog.database_info;
+    root["database_info"] = Json{{"owner", d.owner},           {"tablespace", d.tablespace},
+                                 {"locale_sql", d.locale_sql}, {"settings_sql", d.settings_sql},
+                                 {"role_settings_sql", d.role_settings_sql},
+                                 {"comment_sql", d.comment_sql}, {"acl_sql", d.acl_sql}};
+  }
   // Replace invalid UTF-8 rather than throw: names come from the database's encoding.
   return root.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -229,6 +236,18 @@ absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
     catalog.server_encoding = root.at("server_encoding").get<std::string>();
     catalog.database = root.at("database").get<std::string>();
     catalog.warnings = root.at("warnings").get<std::vector<std::string>>();
+    if (root.contains("database_info")) {
+      const Json& j = root.at("database_info");
+      DatabaseInfo d;
+      d.owner = j.at("owner").get<std::string>();
+      d.tablespace = j.at("tablespace").get<std::string>();
+      d.locale_sql = j.at("locale_sql").get<std::string>();
+      d.settings_sql = j.at("settings_sql").get<std::string>();
+      d.role_settings_sql = j.at("role_settings_sql").get<std::vector<std::pair<std::string, std::string>>>();
+      d.comment_sql = j.at("comment_sql").get<std::string>();
+      d.acl_sql = j.at("acl_sql").get<std::string>();
+      catalog.database_info = std::move(d);
+    }
     for (const Json& j : root.at("items")) {
       CatalogItem item;
       item.id = j.at("id").get<std::string>();

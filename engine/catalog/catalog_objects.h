@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -172,10 +173,28 @@ struct CatalogItem {
   uint32_t large_object_oid = 0;         // kLargeObject
 };
 
+// The source database itself, for `pgark restore --create` (pg_dump -C). The statements
+// name the source database, which is the one --create re-creates.
+struct DatabaseInfo {
+  std::string owner;        // role name
+  std::string tablespace;   // "" when the database lives in pg_default
+  // Locale clauses for CREATE DATABASE (" LOCALE_PROVIDER = icu ICU_LOCALE = '…' LC_COLLATE = '…'
+  // LC_CTYPE = '…'"), each with a leading space.
+  std::string locale_sql;
+  std::string settings_sql;  // ALTER DATABASE d SET …;
+  // ALTER ROLE r IN DATABASE d SET …; by role name (the role may be missing on a target).
+  std::vector<std::pair<std::string, std::string>> role_settings_sql;
+  std::string comment_sql;   // COMMENT ON DATABASE d IS …;
+  std::string acl_sql;       // GRANT/REVOKE … ON DATABASE d (from the default ACL)
+};
+
 struct Catalog {
   int server_version = 0;        // server_version_num of the source
   std::string server_encoding;   // of the source database
   std::string database;          // source database name
+  // Absent in archives written before it was recorded (2026-11-24): --create then makes a
+  // database owned by the restoring user, in the default tablespace, without settings.
+  std::optional<DatabaseInfo> database_info;
   std::vector<CatalogItem> items;  // dependency order: every dependency precedes its dependant
   // One line per object the reader could not reproduce faithfully (also logged).
   std::vector<std::string> warnings;

@@ -66,6 +66,20 @@ TEST(CatalogJsonTest, RoundTripIsLossless) {
   for (size_t idx = 0; idx < back.items.size(); ++idx) EXPECT_EQ(back.items[idx], catalog.items[idx]);
   EXPECT_EQ(back.Find("TABLE s.t"), 1);
   EXPECT_EQ(back.Find("nope"), -1);
+  EXPECT_FALSE(back.database_info.has_value());  // older archives carry none
+
+  catalog.database_info = DatabaseInfo{"o w", "ts", " LC_COLLATE = 'C'", "ALTER DATABASE d SET a TO 'b';\n",
+                                       {{"r", "ALTER ROLE r IN DATABASE d SET a TO 'c';\n"}},
+                                       "COMMENT ON DATABASE d IS 'c';\n", "GRANT CONNECT ON DATABASE d TO r;\n"};
+  ASSERT_OK_AND_ASSIGN(back, CatalogFromJson(CatalogToJson(catalog)));
+  ASSERT_TRUE(back.database_info.has_value());
+  EXPECT_EQ(back.database_info->owner, "o w");
+  EXPECT_EQ(back.database_info->tablespace, "ts");
+  EXPECT_EQ(back.database_info->locale_sql, " LC_COLLATE = 'C'");
+  EXPECT_EQ(back.database_info->settings_sql, catalog.database_info->settings_sql);
+  EXPECT_EQ(back.database_info->role_settings_sql, catalog.database_info->role_settings_sql);
+  EXPECT_EQ(back.database_info->comment_sql, catalog.database_info->comment_sql);
+  EXPECT_EQ(back.database_info->acl_sql, catalog.database_info->acl_sql);
 }
 
 TEST(CatalogJsonTest, TableFieldsAddedLaterAreOptional) {

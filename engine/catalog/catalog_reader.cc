@@ -134,6 +134,7 @@ class Reader {
   bool TableSelected(const std::string& schema, const std::string& name) const;
   bool TableMode() const { return !options_.include_tables.empty(); }
   absl::StatusOr<pg::Result> Run(absl::string_view what, const std::string& sql);
+  absl::StatusOr<DatabaseInfo> ReadDatabaseInfo();
   void Warn(const std::string& message) {
     PGARK_LOG(kWarning) << message;
     warnings_.push_back(message);
@@ -1564,6 +1565,63 @@ absl::Status Reader::CollectStatistics() {
   return absl::OkStatus();
 }
 
+// What pg_dump -C writes about the database itself (dumpDatabase, dumpDatabaseConfig):
+// the CREATE DATABASE options, then settings, comment and privileges.
+absl::StatusOr<DatabaseInfo> Reader::ReadDatabaseInfo() {
+  // Provider and ICU locale: 15+ (daticulocale renamed datlocale in 17, which adds builtin).
+  std::string provider = version_ >= 150000 ? "d.datlocprovider::text" : "'c'";
+  std::string locale = version_ >= 170000 ? "d.datlocale" : version_ >= 150000 ? "d.daticulocale" : "NULL::text";
+  std::string rules = version_ >= 160000 ? "d.daticurules" : "NULL::text";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      Run("database",
+          absl::StrCat("SELECT pg_catalog.pg_get_userbyid(d.datdba), "
+                       "CASE WHEN t.spcname = 'pg_default' THEN '' ELSE t.spcname END, d.datcollate, d.datctype, ",
+                       provider, ", ", locale, ", ", rules,
+                       ", d.datacl::text, pg_catalog.acldefault('d', d.datdba)::text, "
+                       "pg_catalog.shobj_description(d.oid, 'pg_database'), d.oid "
+                       "FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace "
+                       "WHERE d.datname = pg_catalog.current_database()")));
+  if (r.rows() != 1) return absl::NotFoundError("reading database: the current database is not in pg_database");
+  DatabaseInfo info;
+  const std::string db = Q(conn_.database());
+  info.owner = std::string(r.Get(0, 0));
+  info.tablespace = std::string(r.Get(0, 1));
+  const absl::string_view kind = r.Get(0, 4);
+  if (kind == "i") {
+    absl::StrAppend(&info.locale_sql, " LOCALE_PROVIDER = icu ICU_LOCALE = ", Literal(r.Get(0, 5)));
+    if (!r.IsNull(0, 6)) absl::StrAppend(&info.locale_sql, " ICU_RULES = ", Literal(r.Get(0, 6)));
+  } else if (kind == "b") {
+    absl::StrAppend(&info.locale_sql, " LOCALE_PROVIDER = builtin BUILTIN_LOCALE = ", Literal(r.Get(0, 5)));
+  } else if (version_ >= 150000) {
+    absl::StrAppend(&info.locale_sql, " LOCALE_PROVIDER = libc");
+  }
+  absl::StrAppend(&info.locale_sql, " LC_COLLATE = ", Literal(r.Get(0, 2)), " LC_CTYPE = ", Literal(r.Get(0, 3)));
+  if (!r.IsNull(0, 7)) {
+    info.acl_sql = AclSql(quoter_, absl::StrCat("DATABASE ", db), info.owner, r.Get(0, 7), r.Get(0, 8));
+  }
+  if (!r.IsNull(0, 9)) info.comment_sql = absl::StrCat("COMMENT ON DATABASE ", db, " IS ", Literal(r.Get(0, 9)), ";\n");
+  // Database-wide settings first, then per-role ones (pg_dump's order); a role setting
+  // whose role was dropped has no name and cannot be reproduced.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result settings,
+      Run("database settings",
+          absl::StrCat("SELECT s.setrole = 0, r.rolname, c.setting FROM pg_catalog.pg_db_role_setting s "
+                       "LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole "
+                       "CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) WITH ORDINALITY c(setting, n) "
+                       "WHERE s.setdatabase = ", r.Get(0, 10), " ORDER BY s.setrole <> 0, r.rolname, c.n")));
+  for (int row = 0; row < settings.rows(); ++row) {
+    if (settings.GetBool(row, 0)) {
+      absl::StrAppend(&info.settings_sql, AlterConfigSql(absl::StrCat("DATABASE ", db), settings.Get(row, 2)));
+    } else if (!settings.IsNull(row, 1)) {
+      info.role_settings_sql.emplace_back(
+          settings.Get(row, 1),
+          AlterConfigSql(absl::StrCat("ROLE ", Q(settings.Get(row, 1)), " IN DATABASE ", db), settings.Get(row, 2)));
+    }
+  }
+  return info;
+}
+
 absl::Status Reader::CollectEventTriggersAndDefaultAcls() {
   if (TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
   PGARK_ASSIGN_OR_RETURN(
@@ -2466,6 +2524,7 @@ absl::StatusOr<Catalog> Reader::Run() {
   catalog.database = conn_.database();
   PGARK_ASSIGN_OR_RETURN(pg::Result enc, Run("encoding", "SELECT pg_catalog.getdatabaseencoding()"));
   catalog.server_encoding = std::string(enc.Get(0, 0));
+  PGARK_ASSIGN_OR_RETURN(catalog.database_info, ReadDatabaseInfo());
   std::set<std::string> emitted;
   for (int idx : sorted.order) {
     const SortNode& node = nodes_[idx];

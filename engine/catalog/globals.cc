@@ -23,61 +23,6 @@ absl::StatusOr<pg::Result> Run(pg::Connection& conn, absl::string_view what, con
   return result;
 }
 
-// pg_dump's variable_is_guc_list_quote(): settings whose value is a list of names, each
-// quoted on its own (ALTER ROLE r SET search_path TO 'a', 'b').
-bool IsListSetting(absl::string_view name) {
-  return name == "local_preload_libraries" || name == "search_path" ||
-         name == "session_preload_libraries" || name == "shared_preload_libraries" ||
-         name == "temp_tablespaces" || name == "unix_socket_directories";
-}
-
-// Splits a GUC list value as the server stores it ("\"$user\", public") into its names.
-std::vector<std::string> SplitGucList(absl::string_view value) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && (value[i] == ' ' || value[i] == ',')) ++i;
-    if (i >= value.size()) break;
-    std::string item;
-    if (value[i] == '"') {
-      for (++i; i < value.size(); ++i) {
-        if (value[i] == '"') {
-          if (i + 1 < value.size() && value[i + 1] == '"') {
-            item.push_back('"');
-            ++i;
-          } else {
-            ++i;
-            break;
-          }
-        } else {
-          item.push_back(value[i]);
-        }
-      }
-    } else {
-      while (i < value.size() && value[i] != ',') item.push_back(value[i++]);
-      while (!item.empty() && item.back() == ' ') item.pop_back();
-    }
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
-// pg_dump's makeAlterConfigCommand() for one "name=value" entry of setconfig.
-std::string AlterRoleSet(const std::string& quoted_role, absl::string_view entry) {
-  size_t eq = entry.find('=');
-  absl::string_view name = entry.substr(0, eq);
-  absl::string_view value = eq == absl::string_view::npos ? "" : entry.substr(eq + 1);
-  std::string sql = absl::StrCat("ALTER ROLE ", quoted_role, " SET ", name, " TO ");
-  if (IsListSetting(name)) {
-    std::vector<std::string> parts;
-    for (const std::string& part : SplitGucList(value)) parts.push_back(Literal(part));
-    absl::StrAppend(&sql, parts.empty() ? "''" : absl::StrJoin(parts, ", "));
-  } else {
-    absl::StrAppend(&sql, Literal(value));
-  }
-  return absl::StrCat(sql, ";\n");
-}
-
 const char* KindName(Kind kind) {
   switch (kind) {
     case Kind::kRole: return "role";
@@ -146,7 +91,7 @@ absl::StatusOr<Globals> ReadGlobals(pg::Connection& conn, const GlobalsOptions& 
           "WHERE s.setdatabase = 0 AND r.rolname !~ '^pg_' ORDER BY r.rolname, c.n"));
   for (int row = 0; row < settings.rows(); ++row) {
     std::string name(settings.Get(row, 0));
-    globals.items.push_back({Kind::kRoleSetting, name, "", AlterRoleSet(quoter.Ident(name), settings.Get(row, 1))});
+    globals.items.push_back({Kind::kRoleSetting, name, "", AlterConfigSql(absl::StrCat("ROLE ", quoter.Ident(name)), settings.Get(row, 1))});
   }
 
   // Memberships, as dumpRoleMembership(): GRANT role TO member [WITH ...] [GRANTED BY g].

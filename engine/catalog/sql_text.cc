@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace pgark::catalog {
 namespace {
@@ -69,6 +70,45 @@ void SplitPrivileges(absl::string_view privileges, std::string* plain, std::stri
     std::string* target = with_grant ? grantable : plain;
     absl::StrAppend(target, target->empty() ? "" : ",", name, columns);
   }
+}
+
+// pg_dump's variable_is_guc_list_quote(): settings whose value is a list of names, each
+// quoted on its own (ALTER ROLE r SET search_path TO 'a', 'b').
+bool IsListSetting(absl::string_view name) {
+  return name == "local_preload_libraries" || name == "search_path" ||
+         name == "session_preload_libraries" || name == "shared_preload_libraries" ||
+         name == "temp_tablespaces" || name == "unix_socket_directories";
+}
+
+// Splits a GUC list value as the server stores it ("\"$user\", public") into its names.
+std::vector<std::string> SplitGucList(absl::string_view value) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (value[i] == ' ' || value[i] == ',')) ++i;
+    if (i >= value.size()) break;
+    std::string item;
+    if (value[i] == '"') {
+      for (++i; i < value.size(); ++i) {
+        if (value[i] == '"') {
+          if (i + 1 < value.size() && value[i + 1] == '"') {
+            item.push_back('"');
+            ++i;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          item.push_back(value[i]);
+        }
+      }
+    } else {
+      while (i < value.size() && value[i] != ',') item.push_back(value[i++]);
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
 }
 
 }  // namespace
@@ -240,6 +280,21 @@ bool MatchesRegex(const std::string& regex, const std::string& name) {
   } catch (const std::regex_error&) {
     return false;
   }
+}
+
+std::string AlterConfigSql(absl::string_view target, absl::string_view entry) {
+  size_t eq = entry.find('=');
+  absl::string_view name = entry.substr(0, eq);
+  absl::string_view value = eq == absl::string_view::npos ? "" : entry.substr(eq + 1);
+  std::string sql = absl::StrCat("ALTER ", target, " SET ", name, " TO ");
+  if (IsListSetting(name)) {
+    std::vector<std::string> parts;
+    for (const std::string& part : SplitGucList(value)) parts.push_back(Literal(part));
+    absl::StrAppend(&sql, parts.empty() ? "''" : absl::StrJoin(parts, ", "));
+  } else {
+    absl::StrAppend(&sql, Literal(value));
+  }
+  return absl::StrCat(sql, ";\n");
 }
 
 }  // namespace pgark::catalog

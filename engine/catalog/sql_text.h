@@ -47,6 +47,11 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
                    absl::string_view acl, absl::string_view default_acl,
                    absl::string_view columns = "");
 
+// pg_dump's makeAlterConfigCommand() for one "name=value" entry of a setconfig array:
+// "ALTER <target> SET name TO value;\n", list settings (search_path, ...) quoted item by
+// item. `target` is already quoted: "ROLE r", "DATABASE d", "ROLE r IN DATABASE d".
+std::string AlterConfigSql(absl::string_view target, absl::string_view entry);
+
 // ALTER DEFAULT PRIVILEGES statements for one pg_default_acl row.
 // `objtype_keyword`: TABLES, SEQUENCES, FUNCTIONS, TYPES or SCHEMAS.
 std::string DefaultAclSql(const Quoter& quoter, absl::string_view role, absl::string_view schema,

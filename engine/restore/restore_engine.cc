@@ -234,7 +234,7 @@ class RestoreRun {
   absl::Status SetupSession(pg::Connection& conn);
   absl::Status CreateDatabase();
   absl::Status CheckConflicts();
-  absl::Status RestoreGlobals();
+  absl::Status RestoreGlobals(pg::Connection& conn);
   absl::Status Clean();
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
@@ -315,6 +315,7 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
       "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
       "SET standard_conforming_strings = on; SET check_function_bodies = false; "
       "SET xmloption = content; SET client_min_messages = warning; SET row_security = off; "
+      "SET default_transaction_read_only = off; "
       "SELECT pg_catalog.set_config('search_path', '', false);";
   if (conn.server_version() >= 170000) absl::StrAppend(&sql, " SET transaction_timeout = 0;");
   // Text inside COPY data is in the dump's client_encoding: load it with the same one.
@@ -406,6 +407,8 @@ void RestoreRun::ResolveTableIds() {
   }
 }
 
+// --create: [--globals first,] then the database as the dump saw it (pg_dump -C): owner,
+// tablespace and locale in CREATE DATABASE, then its settings, comment and privileges.
 absl::Status RestoreRun::CreateDatabase() {
   pg::ConnectOptions connect;
   connect.application_name = options_.application_name;
@@ -423,15 +426,50 @@ absl::Status RestoreRun::CreateDatabase() {
       PGARK_ASSIGN_OR_RETURN(auto existing, pg::Connection::Open(options_.conninfo, connect));
       PGARK_RETURN_IF_ERROR(Confirm(*existing));
     }
+  }
+  // The roles and tablespaces the database and its objects name, before anything is dropped.
+  if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals(*maintenance));
+  if (exists.rows() > 0) {
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
                                  absl::StrCat("dropping database '", database_, "'")));
   }
+  const std::optional<catalog::DatabaseInfo>& info = contents().catalog->database_info;
   std::string sql = absl::StrCat("CREATE DATABASE ", Quote(database_), " TEMPLATE template0");
   if (!contents().catalog->server_encoding.empty()) {
     absl::StrAppend(&sql, " ENCODING ", Literal(contents().catalog->server_encoding));
   }
+  if (info) {
+    absl::StrAppend(&sql, info->locale_sql);
+    if (!options_.no_owner && !info->owner.empty()) absl::StrAppend(&sql, " OWNER ", Quote(info->owner));
+    if (!info->tablespace.empty()) absl::StrAppend(&sql, " TABLESPACE ", Quote(info->tablespace));
+  }
   absl::Status created = maintenance->Execute(sql);
-  if (!created.ok()) return Failed(created, absl::StrCat("creating database '", database_, "'"));
+  if (!created.ok()) {
+    return Failed(created, absl::StrCat("creating database '", database_, "'",
+                                        options_.globals ? "" : " (its owner or tablespace may be missing on the "
+                                                               "target: restore with --globals, or -O)"));
+  }
+  if (!info) return absl::OkStatus();
+  // Settings are applied now, as pg_restore -C does; the restore's own sessions override
+  // those that would get in its way (SetupSession).
+  std::string properties = absl::StrCat(info->settings_sql, info->comment_sql, options_.no_acl ? "" : info->acl_sql);
+  if (!properties.empty()) {
+    PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(properties),
+                                 absl::StrCat("setting the properties of database '", database_, "'")));
+  }
+  // A role's settings in this database need the role; without it (no --globals) they are
+  // skipped with a warning, as the database still restores correctly.
+  for (const auto& [role, statement] : info->role_settings_sql) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result role_exists,
+                           maintenance->QueryParams("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", {role}));
+    if (role_exists.rows() == 0) {
+      PGARK_LOG(kWarning) << "restore: role \"" << role << "\" does not exist: its settings in database '"
+                          << database_ << "' were not restored (restore with --globals)";
+      continue;
+    }
+    PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(statement),
+                                 absl::StrCat("setting role '", role, "' settings in database '", database_, "'")));
+  }
   return absl::OkStatus();
 }
 
@@ -1095,12 +1133,12 @@ std::string RestoreRun::Summary() const {
 
 // Roles and tablespaces before anything that names them, outside any transaction
 // (CREATE TABLESPACE cannot run in one), once nothing can conflict any more.
-absl::Status RestoreRun::RestoreGlobals() {
+absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
   if (!contents().globals) {
     return absl::FailedPreconditionError(
         "--globals: the archive holds no roles or tablespaces (dump it with 'pgark dump --globals')");
   }
-  PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(*leader_, *contents().globals));
+  PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(conn, *contents().globals));
   for (const std::string& notice : applied.notices) PGARK_LOG(kInfo) << "restore: " << notice;
   PGARK_LOG(kInfo) << "restore: globals: " << applied.created << " roles/tablespaces created, "
                    << applied.memberships << " memberships granted";
@@ -1115,7 +1153,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   result_.database = leader_->database();
   PGARK_RETURN_IF_ERROR(CheckConflicts());
   if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
-  if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals());
+  if (options_.globals && !options_.create) PGARK_RETURN_IF_ERROR(RestoreGlobals(*leader_));
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/catalog/globals.h"
+#include "format/base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/pg_test_server.h"
@@ -155,6 +156,108 @@ TEST_F(GlobalsTest, DumpAndRestoreRecreateRolesAndSkipExistingOnes) {
   EXPECT_FALSE(third_conn->Query("SELECT 1 FROM public.t").ok());  // nothing restored
   EXPECT_EQ(RunCommand({PGARK_BINARY, "dump", "--role-passwords", "-d", db_.conninfo(), "-f", dir_ + "/x"}).exit_code,
             2);
+}
+
+// What pg_database and pg_db_role_setting say about `db`, names resolved (oids differ
+// after a restore).
+std::string DescribeDatabase(pg::Connection& conn, const std::string& db) {
+  auto r = conn.QueryParams(
+      "SELECT pg_catalog.pg_get_userbyid(d.datdba) || ' | ' || t.spcname || ' | ' || "
+      "COALESCE(d.datacl::text, '-') || ' | ' || COALESCE(pg_catalog.shobj_description(d.oid, 'pg_database'), '-') "
+      "|| ' | ' || d.datcollate || ' | ' || COALESCE((SELECT pg_catalog.string_agg(COALESCE(r.rolname, '*') || ':' "
+      "|| pg_catalog.array_to_string(s.setconfig, ','), ';' ORDER BY r.rolname NULLS FIRST) "
+      "FROM pg_catalog.pg_db_role_setting s LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole "
+      "WHERE s.setdatabase = d.oid), '-') "
+      "FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = $1",
+      {db});
+  if (!r.ok() || r->rows() != 1) return "missing";
+  return std::string(r->Get(0, 0));
+}
+
+// `restore --globals -C` onto a server without the database's owner: the roles come
+// first, then the database with its owner, tablespace, settings, comment and privileges,
+// then its objects; roles that exist by then are skipped with a notice. Names here avoid
+// "pgark_g" (GlobalsTest compares every line naming that prefix, possibly concurrently).
+TEST(GlobalsCreateTest, CreateRestoresRolesFirstThenTheDatabaseAsDumped) {
+  auto admin = PgTestServer::Get().ConnectMaintenance();
+  const std::string db = absl::StrCat("pgark_cgsrc_", getpid());
+  // DROP DATABASE cannot run in a multi-statement string (an implicit transaction).
+  auto drop_all = [&]() -> absl::Status {
+    PGARK_RETURN_IF_ERROR(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
+    return admin->Execute("DROP ROLE IF EXISTS pgark_cgowner; DROP ROLE IF EXISTS pgark_cgreader;");
+  };
+  auto cleanup = [&] {
+    drop_all().IgnoreError();
+    admin->Execute("DROP TABLESPACE IF EXISTS pgark_cgts").IgnoreError();
+  };
+  cleanup();
+  ASSERT_OK(admin->Execute("SET allow_in_place_tablespaces = on"));
+  ASSERT_OK(admin->Execute("CREATE TABLESPACE pgark_cgts LOCATION ''"));
+  ASSERT_OK(admin->Execute("CREATE ROLE pgark_cgowner; CREATE ROLE pgark_cgreader;"));
+  ASSERT_OK(admin->Execute(absl::StrCat("CREATE DATABASE ", db, " OWNER pgark_cgowner TABLESPACE pgark_cgts")));
+  ASSERT_OK(admin->Execute(absl::StrCat(
+      "ALTER DATABASE ", db, " SET work_mem = '3MB';"
+      "ALTER DATABASE ", db, " SET search_path = app, \"$user\";"
+      "ALTER ROLE pgark_cgreader IN DATABASE ", db, " SET statement_timeout = '7s';"
+      "COMMENT ON DATABASE ", db, " IS 'the source';"
+      "REVOKE CONNECT ON DATABASE ", db, " FROM PUBLIC;"
+      "GRANT CONNECT ON DATABASE ", db, " TO pgark_cgreader;")));
+  const std::string conninfo = PgTestServer::Get().Conninfo(db);
+  {
+    pg::ConnectOptions options;
+    ASSERT_OK_AND_ASSIGN(auto src, pg::Connection::Open(conninfo, options));
+    ASSERT_OK(src->Execute("CREATE TABLE public.t (a int); INSERT INTO public.t VALUES (1), (2);"
+                           "ALTER TABLE public.t OWNER TO pgark_cgowner;"));
+  }
+  // Would make every restore session read-only if the restore did not override it.
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", db, " SET default_transaction_read_only = on")));
+  const std::string before = DescribeDatabase(*admin, db);
+  ASSERT_THAT(before, HasSubstr("pgark_cgowner | pgark_cgts | "));
+
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/pgark_globals_create_", getpid());
+  ASSERT_EQ(RunShell("mkdir -p '" + dir + "'").exit_code, 0);
+  const std::string archive = dir + "/c.pgark";
+  auto dump = RunCommand({PGARK_BINARY, "dump", "--globals", "-d", conninfo, "-f", archive});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+
+  // The target lacks the database and both roles (the tablespace stays: it needs a directory).
+  ASSERT_OK(drop_all());
+  const std::string maintenance = PgTestServer::Get().Conninfo("postgres");
+  auto restore = RunCommand({PGARK_BINARY, "restore", "--globals", "-C", "-d", maintenance, archive});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("tablespace \"pgark_cgts\" already exists: skipped"));
+  EXPECT_EQ(DescribeDatabase(*admin, db), before);
+  {
+    pg::ConnectOptions options;
+    ASSERT_OK_AND_ASSIGN(auto restored, pg::Connection::Open(conninfo, options));
+    ASSERT_OK_AND_ASSIGN(pg::Result t, restored->Query(
+        "SELECT pg_catalog.count(*)::text || ' ' || (SELECT pg_catalog.pg_get_userbyid(relowner) "
+        "FROM pg_catalog.pg_class WHERE oid = 'public.t'::pg_catalog.regclass) FROM public.t"));
+    EXPECT_EQ(t.Get(0, 0), "2 pgark_cgowner");
+  }
+
+  // Again with --clean: the roles exist now and are reported, not an error.
+  restore = RunCommand({PGARK_BINARY, "restore", "--globals", "-C", "--clean", "-d", maintenance, archive});
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("role \"pgark_cgowner\" already exists: skipped"));
+  EXPECT_EQ(DescribeDatabase(*admin, db), before);
+
+  // Without --globals the missing owner is a clear error before anything is created.
+  ASSERT_OK(drop_all());
+  restore = RunCommand({PGARK_BINARY, "restore", "-C", "-d", maintenance, archive});
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_THAT(restore.err, HasSubstr("restore with --globals, or -O"));
+  EXPECT_EQ(DescribeDatabase(*admin, db), "missing");
+  // -O (--no-owner): created, owned by the restoring user.
+  restore = RunCommand({PGARK_BINARY, "restore", "-C", "-O", "-x", "-d", maintenance, archive});
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("role \"pgark_cgreader\" does not exist: its settings in database"));
+  const std::string unowned = DescribeDatabase(*admin, db);
+  EXPECT_THAT(unowned, Not(HasSubstr("pgark_cgowner")));
+  EXPECT_THAT(unowned, HasSubstr(" | pgark_cgts | - | the source | "));  // -x: no privileges
+
+  cleanup();
+  RunShell("rm -rf '" + dir + "'");
 }
 
 }  // namespace
