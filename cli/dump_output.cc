@@ -3,7 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "cli/progress_display.h"
 #include "engine/archive_io.h"
+#include "engine/storage/file/file_storage.h"
 #include "engine/storage/storage_uri.h"
+#include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
@@ -15,6 +17,17 @@ absl::StatusOr<engine::DumpResult> DumpToLocation(const engine::DumpOptions& opt
                                                   const std::string& progress_mode) {
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject target,
                          storage::OpenStorageObject(location, storage::StorageOptions()));
+  // A killed earlier dump of the same file leaves its temp file; say so (backup runs remove
+  // them, see FileStorage::RemoveStaleTemps). Looking is best effort.
+  if (auto* files = dynamic_cast<storage::FileStorage*>(target.storage.get())) {
+    auto sweep = files->FindStaleTemps(target.key);
+    if (sweep.ok()) {
+      for (const std::string& path : sweep->stale) {
+        PGARK_LOG(kWarning) << "stale temp file '" << path
+                            << "' left by an earlier pgark that was killed (its process is gone): remove it";
+      }
+    }
+  }
   storage::WriteOptions write;
   write.overwrite = overwrite;
   // A failed dump destroys the writer, which discards what it wrote.

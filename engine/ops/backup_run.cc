@@ -10,6 +10,7 @@
 #include "engine/ops/naming.h"
 #include "engine/ops/run_lock.h"
 #include "engine/ops/sidecar.h"
+#include "engine/storage/file/file_storage.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
@@ -177,7 +178,35 @@ class Run {
     if (env_.log_line) env_.log_line(absl::StrCat(FormatUtc(absl::Now()), " ", line));
   }
 
+  // Temp files of killed writers (kill -9, power cut) hold space until someone removes them:
+  // the provably stale ones of a local root go now (FileStorage::RemoveStaleTemps says what
+  // "provably" means; a live writer's file is never touched). Never fails the run.
+  void SweepStaleTemps(storage::Storage& root, StepRecord& step) {
+    auto* files = dynamic_cast<storage::FileStorage*>(&root);
+    if (files == nullptr) return;
+    absl::StatusOr<storage::FileStorage::TempSweep> sweep = files->RemoveStaleTemps();
+    if (!sweep.ok()) {
+      PGARK_LOG(kWarning) << "backup " << config_.name << ": cleaning stale temp files: " << sweep.status().message();
+      return;
+    }
+    for (const std::string& path : sweep->stale) {
+      PGARK_LOG(kWarning) << "backup " << config_.name << ": removed stale temp file '" << path
+                          << "' (left by a writer that died on this host)";
+    }
+    for (const std::string& path : sweep->unproven) {
+      PGARK_LOG(kWarning) << "backup " << config_.name << ": left temp file '" << path
+                          << "' alone (written on another host or by pgark before 2026-11-24): remove it if no "
+                             "pgark is writing it";
+    }
+    if (!sweep->stale.empty()) {
+      absl::StrAppend(&step.detail, step.detail.empty() ? "" : "; ", "removed ", sweep->stale.size(),
+                      " stale temp file(s) on ", root.DisplayName());
+    }
+  }
+
   absl::Status CheckSpace(StepRecord& step) {
+    SweepStaleTemps(*env_.primary, step);
+    if (env_.copy_to != nullptr) SweepStaleTemps(*env_.copy_to, step);
     PGARK_ASSIGN_OR_RETURN(listing_, ListRoot(*env_.primary, config_.name));
     if (!env_.free_bytes) {
       step.status = "skipped";

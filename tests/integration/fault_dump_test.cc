@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/storage/file/file_storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/pg_test_server.h"
@@ -135,9 +136,21 @@ TEST_F(FaultDumpTest, KillNineOfADumpLeavesNothingUnderTheFinalName) {
   for (const std::string& file : Files()) EXPECT_THAT(file, HasSubstr(".out.pgark.pgark-tmp-"));
   // The server notices the dead client: its snapshot and locks go away.
   EXPECT_EQ(PgarkBackends(db), 0);
-  // The same output name works at once.
+  const std::vector<std::string> left = Files();
+  ASSERT_EQ(left.size(), 1u) << "the killed dump's temp file";
+  EXPECT_THAT(left[0], HasSubstr(absl::StrCat(".pgark-tmp-", storage::FileStorageWriterId().substr(
+                                                  0, storage::FileStorageWriterId().rfind('.') + 1),
+                                              dump.pid(), "-")));
+  // The same output name works at once, and the dump points at the killed run's temp file.
   auto again = RunCommand({PGARK_BINARY, "dump", "-d", db.conninfo(), "-f", out});
   EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_THAT(again.err, HasSubstr(absl::StrCat("stale temp file '", dir_, "/", left[0], "' left by an earlier pgark")));
+  // A backup run into this root removes it (and says so); the archive stays.
+  auto backup = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-01T02:00:00Z"}, BackupEnv(db));
+  EXPECT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_THAT(backup.out + backup.err, HasSubstr(absl::StrCat("removed stale temp file '", dir_, "/", left[0], "'")));
+  for (const std::string& file : Files()) EXPECT_THAT(file, ::testing::Not(HasSubstr("pgark-tmp")));
   EXPECT_EQ(stat(out.c_str(), &st), 0);
 }
 
@@ -188,8 +201,16 @@ TEST_F(FaultDumpTest, KillNineOfABackupRunIsRecoveredByTheNextRun) {
   for (const std::string& file : Files()) {
     EXPECT_FALSE(absl::EndsWith(file, ".pgark")) << file << " published by a killed run";
   }
+  std::string temp;
+  for (const std::string& file : Files()) {
+    if (absl::StrContains(file, ".pgark-tmp-")) temp = file;
+  }
+  EXPECT_FALSE(temp.empty()) << "the killed run's temp file";
   auto next = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-01T03:00:00Z"}, env);
   EXPECT_EQ(next.exit_code, 0) << next.err;
+  // The killed run's temp file is removed, and the log names it.
+  EXPECT_THAT(next.out + next.err, HasSubstr(absl::StrCat("removed stale temp file '", dir_, "/", temp, "'")));
+  for (const std::string& file : Files()) EXPECT_THAT(file, ::testing::Not(HasSubstr("pgark-tmp")));
   EXPECT_THAT(next.out + next.err, HasSubstr(absl::StrCat("taking over the lock of a previous backup of shop (pid ",
                                                           run.pid())));
   struct stat st;

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +59,116 @@ absl::Status MakeDirectories(const std::string& dir) {
   if (parent != dir) PGARK_RETURN_IF_ERROR(MakeDirectories(parent));
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return base::ErrnoToStatus(errno, absl::StrCat("creating directory '", dir, "'"));
+  }
+  return absl::OkStatus();
+}
+
+// mkostemp on `temp_template` (ends in XXXXXX) and flock(LOCK_EX) on the new file, which
+// tells a sweeper that a writer is alive. Returns the fd, or -1 with errno set.
+int CreateLockedTemp(std::string& temp_template) {
+  int fd = mkostemp(temp_template.data(), O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int saved = errno;
+    close(fd);
+    unlink(temp_template.c_str());
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+std::string TempTemplate(const std::string& dir, const std::string& final_path) {
+  return absl::StrCat(dir, "/.", BaseName(final_path), kTempMarker, FileStorageWriterId(), "-XXXXXX");
+}
+
+// The writer of temp file `name`, parsed from "<...>.pgark-tmp-<host>.<pid>-XXXXXX".
+// False for names without a writer id.
+bool ParseTempWriter(absl::string_view name, std::string* host, pid_t* pid) {
+  size_t marker = name.rfind(kTempMarker);
+  if (marker == absl::string_view::npos) return false;
+  absl::string_view tail = name.substr(marker + kTempMarker.size());
+  if (tail.size() < 10 || tail[tail.size() - 7] != '-') return false;
+  absl::string_view id = tail.substr(0, tail.size() - 7);
+  size_t dot = id.rfind('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot + 1 == id.size() || id.size() - dot > 11) return false;
+  int64_t value = 0;
+  for (char c : id.substr(dot + 1)) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value <= 0 || value > 0x7fffffff) return false;
+  *host = std::string(id.substr(0, dot));
+  *pid = static_cast<pid_t>(value);
+  return true;
+}
+
+bool ProcessRuns(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+std::string ThisHost() {
+  std::string id = FileStorageWriterId();
+  return id.substr(0, id.rfind('.'));
+}
+
+// Classifies temp file `path` (named `name`); removes it when provably stale and `remove`.
+absl::Status SweepOne(const std::string& path, absl::string_view name, bool remove,
+                      FileStorage::TempSweep* out) {
+  std::string host;
+  pid_t pid = 0;
+  if (!ParseTempWriter(name, &host, &pid) || host != ThisHost()) {
+    out->unproven.push_back(path);
+    return absl::OkStatus();
+  }
+  if (ProcessRuns(pid)) return absl::OkStatus();  // its writer (or a pid reuser): leave it
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return absl::OkStatus();  // gone meanwhile (published or removed), or not a file
+  // A lock held means a live writer after all (another pid namespace sharing the host
+  // name): not stale. Holding the lock ourselves keeps a second sweeper from racing us.
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return absl::OkStatus();
+  }
+  struct stat by_fd, by_name;
+  bool same = fstat(fd, &by_fd) == 0 && lstat(path.c_str(), &by_name) == 0 && S_ISREG(by_fd.st_mode) &&
+              by_fd.st_ino == by_name.st_ino && by_fd.st_dev == by_name.st_dev;
+  absl::Status status;
+  if (same) {
+    out->stale.push_back(path);
+    if (remove && unlink(path.c_str()) != 0 && errno != ENOENT) {
+      status = base::ErrnoToStatus(errno, absl::StrCat("removing stale temp file '", path, "'"));
+    }
+  }
+  close(fd);
+  return status;
+}
+
+// Sweeps the temp files in `dir` (and below when `recursive`); `only_for`: only the temp
+// files of that file name.
+absl::Status SweepDirectory(const std::string& dir, bool recursive, absl::string_view only_for, bool remove,
+                            FileStorage::TempSweep* out) {
+  DIR* handle = opendir(dir.c_str());
+  if (handle == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return absl::OkStatus();
+    return base::ErrnoToStatus(errno, absl::StrCat("listing '", dir, "'"));
+  }
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  closedir(handle);
+  std::sort(names.begin(), names.end());
+  const std::string prefix = absl::StrCat(".", only_for, kTempMarker);
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    if (IsFileStorageTempName(name)) {
+      if (only_for.empty() || absl::StartsWith(name, prefix)) PGARK_RETURN_IF_ERROR(SweepOne(path, name, remove, out));
+      continue;
+    }
+    struct stat st;
+    if (recursive && lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      PGARK_RETURN_IF_ERROR(SweepDirectory(path, true, only_for, remove, out));
+    }
   }
   return absl::OkStatus();
 }
@@ -249,7 +361,7 @@ absl::Status Walk(const std::string& dir, const std::string& key_prefix, absl::s
 absl::Status CopyBytes(const std::string& from, const std::string& to, std::string temp) {
   int in = open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return base::ErrnoToStatus(errno, absl::StrCat("opening '", from, "'"));
-  int out = mkostemp(temp.data(), O_CLOEXEC);
+  int out = CreateLockedTemp(temp);
   if (out < 0) {
     int saved = errno;
     close(in);
@@ -282,6 +394,36 @@ bool IsFileStorageTempName(absl::string_view file_name) {
          file_name.find(kTempMarker) != absl::string_view::npos;
 }
 
+std::string FileStorageWriterId() {
+  static const std::string id = [] {
+    char buffer[256] = {0};
+    std::string host = gethostname(buffer, sizeof(buffer) - 1) == 0 ? buffer : "";
+    if (host.empty()) host = "unknown";
+    if (host.size() > 64) host.resize(64);
+    for (char& c : host) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      if (!ok) c = '_';
+    }
+    return host;
+  }();
+  // The pid is read each time: a forked child writes under its own pid.
+  return absl::StrCat(id, ".", getpid());
+}
+
+absl::StatusOr<FileStorage::TempSweep> FileStorage::RemoveStaleTemps() {
+  TempSweep sweep;
+  PGARK_RETURN_IF_ERROR(SweepDirectory(root_, /*recursive=*/true, "", /*remove=*/true, &sweep));
+  return sweep;
+}
+
+absl::StatusOr<FileStorage::TempSweep> FileStorage::FindStaleTemps(absl::string_view key) {
+  PGARK_RETURN_IF_ERROR(ValidateKey(key));
+  std::string path = PathOf(key);
+  TempSweep sweep;
+  PGARK_RETURN_IF_ERROR(SweepDirectory(DirName(path), /*recursive=*/false, BaseName(path), /*remove=*/false, &sweep));
+  return sweep;
+}
+
 FileStorage::FileStorage(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_.empty()) root_ = ".";
@@ -311,8 +453,8 @@ absl::StatusOr<std::unique_ptr<ObjectWriter>> FileStorage::NewWriter(absl::strin
   }
   std::string dir = DirName(path);
   PGARK_RETURN_IF_ERROR(MakeDirectories(dir));
-  std::string temp = absl::StrCat(dir, "/.", BaseName(path), kTempMarker, "XXXXXX");
-  int fd = mkostemp(temp.data(), O_CLOEXEC);
+  std::string temp = TempTemplate(dir, path);
+  int fd = CreateLockedTemp(temp);
   if (fd < 0) return base::ErrnoToStatus(errno, absl::StrCat("creating a temp file for '", path, "'"));
   // mkostemp creates 0600; apply the requested mode explicitly (not subject to umask).
   if (fchmod(fd, options.file_mode & 07777) != 0) {
@@ -385,7 +527,7 @@ absl::Status FileStorage::Copy(absl::string_view from, absl::string_view to) {
       return base::ErrnoToStatus(saved, absl::StrCat("linking '", from_path, "' to '", to_path, "'"));
     }
     // Hard links are not possible here (another device, or a filesystem without them).
-    std::string temp = absl::StrCat(dir, "/.", BaseName(to_path), kTempMarker, "XXXXXX");
+    std::string temp = TempTemplate(dir, to_path);
     PGARK_RETURN_IF_ERROR(CopyBytes(from_path, to_path, temp));
   }
   return FsyncDirectory(dir);

@@ -2,8 +2,10 @@
 // FileStorage: a Storage over a local directory (the root); key "a/b.pgark" is the file
 // <root>/a/b.pgark.
 //
-// Writes go to a temp file in the target's directory (".<name>.pgark-tmp-XXXXXX", mode
-// WriteOptions::file_mode, default 0600), which Close() fsyncs and then publishes: with
+// Writes go to a temp file in the target's directory (".<name>.pgark-tmp-<host>.<pid>-XXXXXX",
+// mode WriteOptions::file_mode, default 0600), held under flock(LOCK_EX) by its writer until
+// Close(); the host and pid name the writer so that a later run can prove a temp file left by
+// a killed process stale (RemoveStaleTemps). Close() fsyncs the temp file and publishes it: with
 // link(2) when !overwrite (atomic, fails with kAlreadyExists if the key appeared meanwhile),
 // with rename(2) otherwise; the directory is fsynced afterwards so the name survives a
 // crash. A writer destroyed without a successful Close() unlinks its temp file. Missing
@@ -38,6 +40,23 @@ class FileStorage final : public Storage {
 
   const std::string& root() const { return root_; }
 
+  // Temp files left by writers that died without cleaning up (kill -9, power cut). A temp
+  // file is provably stale only when all of these hold: its name carries this host's name
+  // and a pid that is not running here, and no process holds its flock (a writer holds it
+  // while it writes; the kernel drops it when the writer dies). Anything else is left alone:
+  // a live writer's file is never touched; a pid reused by an unrelated process keeps a
+  // stale file (safe, not removed); another host's files (a shared mount) and names without
+  // a writer id (pgark before 2026-11-24) are reported as `unproven`.
+  struct TempSweep {
+    std::vector<std::string> stale;     // paths; removed by RemoveStaleTemps
+    std::vector<std::string> unproven;  // paths of temp files whose writer cannot be checked
+  };
+  // Removes every provably stale temp file under the root (recursively). Errors: listing a
+  // directory fails; a file that cannot be removed is an error naming it.
+  absl::StatusOr<TempSweep> RemoveStaleTemps();
+  // The temp files of `key` (same directory, same name) without removing anything.
+  absl::StatusOr<TempSweep> FindStaleTemps(absl::string_view key);
+
  private:
   std::string PathOf(absl::string_view key) const;
 
@@ -47,5 +66,9 @@ class FileStorage final : public Storage {
 // True for the names FileStorage gives its temp files (List() hides them; tools that
 // clean up after a crash may remove them).
 bool IsFileStorageTempName(absl::string_view file_name);
+
+// The writer id FileStorage puts in its temp names: "<host>.<pid>", the host name with
+// every character other than [A-Za-z0-9_-] replaced by '_' and cut to 64 characters.
+std::string FileStorageWriterId();
 
 }  // namespace pgark::storage

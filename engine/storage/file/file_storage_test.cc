@@ -1,11 +1,16 @@
 #include "engine/storage/file/file_storage.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -63,6 +68,59 @@ TEST_F(FileStorageTest, TempFileLivesBesideTargetAndIsHiddenFromList) {
   EXPECT_THAT(storage.List(""), IsOkAndHolds(::testing::IsEmpty()));
   writer.reset();
   EXPECT_TRUE(std::filesystem::is_empty(dir_));
+}
+
+// A pid that is not running: a child that has exited and been reaped.
+pid_t DeadPid() {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return child;
+}
+
+TEST_F(FileStorageTest, TempNameCarriesTheWriterAndOnlyProvablyStaleTempsAreRemoved) {
+  FileStorage storage(dir_);
+  ASSERT_OK_AND_ASSIGN(auto live, storage.NewWriter("sub/live.pgark", WriteOptions()));
+  std::string live_name;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/sub")) live_name = entry.path().filename();
+  EXPECT_THAT(live_name, ::testing::StartsWith(".live.pgark.pgark-tmp-" + FileStorageWriterId() + "-"));
+
+  const std::string host = FileStorageWriterId().substr(0, FileStorageWriterId().rfind('.'));
+  const std::string dead = absl::StrCat(host, ".", DeadPid());
+  auto touch = [&](const std::string& rel) { std::ofstream(dir_ + "/" + rel) << "partial"; };
+  touch("sub/.a.pgark.pgark-tmp-" + dead + "-Ab12Cd");      // dead writer on this host: stale
+  touch(".b.pgark.pgark-tmp-" + dead + "-Ef34Gh");          // the same at the root
+  touch(".c.pgark.pgark-tmp-otherhost.1-Ij56Kl");           // another host: cannot check
+  touch(".d.pgark.pgark-tmp-Mn78Op");                       // no writer id (older pgark)
+  touch(".e.pgark.pgark-tmp-" + dead + "-Qr90St");          // dead pid, but a lock is held
+  touch("f.pgark");                                         // not a temp file
+  int held = open((dir_ + "/.e.pgark.pgark-tmp-" + dead + "-Qr90St").c_str(), O_RDONLY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(flock(held, LOCK_EX), 0);
+
+  // Looking for one key's temps removes nothing.
+  ASSERT_OK_AND_ASSIGN(FileStorage::TempSweep found, storage.FindStaleTemps("b.pgark"));
+  EXPECT_THAT(found.stale, ::testing::ElementsAre(dir_ + "/.b.pgark.pgark-tmp-" + dead + "-Ef34Gh"));
+  EXPECT_TRUE(found.unproven.empty());
+  EXPECT_TRUE(std::filesystem::exists(found.stale[0]));
+
+  ASSERT_OK_AND_ASSIGN(FileStorage::TempSweep sweep, storage.RemoveStaleTemps());
+  EXPECT_THAT(sweep.stale, ::testing::UnorderedElementsAre(dir_ + "/.b.pgark.pgark-tmp-" + dead + "-Ef34Gh",
+                                                           dir_ + "/sub/.a.pgark.pgark-tmp-" + dead + "-Ab12Cd"));
+  EXPECT_THAT(sweep.unproven, ::testing::UnorderedElementsAre(dir_ + "/.c.pgark.pgark-tmp-otherhost.1-Ij56Kl",
+                                                              dir_ + "/.d.pgark.pgark-tmp-Mn78Op"));
+  for (const std::string& path : sweep.stale) EXPECT_FALSE(std::filesystem::exists(path)) << path;
+  for (const std::string& path : sweep.unproven) EXPECT_TRUE(std::filesystem::exists(path)) << path;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/.e.pgark.pgark-tmp-" + dead + "-Qr90St"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/f.pgark"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/sub/" + live_name));  // the live writer's
+  close(held);
+
+  // The live writer still publishes.
+  ASSERT_OK(live->Append("abc"));
+  ASSERT_OK(live->Close());
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/sub/live.pgark"));
 }
 
 TEST_F(FileStorageTest, CopyIsAHardLink) {
