@@ -67,6 +67,12 @@ absl::Status RunPreRestoreHousekeeping(const RestoreFlags& flags) {
                          engine::restore::ListPreRestoreCopies(flags.conninfo));
   const absl::Time now = absl::Now();
   for (const auto& copy : copies) {
+    if (copy.incomplete) {
+      absl::PrintF("%s  %s  incomplete: %s\n", copy.name, HumanBytes(static_cast<double>(copy.size_bytes)),
+                   copy.sessions > 0 ? absl::StrCat("in use by ", copy.sessions, " session(s), a --replace may be running")
+                                     : std::string("left by a --replace that did not finish (dropped by --drop-pre-restore)"));
+      continue;
+    }
     absl::PrintF("%s  %s  %s ago\n", copy.name, HumanBytes(static_cast<double>(copy.size_bytes)),
                  absl::FormatDuration(absl::Trunc(now - copy.taken, absl::Seconds(1))));
   }
@@ -203,9 +209,11 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
                "with --replace / --drop-pre-restore: terminate other sessions of the database instead of failing");
   app.add_flag("-y,--yes", flags->yes, "do not ask before replacing or dropping existing objects");
   app.add_flag("--list-pre-restore", flags->list_pre_restore,
-               "list the <db>_pre_restore_* databases --replace kept for the -d database, and stop");
+               "list the <db>_pre_restore_* databases --replace kept for the -d database (and the "
+               "temporary databases of killed --replace runs, marked incomplete), and stop");
   app.add_flag("--drop-pre-restore", flags->drop_pre_restore,
-               "drop the <db>_pre_restore_* databases of the -d database (see --keep), and stop");
+               "drop the <db>_pre_restore_* databases of the -d database (see --keep) and the unused "
+               "temporary databases of killed --replace runs, and stop");
   app.add_option("--keep", flags->keep_pre_restore, "with --drop-pre-restore: keep the newest N (default 0)")
       ->check(CLI::NonNegativeNumber);
   AddKeySourceOptions(app, &flags->keys);

@@ -39,6 +39,31 @@ absl::StatusOr<std::unique_ptr<pg::Connection>> OpenMaintenance(const std::strin
   return pg::Connection::Open(conninfo, connect);
 }
 
+constexpr char kReplacePrefix[] = "pgark_replace_";
+
+// "pgark_replace_<hex>_<db>", <db> cut (at a UTF-8 character boundary) to stay within
+// NAMEDATALEN, which the server would otherwise truncate behind our back.
+std::string TemporaryName(const std::string& hex, const std::string& database) {
+  std::string name = absl::StrCat(kReplacePrefix, hex, "_");
+  size_t room = std::min(database.size(), kMaxIdentifier - name.size());
+  while (room > 0 && room < database.size() && (static_cast<unsigned char>(database[room]) & 0xC0) == 0x80) {
+    --room;
+  }
+  name.append(database, 0, room);
+  return name;
+}
+
+// True when `name` is a temporary database of a --replace of `database`.
+bool IsTemporaryOf(absl::string_view name, const std::string& database) {
+  const size_t prefix = sizeof(kReplacePrefix) - 1;
+  if (name.size() < prefix + 9 || name.substr(0, prefix) != kReplacePrefix || name[prefix + 8] != '_') return false;
+  const absl::string_view hex = name.substr(prefix, 8);
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return name == TemporaryName(std::string(hex), database);
+}
+
 std::string DropSql(pg::Connection& conn, const std::string& database, bool force) {
   std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", conn.QuoteIdentifier(database));
   if (force && conn.server_version() >= 130000) absl::StrAppend(&sql, " WITH (FORCE)");
@@ -272,13 +297,7 @@ class Replace {
     // Named after the target so a copy left by a killed run says whose it is; the name is cut
     // (at a UTF-8 character boundary) to stay within NAMEDATALEN, which the server would
     // otherwise truncate behind our back.
-    temp_ = absl::StrFormat("pgark_replace_%08x_", random());
-    size_t room = std::min(result_.database.size(), kMaxIdentifier - temp_.size());
-    while (room > 0 && room < result_.database.size() &&
-           (static_cast<unsigned char>(result_.database[room]) & 0xC0) == 0x80) {
-      --room;
-    }
-    temp_.append(result_.database, 0, room);
+    temp_ = TemporaryName(absl::StrFormat("%08x", random()), result_.database);
     for (const std::string& sql : CreateLike(*maintenance_, temp_, old_)) {
       absl::Status created = maintenance_->Execute(sql);
       if (!created.ok()) {
@@ -411,6 +430,24 @@ absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::stri
     copies.push_back(std::move(copy));
   }
   std::sort(copies.begin(), copies.end(), [](const auto& a, const auto& b) { return a.taken > b.taken; });
+  // Temporary databases of --replace runs of this database, with their session counts: a
+  // killed run leaves one behind (no session); a running one has its restore's sessions.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result temps,
+      conn->Query("SELECT d.datname, pg_catalog.pg_database_size(d.oid), "
+                        "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname) "
+                        "FROM pg_catalog.pg_database d WHERE pg_catalog.left(d.datname, 14) = 'pgark_replace_' "
+                        "ORDER BY d.datname"));
+  for (int row = 0; row < temps.rows(); ++row) {
+    if (!IsTemporaryOf(temps.Get(row, 0), database)) continue;
+    PreRestoreCopy copy;
+    copy.name = std::string(temps.Get(row, 0));
+    copy.taken = absl::InfinitePast();
+    copy.size_bytes = temps.GetInt64(row, 1).value_or(0);
+    copy.incomplete = true;
+    copy.sessions = static_cast<int>(temps.GetInt64(row, 2).value_or(0));
+    copies.push_back(std::move(copy));
+  }
   return copies;
 }
 
@@ -420,7 +457,23 @@ absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string&
   PGARK_ASSIGN_OR_RETURN(std::vector<PreRestoreCopy> copies, ListPreRestoreCopies(conninfo));
   PGARK_ASSIGN_OR_RETURN(auto conn, OpenMaintenance(conninfo, "", "pgark restore"));
   std::vector<std::string> dropped;
-  for (size_t i = static_cast<size_t>(keep); i < copies.size(); ++i) {
+  size_t complete = 0;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    if (copies[i].incomplete) {
+      // Never forced: sessions mean a --replace may be running right now.
+      if (copies[i].sessions > 0) {
+        PGARK_LOG(kWarning) << "temporary database '" << copies[i].name << "' has " << copies[i].sessions
+                            << " session(s): a --replace may be running; not dropped";
+        continue;
+      }
+      absl::Status status = conn->Execute(DropSql(*conn, copies[i].name, false));
+      if (!status.ok()) {
+        return absl::Status(status.code(), absl::StrCat("dropping database '", copies[i].name, "': ", status.message()));
+      }
+      dropped.push_back(copies[i].name);
+      continue;
+    }
+    if (complete++ < static_cast<size_t>(keep)) continue;
     if (!terminate_connections) {
       PGARK_ASSIGN_OR_RETURN(auto sessions, OtherSessions(*conn, copies[i].name));
       if (sessions.first > 0) {

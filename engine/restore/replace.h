@@ -64,18 +64,25 @@ std::string PreRestoreName(const std::string& database, absl::Time time);
 
 struct PreRestoreCopy {
   std::string name;
-  absl::Time taken;    // parsed from the name
+  absl::Time taken;    // parsed from the name; InfinitePast when incomplete
   int64_t size_bytes = 0;
+  // A temporary database "pgark_replace_<hex>_<db>" of a --replace of this database: left
+  // by a run that was killed (no session), or in use by one running now (sessions > 0).
+  bool incomplete = false;
+  int sessions = 0;  // counted for incomplete ones only
 };
 
 // The "<db>_pre_restore_*" databases on the server of `conninfo` (db = the conninfo's
-// database), newest first.
+// database), newest first, then the incomplete temporary databases of --replace runs of
+// that database, by name.
 absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::string& conninfo);
 
-// Drops all but the newest `keep` pre-restore copies of the conninfo's database. A copy
-// with sessions is dropped only with terminate_connections (WITH (FORCE), PostgreSQL 13+);
-// otherwise the first such copy stops the run with kFailedPrecondition. Returns the names
-// dropped.
+// Drops all but the newest `keep` pre-restore copies of the conninfo's database, and every
+// incomplete temporary database of a --replace of it that has no session (one with
+// sessions may belong to a running --replace: skipped with a warning, never forced). A
+// pre-restore copy with sessions is dropped only with terminate_connections (WITH (FORCE),
+// PostgreSQL 13+); otherwise the first such copy stops the run with kFailedPrecondition.
+// Returns the names dropped.
 absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string& conninfo, int keep,
                                                               bool terminate_connections);
 

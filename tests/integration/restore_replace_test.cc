@@ -1,5 +1,6 @@
 // pgark restore --replace, the confirmation question, -n/-N/-t/-T patterns, --progress and
 // pgark dev, black-box through the real binary against the sandbox server.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,9 +13,11 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/restore_test_archive.h"
@@ -26,6 +29,7 @@ namespace pgark {
 namespace {
 
 namespace fs = std::filesystem;
+using ::pgark::testing::BackgroundCommand;
 using ::pgark::testing::CommandResult;
 using ::pgark::testing::PgTestServer;
 using ::pgark::testing::RunCommand;
@@ -72,6 +76,11 @@ class RestoreReplaceTest : public ::testing::Test {
         "SELECT datname FROM pg_database WHERE datname LIKE ", Q(db_.name() + "\\_pre\\_restore\\_%")));
     for (int row = 0; leftovers.ok() && row < leftovers->rows(); ++row) {
       (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", leftovers->Get(row, 0), "\" WITH (FORCE)"));
+    }
+    auto temps = maintenance->Query(absl::StrCat(
+        "SELECT datname FROM pg_database WHERE datname LIKE ", Q("pgark\\_replace\\_%\\_" + db_.name())));
+    for (int row = 0; temps.ok() && row < temps->rows(); ++row) {
+      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", temps->Get(row, 0), "\" WITH (FORCE)"));
     }
     fs::remove_all(dir_);
   }
@@ -179,6 +188,65 @@ TEST_F(RestoreReplaceTest, FailedRestoreLeavesTheOldDatabaseUntouchedAndDropsThe
   EXPECT_EQ(TemporaryCopies(), 0);
   EXPECT_EQ(PreRestoreCopies(), 0);
   ExpectDiverged();
+}
+
+TEST_F(RestoreReplaceTest, KilledReplaceLeavesATemporaryDatabaseThatHousekeepingListsAndDrops) {
+  ASSERT_NO_FATAL_FAILURE(Diverge());
+  // Kill -9 the replace once its temporary database exists (mid-restore).
+  BackgroundCommand replace({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), "-j", "2", archive_});
+  bool killed = false;
+  for (int i = 0; i < 5000 && !replace.Exited(); ++i) {
+    if (TemporaryCopies() > 0) {
+      replace.Signal(SIGKILL);
+      killed = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const CommandResult& ended = replace.Wait();
+  auto maintenance = PgTestServer::Get().ConnectMaintenance();
+  if (!killed || ended.exit_code != 128 + SIGKILL) {
+    // The replace finished before it could be caught (a fast machine): make the leftover it
+    // would have left, so the housekeeping below is still exercised.
+    GTEST_LOG_(WARNING) << "the replace ended before the kill; simulating its leftover";
+    ASSERT_OK(maintenance->Execute(absl::StrCat("CREATE DATABASE \"pgark_replace_0000dead_", db_.name(), "\"")));
+  }
+  ASSERT_EQ(TemporaryCopies(), 1);
+  // The server notices the dead client and ends its sessions.
+  const std::string sessions = absl::StrCat(
+      "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE ", Q("pgark\\_replace\\_%\\_" + db_.name()));
+  for (int i = 0; i < 500 && Scalar(*maintenance, sessions) != "0"; ++i) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(Scalar(*maintenance, sessions), "0");
+  ExpectDiverged();  // the target was never touched
+
+  // A temporary database in use (as by a running --replace), and one of another database.
+  const std::string busy = absl::StrCat("pgark_replace_0badcafe_", db_.name());
+  const std::string other = absl::StrCat("pgark_replace_0badcafe_x", db_.name());
+  ASSERT_OK(maintenance->Execute(absl::StrCat("CREATE DATABASE \"", busy, "\"")));
+  ASSERT_OK(maintenance->Execute(absl::StrCat("CREATE DATABASE \"", other, "\"")));
+  auto holder = pg::Connection::Open(PgTestServer::Get().Conninfo(busy));
+  ASSERT_OK(holder.status());
+
+  auto list = RunCommand({PGARK_BINARY, "restore", "--list-pre-restore", "-d", db_.conninfo()});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::vector<std::string> lines = absl::StrSplit(list.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << list.out;
+  const std::string left = absl::StartsWith(lines[0], busy + " ") ? lines[1] : lines[0];
+  EXPECT_THAT(left, ::testing::MatchesRegex("pgark_replace_[0-9a-f]{8}_" + db_.name() +
+                                            "  .*  incomplete: left by a --replace that did not finish.*"));
+  EXPECT_THAT(list.out, HasSubstr(busy + "  "));
+  EXPECT_THAT(list.out, HasSubstr("incomplete: in use by 1 session(s)"));
+  EXPECT_THAT(list.out, Not(HasSubstr(other)));
+
+  auto drop = RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()});
+  ASSERT_EQ(drop.exit_code, 0) << drop.err;
+  EXPECT_THAT(drop.out, HasSubstr("dropped " + left.substr(0, left.find(' '))));
+  EXPECT_THAT(drop.err, HasSubstr("'" + busy + "' has 1 session(s): a --replace may be running; not dropped"));
+  EXPECT_EQ(TemporaryCopies(), 1);  // only the busy one is left
+  EXPECT_EQ(Databases(other), 1);
+  ExpectDiverged();
+  holder->reset();
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE \"", other, "\"")));
 }
 
 TEST_F(RestoreReplaceTest, ReplaceCreatesAMissingDatabase) {
