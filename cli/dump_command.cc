@@ -175,11 +175,17 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
   app.add_option("--encrypt-key-file", flags->encrypt_key_file,
                  "encrypt with a 32-byte key file from 'pgark keygen -o'");
   app.add_option("--recipient", flags->recipients,
-                 "encrypt to an X25519 public key file from 'pgark keygen --x25519' (repeatable)");
-  app.add_option("-n,--schema", flags->schemas, "dump only schemas matching this pattern (repeatable)");
-  app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip schemas matching this pattern (repeatable)");
-  app.add_option("-t,--table", flags->tables, "dump only tables matching this pattern (repeatable)");
-  app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)");
+                 "encrypt to an X25519 public key file from 'pgark keygen --x25519' (repeatable)")
+      ->allow_extra_args(false);
+  // One value per occurrence (as pg_dump): "-n a b" is an error, not two patterns.
+  app.add_option("-n,--schema", flags->schemas, "dump only schemas matching this pattern (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("-N,--exclude-schema", flags->exclude_schemas, "skip schemas matching this pattern (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("-t,--table", flags->tables, "dump only tables matching this pattern (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag("-s,--schema-only", flags->schema_only, "dump only the schema, no data");
   app.add_flag("-a,--data-only", flags->data_only, "dump only the data, no schema");
   app.add_flag("--globals", flags->globals,

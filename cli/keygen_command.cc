@@ -90,8 +90,20 @@ absl::Status RunKeygen(const KeygenFlags& flags) {
 CommandRunner SetupKeygenCommand(CLI::App& app) {
   auto flags = std::make_shared<KeygenFlags>();
   auto* key = app.add_option("-o,--output", flags->key_file, "write a random 32-byte key file");
+  // CLI11 fills an option that needs two values with whatever follows, flags included
+  // ("--x25519 -o rcpt" would write a file named "-o"): refuse names that look like flags
+  // (a file that really starts with '-' can be given as ./-name).
   auto* pair = app.add_option("--x25519", flags->x25519, "write an X25519 key pair: PUBFILE SECFILE")
-                   ->expected(2);
+                   ->expected(2)
+                   ->check(CLI::Validator(
+                       [](std::string& value) -> std::string {
+                         if (!value.empty() && value[0] == '-') {
+                           return "'" + value + "' looks like an option, not a file name (write ./" + value +
+                                  " for a file of that name)";
+                         }
+                         return "";
+                       },
+                       "FILE", "file name"));
   key->excludes(pair);
   return [flags]() -> absl::Status { return RunKeygen(*flags); };
 }
