@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -171,16 +172,31 @@ TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
   fs::path out = dir / "db.pgark";
   fs::path pid_file = fs::temp_directory_path() / absl::StrCat("pgark-dumpcli-", getpid(), ".pid");
   ::pgark::testing::CommandResult result;
+  std::atomic<bool> finished{false};
   std::thread dump([&] {
     result = RunShell(absl::StrCat("echo $$ > '", pid_file.string(), "'; exec '", PGARK_BINARY,
                                    "' dump -a -d '", source.conninfo(), "' -f '", out.string(), "'"));
+    finished = true;
   });
   auto admin = source.Connect();
-  bool waiting = ::pgark::testing::WaitForLockWaiter(*admin, "pgark dump", [] { return false; });
+  // On a loaded machine the dump may take longer than one WaitForLockWaiter round (~10 s)
+  // to start, connect and read the catalog: wait up to 2 minutes, or until it exits.
+  bool waiting = false;
+  const absl::Time deadline = absl::Now() + absl::Minutes(2);
+  while (!waiting && !finished && absl::Now() < deadline) {
+    waiting = ::pgark::testing::WaitForLockWaiter(*admin, "pgark dump", [&] { return finished.load(); });
+  }
+  // The pid file was written before exec, so before the dump could wait for anything.
   pid_t pid = 0;
   std::string pid_text = ReadFile(pid_file);
   bool have_pid = absl::SimpleAtoi(absl::StripAsciiWhitespace(pid_text), &pid) && pid > 0;
-  if (have_pid) kill(pid, SIGINT);
+  // Signal only a dump that is blocked on our lock (its handlers are installed by then);
+  // otherwise release the lock so that the dump ends and the test fails instead of hanging.
+  if (waiting && have_pid) {
+    kill(pid, SIGINT);
+  } else {
+    blocker->Execute("ROLLBACK").IgnoreError();
+  }
   dump.join();
   ASSERT_TRUE(waiting);
   ASSERT_TRUE(have_pid);
