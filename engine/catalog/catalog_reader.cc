@@ -67,6 +67,14 @@ struct ColumnDef {
   bool generated = false;
 };
 
+// A column with its text only (no default, not generated).
+ColumnDef PlainColumn(std::string name, std::string text) {
+  ColumnDef column;
+  column.name = std::move(name);
+  column.text = std::move(text);
+  return column;
+}
+
 struct Obj {
   // Rendering inputs.
   std::string create_sql;      // static DDL (most kinds)
@@ -1060,7 +1068,7 @@ absl::Status Reader::CollectColumnsAndTables() {
     std::string qname = QQ(rel.schema, rel.name);
     std::string qcol = Q(name);
     if (rel.relkind == 'v' || rel.relkind == 'm') {
-      obj.columns.push_back(ColumnDef{name, absl::StrCat("NULL::", type, " AS ", qcol)});
+      obj.columns.push_back(PlainColumn(name, absl::StrCat("NULL::", type, " AS ", qcol)));
       continue;
     }
     bool is_partition = obj.table->is_partition;
@@ -1104,7 +1112,7 @@ absl::Status Reader::CollectColumnsAndTables() {
       std::string extra;
       if (not_null && !inherited_not_null) absl::StrAppend(&extra, " NOT NULL");
       if (def.default_node >= 0) {}
-      if (!extra.empty()) obj.columns.push_back(ColumnDef{name, absl::StrCat(qcol, " WITH OPTIONS", extra)});
+      if (!extra.empty()) obj.columns.push_back(PlainColumn(name, absl::StrCat(qcol, " WITH OPTIONS", extra)));
     } else if (printed) {
       obj.columns.push_back(std::move(def));
     } else if (not_null && !inherited_not_null) {
