@@ -296,7 +296,9 @@ absl::Status RunPruneCommand(const OpsFlags& flags) {
   std::unique_ptr<ops::RunLock> lock;
   if (!flags.dry_run) {
     PGARK_ASSIGN_OR_RETURN(lock, ops::RunLock::Acquire(ops::LockDirFor(config), config.name, absl::Now()));
-    if (!lock->takeover_note().empty()) PGARK_LOG(kWarning) << lock->takeover_note();
+    if (!lock->takeover_note().empty()) {
+      PGARK_LOG(kWarning) << lock->takeover_note();
+    }
   }
   std::vector<std::string> roots = {config.backup_root};
   if (!config.copy_to.empty()) roots.push_back(config.copy_to);

@@ -129,7 +129,9 @@ class Run {
     Notify();
     summary_.finished = absl::Now();
     absl::Status records = WriteRunRecords(config_, summary_);
-    if (!records.ok()) PGARK_LOG(kWarning) << "writing the run records: " << records.message();
+    if (!records.ok()) {
+      PGARK_LOG(kWarning) << "writing the run records: " << records.message();
+    }
     return summary_;
   }
 

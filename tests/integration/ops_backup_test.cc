@@ -110,7 +110,9 @@ TEST(OpsBackupTest, ListJsonMatchesTheFilesOnDisk) {
     EXPECT_EQ(backup["verify_mode"], "checksum");
     struct stat info;
     std::string path = absl::StrCat(root, "/daily/", backup["file"].get<std::string>());
-    if (stat(path.c_str(), &info) == 0) EXPECT_EQ(backup["size_bytes"], info.st_size);
+    if (stat(path.c_str(), &info) == 0) {
+      EXPECT_EQ(backup["size_bytes"], info.st_size);
+    }
   }
   auto find = RunShell(absl::StrCat("cd ", root, " && find daily weekly monthly -name '*.pgark' | sort"));
   std::set<std::string> on_disk;

@@ -514,7 +514,9 @@ absl::Status S3Storage::MultipartCopy(const std::string& from, const std::string
   auto abort = [&] {
     S3Request del{"DELETE", to, {{"uploadId", *upload_id}}, {}, {}, true};
     auto r = client_.Execute(del, absl::StrCat("aborting ", what));
-    if (!r.ok()) PGARK_LOG(kWarning) << r.status().message();
+    if (!r.ok()) {
+      PGARK_LOG(kWarning) << r.status().message();
+    }
   };
   uint64_t part_size = std::max<uint64_t>((size + 8999) / 9000,
                                           std::min<uint64_t>(multipart_copy_threshold_, 512ull << 20));
