@@ -53,6 +53,8 @@ absl::StatusOr<DecodeType> DecodeTypeFromShapeJson(const json& shape, int depth)
   std::string schema = shape.value("schema", "");
   std::string name = shape.value("name", "");
   type.name = schema.empty() || schema == "pg_catalog" ? name : absl::StrCat(schema, ".", name);
+  type.schema = std::move(schema);
+  type.type_name = std::move(name);
   if (shape.contains("children")) {
     if (!shape["children"].is_array()) return absl::DataLossError("malformed type shape children");
     for (const json& child : shape["children"]) {

@@ -47,6 +47,9 @@ struct DecodeType {
   // kArray: [element]; kDomain: [base]; kRange: [subtype]; kMultirange: [range];
   // kComposite: one per attribute, in order.
   std::vector<DecodeType> children;
+  // pg_type's namespace and typname as the dump recorded them ("" in built-in descriptions):
+  // a restore finds the target's OID of a user type by them (engine/restore/type_oid_patcher.h).
+  std::string schema, type_name;
 };
 
 // Nesting deeper than this (arrays of composites of ranges ...) is rejected.
