@@ -116,6 +116,9 @@ void LogResult(const engine::RestoreResult& result) {
                    << result.acl_items << " privilege items, " << result.post_acl_items
                    << " post-ACL items in " << result.seconds << " s (data+post-data " << result.data_seconds
                    << " s)";
+  if (result.type_oids_patched > 0) {
+    PGARK_LOG(kInfo) << "restore: " << result.type_oids_patched << " embedded type OIDs patched for the target";
+  }
 }
 
 absl::Status RunRestoreCommand(const RestoreFlags& flags) {

@@ -2392,6 +2392,9 @@ absl::Status Reader::CollectDependencies() {
     if (node < 0 && relid != 0) node = NodeOf(kPgClass, relid);  // a table's row type
     if (node < 0) continue;
     if (relid != 0 && NodeOf(kPgType, type) < 0) Alias(kPgType, type, node);
+    // A composite type's attributes depend on their types through its pg_class entry
+    // (pg_depend objid = typrelid): those are the type's own dependencies.
+    if (relid != 0 && NodeOf(kPgClass, relid) < 0) Alias(kPgClass, relid, node);
     if (array != 0) Alias(kPgType, array, node);
   }
   int original = static_cast<int>(nodes_.size());

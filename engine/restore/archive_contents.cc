@@ -4,26 +4,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/export/archive_exporter.h"
+#include "engine/restore/type_oid_patcher.h"
 #include "nlohmann/json.hpp"
 
 namespace pgark::engine::restore {
 namespace {
-
-constexpr uint32_t kFirstUserOid = 10000;  // FirstGenbkiObjectId
-
-// Arrays and composites put their element/field type OIDs on the wire (catalog-reference
-// d.3); domains and ranges do not, but may wrap something that does.
-bool EmbedsUserOid(const nlohmann::json& shape) {
-  const std::string kind = shape.value("kind", "base");
-  if (!shape.contains("children")) return false;
-  for (const auto& child : shape["children"]) {
-    if ((kind == "array" || kind == "composite") && child.value("oid", 0u) >= kFirstUserOid) {
-      return true;
-    }
-    if (EmbedsUserOid(child)) return true;
-  }
-  return false;
-}
 
 absl::Status ParseTables(const nlohmann::json& plan, ArchiveContents* contents) {
   for (const auto& table : plan.at("tables")) {
@@ -38,7 +24,15 @@ absl::Status ParseTables(const nlohmann::json& plan, ArchiveContents* contents) 
       RecordedColumn recorded;
       recorded.name = column.at("name").get<std::string>();
       recorded.type = column.at("type").get<std::string>();
-      if (column.contains("shape")) recorded.embeds_user_oid = EmbedsUserOid(column["shape"]);
+      if (column.contains("shape")) {
+        absl::StatusOr<DecodeType> shape = DecodeTypeFromShapeJson(column["shape"]);
+        if (!shape.ok()) {
+          return absl::DataLossError(absl::StrCat(kPlanRecord, ": table ", parsed.schema, ".", parsed.name,
+                                                  " column \"", recorded.name, "\": ", shape.status().message()));
+        }
+        recorded.embeds_user_oid = EmbedsUserTypeOid(*shape);
+        recorded.shape = std::move(*shape);
+      }
       parsed.columns.push_back(std::move(recorded));
     }
     parsed.streams = table.at("streams").get<std::vector<uint32_t>>();

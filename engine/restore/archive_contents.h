@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/catalog/catalog_objects.h"
 #include "engine/catalog/globals.h"
+#include "engine/export/binary_to_text.h"
 
 namespace pgark::engine::restore {
 
@@ -33,8 +34,11 @@ inline constexpr absl::string_view kGlobalsRecord = "globals.json";
 struct RecordedColumn {
   std::string name;  // unquoted
   std::string type;  // format_type() with search_path = '' on the source
+  // The type's shape as binary COPY puts it on the wire (absent in archives without shapes).
+  std::optional<DecodeType> shape;
   // True when COPY BINARY of this column carries a user type's OID (arrays and composites
-  // of non-built-in types): a PostgreSQL 12/13 target rejects such data (catalog-reference d.3).
+  // of non-built-in types): a PostgreSQL 12/13 target rejects such data unless the loader
+  // patches it (catalog-reference d.3, type_oid_patcher.h).
   bool embeds_user_oid = false;
 };
 
@@ -92,8 +96,8 @@ struct ArchiveContents {
 };
 
 // Parses dump/plan.json into *contents (tables, LOs, sequences, streams).
-// Errors: kDataLoss (not JSON, required field missing or of the wrong type, a stream id
-// used twice).
+// Errors: kDataLoss (not JSON, required field missing or of the wrong type, a malformed
+// column type shape, a stream id used twice).
 absl::Status ParsePlanJson(absl::string_view json, ArchiveContents* contents);
 // Parses dump/sequences.json. Errors: kDataLoss.
 absl::StatusOr<std::vector<SequenceValue>> ParseSequencesJson(absl::string_view json);

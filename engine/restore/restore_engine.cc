@@ -1,6 +1,7 @@
 #include "engine/restore/restore_engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -19,6 +20,7 @@
 #include "engine/pg/connection.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/stream_feed.h"
+#include "engine/restore/type_oid_patcher.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
@@ -238,6 +240,9 @@ class RestoreRun {
   absl::Status Clean();
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
+  absl::Status PrepareTypeOidPatching();
+  bool PatchesTypeOids(const TableStreams& table) const;
+  absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> MakeTypeOidPatcher(const TableStreams& table) const;
   void BuildTasks();
   absl::Status RunMainPass();
   void WorkerLoop(pg::Connection* conn);
@@ -279,6 +284,10 @@ class RestoreRun {
   std::map<int, int64_t> archive_rows_ ABSL_GUARDED_BY(mu_);  // table index -> index rows loaded
   int streams_total_ = 0;
   bool in_transaction_ = false;
+  // Embedded type OIDs are rewritten (type_oid_patcher.h): a PostgreSQL 12/13 target, or
+  // PGARK_FORCE_TYPE_OID_PATCH=1 (test hook). Set and filled before the main pass.
+  bool patch_type_oids_ = false;
+  restore::TypeOidMap type_oid_map_;
 
   // Main-pass scheduler.
   absl::Mutex mu_;
@@ -632,9 +641,8 @@ absl::Status RestoreRun::CheckTargetColumns() {
         problem = "is a generated column in the target";
       } else if (it->second.first != column.type) {
         problem = absl::StrCat("is ", column.type, " in the archive but ", it->second.first, " in the target");
-      } else if (table.binary && column.embeds_user_oid && leader_->server_version() < 140000) {
-        problem = "holds user-type OIDs in binary COPY data, which PostgreSQL 12/13 reject "
-                  "(restore into PostgreSQL 14 or later; OID patching is not implemented)";
+      } else if (table.binary && column.embeds_user_oid && patch_type_oids_ && !column.shape) {
+        problem = "holds user-type OIDs in binary COPY data but the archive records no type shape to patch them";
       }
       if (!problem.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -642,6 +650,54 @@ absl::Status RestoreRun::CheckTargetColumns() {
       }
     }
   }
+  return PrepareTypeOidPatching();
+}
+
+bool RestoreRun::PatchesTypeOids(const TableStreams& table) const {
+  if (!patch_type_oids_ || !table.binary) return false;
+  for (const restore::RecordedColumn& column : table.columns) {
+    if (column.embeds_user_oid) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> RestoreRun::MakeTypeOidPatcher(
+    const TableStreams& table) const {
+  std::vector<restore::PatchColumn> columns;
+  for (const restore::RecordedColumn& column : table.columns) {
+    // A column without a shape embeds nothing we know of (refused above if it should).
+    columns.push_back({column.name, column.shape ? *column.shape : DecodeType{}});
+  }
+  return restore::TypeOidPatcher::Create(table.Display(), columns, type_oid_map_);
+}
+
+// PostgreSQL 12/13 reject binary arrays and composites whose embedded element/attribute OIDs
+// differ from the target's (catalog-reference d.3). After pre-data, the target's OID of every
+// embedded user type is looked up by the (schema, name) the dump recorded (arrays through
+// their element's typarray, since array names are generated); every patcher is built once
+// here so an unmapped type fails before any data is sent.
+absl::Status RestoreRun::PrepareTypeOidPatching() {
+  const char* force = std::getenv("PGARK_FORCE_TYPE_OID_PATCH");
+  patch_type_oids_ = leader_->server_version() < 140000 || (force != nullptr && std::string(force) == "1");
+  if (!patch_type_oids_) return absl::OkStatus();
+  std::vector<restore::EmbeddedType> embedded;
+  int tables = 0;
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    if (!PatchesTypeOids(table)) continue;
+    ++tables;
+    for (const restore::RecordedColumn& column : table.columns) {
+      if (column.shape) restore::CollectEmbeddedTypes(*column.shape, &embedded);
+    }
+  }
+  if (embedded.empty()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(type_oid_map_, restore::BuildTypeOidMap(*leader_, embedded));
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    if (PatchesTypeOids(table)) PGARK_RETURN_IF_ERROR(MakeTypeOidPatcher(table).status());
+  }
+  PGARK_LOG(kInfo) << "restore: embedded type OIDs of " << tables << " binary tables are patched for the target ("
+                   << type_oid_map_.size() << " types mapped)";
   return absl::OkStatus();
 }
 
@@ -908,6 +964,12 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
   absl::StatusOr<std::unique_ptr<format::ChunkReader>> reader = feed_->Open(task.stream_id);
   status = reader.status();
   if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryHeader);
+  std::unique_ptr<restore::TypeOidPatcher> patcher;
+  if (status.ok() && PatchesTypeOids(table)) {
+    absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> made = MakeTypeOidPatcher(table);
+    status = made.status();
+    if (made.ok()) patcher = std::move(*made);
+  }
   format::Chunk chunk;
   while (status.ok()) {
     absl::StatusOr<bool> more = (*reader)->Next(&chunk);
@@ -916,11 +978,12 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
       break;
     }
     if (!*more) break;
-    status = conn.PutCopyData(chunk.data);
-    if (options_.progress != nullptr) {
-      options_.progress->AddChunk(table.Display(), 0, static_cast<int64_t>(chunk.data.size()));
-    }
+    const int64_t bytes = static_cast<int64_t>(chunk.data.size());
+    if (patcher != nullptr) status = patcher->Patch(&chunk.data);
+    if (status.ok()) status = conn.PutCopyData(chunk.data);
+    if (options_.progress != nullptr) options_.progress->AddChunk(table.Display(), 0, bytes);
   }
+  if (status.ok() && patcher != nullptr) status = patcher->Finish();
   if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryTrailer);
   if (!status.ok()) {
     // The server rolls the COPY back: nothing of this stream stays in the table.
@@ -943,6 +1006,7 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
   archive_rows_[task.table_index] += *rows;
   result_.rows += *rows;
   if (freeze) ++result_.frozen_tables;
+  if (patcher != nullptr) result_.type_oids_patched += patcher->patched_oids();
   return absl::OkStatus();
 }
 

@@ -4,10 +4,12 @@
 //
 //   leader    [-C: CREATE DATABASE]  conflict check (nothing changed yet)  [-c: drops]
 //             pre-data items in order on one connection
-//             target column check of every table to load (before any data is sent)
+//             target column check of every table to load (before any data is sent); on a
+//             PostgreSQL 12/13 target the map of embedded user-type OIDs (type_oid_patcher.h)
 //   workers   -j N connections pick, largest first: table streams (COPY FROM STDIN, binary
 //             or text as recorded; parts of one table concurrently; a table created in this
-//             run and loaded by one stream uses BEGIN; TRUNCATE ONLY; COPY (FREEZE); COMMIT),
+//             run and loaded by one stream uses BEGIN; TRUNCATE ONLY; COPY (FREEZE); COMMIT;
+//             12/13 targets: binary arrays/composites of user types have their OIDs patched),
 //             large-object streams (lo_create with the recorded OIDs, then lo_put), and
 //             post-data items once their dependencies and their tables' data are done:
 //             indexes in parallel, PK/UNIQUE built as CREATE UNIQUE INDEX then attached
@@ -55,6 +57,7 @@ struct RestoreResult {
   int post_acl_items = 0;
   int attached_using_index = 0;  // PK/UNIQUE built as unique index, then attached
   int frozen_tables = 0;         // loaded with COPY FREEZE
+  int64_t type_oids_patched = 0;  // embedded type OIDs rewritten (12/13 targets, type_oid_patcher.h)
   double seconds = 0;
   double data_seconds = 0;
   double post_data_seconds = 0;

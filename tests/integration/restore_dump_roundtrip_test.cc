@@ -3,13 +3,18 @@
 // database; schema compared with pg_dump -s (referee), data with per-table digests.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "engine/archive_io.h"
+#include "engine/restore/restore_engine.h"
+#include "engine/restore/type_oid_patcher.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/restore_test_archive.h"
 #include "tests/testing/pg_test_server.h"
@@ -59,6 +64,43 @@ class RestoreDumpRoundTripTest : public ::testing::Test {
     EXPECT_EQ(Scalar(*conn, los), Scalar(*source_, los));
   }
 
+  // The patcher turns the source's binary COPY of oids.t into exactly the bytes the target
+  // sends for the same rows (its own type OIDs), which is what PostgreSQL 12/13 accept; with
+  // the map restore builds from the archive's recorded shapes.
+  void ExpectPatchedBytesAsTheTargetSendsThem(pg::Connection& target) {
+    auto binary_copy = [](pg::Connection& conn) {
+      std::string all, row;
+      EXPECT_OK(conn.StartCopyOut("COPY (SELECT * FROM oids.t ORDER BY id) TO STDOUT (FORMAT binary)"));
+      for (;;) {
+        absl::StatusOr<bool> more = conn.ReadCopyRow(&row);
+        EXPECT_OK(more.status());
+        if (!more.ok() || !*more) break;
+        all += row;
+      }
+      return all.substr(std::min<size_t>(all.size(), 19));  // without the PGCOPY header
+    };
+    ASSERT_OK_AND_ASSIGN(engine::OpenedArchive archive, engine::OpenArchiveForRead(path_));
+    ASSERT_OK_AND_ASSIGN(engine::restore::ArchiveContents contents, engine::ReadArchiveContents(archive, {}));
+    int index = contents.FindTable("oids", "t");
+    ASSERT_GE(index, 0);
+    std::vector<engine::restore::PatchColumn> columns;
+    std::vector<engine::restore::EmbeddedType> embedded;
+    for (const auto& column : contents.tables[index].columns) {
+      ASSERT_TRUE(column.shape.has_value()) << column.name;
+      columns.push_back({column.name, *column.shape});
+      engine::restore::CollectEmbeddedTypes(*column.shape, &embedded);
+    }
+    ASSERT_OK_AND_ASSIGN(engine::restore::TypeOidMap map, engine::restore::BuildTypeOidMap(target, embedded));
+    ASSERT_OK_AND_ASSIGN(auto patcher, engine::restore::TypeOidPatcher::Create("oids.t", columns, map));
+    std::string source = binary_copy(*source_), expected = binary_copy(target);
+    EXPECT_NE(source, expected);  // the OIDs differ
+    std::string patched = source;
+    ASSERT_OK(patcher->Patch(&patched));
+    ASSERT_OK(patcher->Finish());
+    EXPECT_EQ(patched, expected);
+    EXPECT_EQ(patcher->rows(), 401);
+  }
+
   ScratchDatabase source_db_{"dsrc"};
   std::unique_ptr<pg::Connection> source_;
   std::string path_;
@@ -98,6 +140,62 @@ TEST_F(RestoreDumpRoundTripTest, EncryptedPipeAtOneAndFourJobs) {
     ASSERT_EQ(result.exit_code, 0) << result.err;
     ExpectSameAsSource(target);
   }
+}
+
+// PostgreSQL 12/13 targets need the embedded type OIDs of binary arrays and composites
+// patched (type_oid_patcher.h). Only PostgreSQL 15 runs here, so PGARK_FORCE_TYPE_OID_PATCH=1
+// forces the patch path; the target's types have other OIDs than the source's (one cluster,
+// created later, after a few dummy types), and the data must arrive unchanged.
+TEST_F(RestoreDumpRoundTripTest, ForcedTypeOidPatchLoadsUserTypesUnchanged) {
+  const bool multirange = source_->server_version() >= 140000;
+  ASSERT_OK(source_->Execute(absl::StrCat(
+      "CREATE SCHEMA oids;"
+      "CREATE TYPE oids.mood AS ENUM ('sad', 'ok', 'happy');"
+      "CREATE DOMAIN oids.posint AS int CHECK (VALUE > 0);"
+      "CREATE TYPE oids.pair AS (m oids.mood, n oids.posint, tags oids.mood[]);"
+      "CREATE TYPE oids.pairrange AS RANGE (subtype = oids.pair);"
+      "CREATE DOMAIN oids.moods AS oids.mood[];"
+      "CREATE TABLE oids.t (id int PRIMARY KEY, moods oids.mood[], grid oids.mood[], pairs oids.pair[], "
+      "  p oids.pair, r oids.pairrange, d oids.moods, ints int[], posints oids.posint[], rs oids.pairrange[]",
+      multirange ? ", mr oids.pairmultirange" : "", ");",
+      "INSERT INTO oids.t SELECT g, ARRAY['ok', NULL, 'happy']::oids.mood[], "
+      "  CASE WHEN g % 5 = 0 THEN '{}' ELSE ARRAY[['sad','ok'],['happy',NULL]]::oids.mood[] END, "
+      "  ARRAY[ROW('ok', g, ARRAY['sad']::oids.mood[])::oids.pair, NULL], "
+      "  ROW('happy', g + 1, '{}')::oids.pair, "
+      "  oids.pairrange(ROW('sad', 1, '{}')::oids.pair, ROW('ok', g, ARRAY['happy']::oids.mood[])::oids.pair), "
+      "  ARRAY['sad']::oids.moods, ARRAY[g, NULL], ARRAY[g, g + 1]::oids.posint[], "
+      "  ARRAY[oids.pairrange(NULL, ROW('ok', g, NULL)::oids.pair), 'empty']",
+      multirange ? ", oids.pairmultirange(oids.pairrange(ROW('sad', 1, '{}')::oids.pair, NULL))" : "",
+      " FROM generate_series(1, 400) g;"
+      "INSERT INTO oids.t (id) VALUES (0);")));
+  auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source_db_.conninfo(), "-f", path_});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  const std::string mood_oid = "SELECT 'oids.mood'::regtype::oid::text";
+  for (const char* jobs : {"2", "1"}) {
+    ScratchDatabase target("ddst");
+    auto conn = target.Connect();
+    ASSERT_OK(conn->Execute("CREATE TYPE zz_shift1 AS ENUM ('x'); CREATE TYPE zz_shift2 AS (a int);"
+                            "DROP TYPE zz_shift1; DROP TYPE zz_shift2;"));
+    auto restore = RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), "-j", jobs, path_},
+                              {{"PGARK_FORCE_TYPE_OID_PATCH", "1"}});
+    ASSERT_EQ(restore.exit_code, 0) << restore.err;
+    EXPECT_NE(Scalar(*conn, mood_oid), Scalar(*source_, mood_oid));
+    ExpectSameAsSource(target);
+    // The bytes really changed: per oids.t row at least moods, grid, pairs (element + 3
+    // attributes), p (3), r (2 x 3), d, posints and rs (element + 3) = 20 OIDs; plus typed.many.
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(restore.err, match, std::regex("restore: (\\d+) embedded type OIDs patched")))
+        << restore.err;
+    EXPECT_GE(std::stoll(match[1].str()), 400 * 20) << restore.err;
+    if (std::string(jobs) == "2") ExpectPatchedBytesAsTheTargetSendsThem(*conn);
+  }
+  // Without the hook a PostgreSQL 14+ target loads the stale OIDs as they are: nothing patched.
+  if (!multirange) return;  // 12/13: always patched
+  ScratchDatabase plain("ddst");
+  auto restore = RunCommand({PGARK_BINARY, "restore", "-d", plain.conninfo(), path_});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_THAT(restore.err, ::testing::Not(HasSubstr("type OIDs patched")));
+  ExpectSameAsSource(plain);
 }
 
 }  // namespace
