@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of the s3_xml fuzz target (input layout: s3_xml_fuzzer.cc).
+"""Writes the seed corpora of the s3_xml and type_oid_patcher fuzz targets (input layouts:
+s3_xml_fuzzer.cc, type_oid_patcher_fuzzer.cc).
 
     tests/fuzz/make_extra_seeds.py tests/fuzz/corpus
 
@@ -42,9 +43,36 @@ def s3_xml_seeds():
     }
 
 
+def type_oid_patcher_seeds():
+    def i32(v):
+        return struct.pack(">i", v)
+
+    def val(b):
+        return i32(-1) if b is None else i32(len(b)) + b
+
+    def array(oid, dims, elems):
+        out = i32(len(dims)) + i32(1 if None in elems else 0) + i32(oid)
+        for d in dims:
+            out += i32(d) + i32(1)
+        return out + b"".join(val(e) for e in elems)
+
+    def composite(fields):
+        return i32(len(fields)) + b"".join(i32(oid) + val(v) for oid, v in fields)
+
+    pair = composite([(16400, b"ok"), (23, i32(7))])
+    rng = b"\x06" + val(pair) + val(pair)
+    wrapper = composite([(16399, array(16400, [2], [b"ok", None])), (16419, array(16420, [1], [i32(5)])),
+                         (16440, rng)])
+    multirange = i32(2) + val(rng) + val(b"\x01")
+    row = struct.pack(">h", 3) + val(wrapper) + val(multirange) + val(array(16400, [2, 2], [b"a", b"b", None, b""]))
+    empty = struct.pack(">h", 3) + val(None) + val(i32(0)) + val(array(16400, [], []))
+    return {"one_row_whole": bytes([255]) + row, "rows_by_3": bytes([3]) + row + empty,
+            "bytewise_with_trailer": bytes([0]) + empty + row + struct.pack(">h", -1)}
+
+
 def main():
     corpus = sys.argv[1]
-    for target, seeds in (("s3_xml", s3_xml_seeds()),):
+    for target, seeds in (("s3_xml", s3_xml_seeds()), ("type_oid_patcher", type_oid_patcher_seeds())):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         for name, data in seeds.items():
             with open(os.path.join(corpus, target, name), "wb") as f:

@@ -359,6 +359,27 @@ TEST_F(RestoreLoaderTest, CorruptedFrameFailsWithDataLossNamingTheStream) {
   EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
 }
 
+// Issue 6: "a damaged archive refused before any data is written". Damage in the metadata
+// (read before anything changes) is refused without -1, from a file and from a pipe; damage in
+// a data frame needs -1 or --replace for that (CorruptedFrameFailsWithDataLossNamingTheStream).
+TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
+  auto bytes = BuildArchive(*source_, Spec());
+  ASSERT_OK(bytes.status());
+  std::string damaged = *bytes;
+  const auto header_len = static_cast<uint32_t>(static_cast<unsigned char>(damaged[12])) |
+                          static_cast<uint32_t>(static_cast<unsigned char>(damaged[13])) << 8;
+  // The first frame after the file header is catalog.json (several kB).
+  damaged[header_len + 100] ^= 0x5a;
+  std::string path = Temp("damaged_meta.pgark", damaged);
+  for (bool pipe : {false, true}) {
+    ScratchDatabase target("rdst");
+    auto restore = pipe ? RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), "-"}, {}, damaged)
+                        : RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), path});
+    EXPECT_EQ(restore.exit_code, 5) << pipe << restore.err;
+    EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0") << pipe;
+  }
+}
+
 TEST_F(RestoreLoaderTest, ListAndVerify) {
   std::string path = Archive(Spec(), "list");
   auto list = RunCommand({PGARK_BINARY, "restore", "-l", path});
