@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,6 +42,11 @@ namespace pgark::engine {
 // children.
 struct DecodeType {
   enum class Kind : uint8_t { kBase, kEnum, kArray, kDomain, kRange, kMultirange, kComposite };
+  DecodeType() = default;
+  DecodeType(Kind kind, uint32_t oid, std::string name, std::vector<DecodeType> children = {},
+             std::string schema = "", std::string type_name = "")
+      : kind(kind), oid(oid), name(std::move(name)), children(std::move(children)),
+        schema(std::move(schema)), type_name(std::move(type_name)) {}
   Kind kind = Kind::kBase;
   uint32_t oid = 0;
   std::string name;  // for messages, e.g. "public.mood" or "integer"
