@@ -41,6 +41,7 @@ function(pgark_library)
   target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${ARG_NAME} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   pgark_target_warnings(${ARG_NAME})
+  pgark_precompile(${ARG_NAME})
 endfunction()
 
 # pgark_add_test(NAME name LABELS unit|integration DIRS dir... | SRCS file... DEPS lib...
@@ -63,6 +64,7 @@ function(pgark_add_test)
       PGARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
       PGARK_BINARY_DIR="${PROJECT_BINARY_DIR}")
   pgark_target_warnings(${ARG_NAME})
+  pgark_precompile(${ARG_NAME} <gmock/gmock.h> <gtest/gtest.h> <nlohmann/json.hpp>)
   set(props LABELS ${ARG_LABELS})
   if(ARG_FIXTURES)
     list(APPEND props FIXTURES_REQUIRED "${ARG_FIXTURES}")
