@@ -375,7 +375,7 @@ TEST(DecoderErrorsTest, MalformedDataIsDataLossNotCrash) {
   // A tuple with a field length beyond the data, split over two Feed() calls.
   auto rows = BinaryCopyToText::Create("public.t", {{"v", *BuiltinDecodeType(25)}});
   ASSERT_OK(rows.status());
-  std::string stream("PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0\0\1\x7f\xff\xff\xff", 27);
+  std::string stream("PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0\0\1\x7f\xff\xff\xff", 25);
   EXPECT_THAT((*rows)->Feed(stream, &out),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("public.t")));
   // A stream cut before its trailer.

@@ -25,20 +25,22 @@ inline nlohmann::json TypeShapeJson(pg::Connection& conn, uint32_t oid, int dept
   auto child = [&](absl::string_view text_oid) {
     return TypeShapeJson(conn, std::stoul(std::string(text_oid)), depth + 1);
   };
+  // json::array({x}), not {x}: for a one-element brace list clang picks the copy constructor
+  // (the child itself, not an array of it); gcc builds the array.
   char typtype = r->Get(0, 0)[0];
   if (typtype == 'd') {
     shape["kind"] = "domain";
-    shape["children"] = {child(r->Get(0, 2))};
+    shape["children"] = nlohmann::json::array({child(r->Get(0, 2))});
   } else if (typtype == 'e') {
     shape["kind"] = "enum";
   } else if (typtype == 'p') {
     shape["kind"] = "pseudo";
   } else if (typtype == 'r') {
     shape["kind"] = "range";
-    shape["children"] = {child(r->Get(0, 6))};
+    shape["children"] = nlohmann::json::array({child(r->Get(0, 6))});
   } else if (typtype == 'm') {
     shape["kind"] = "multirange";
-    shape["children"] = {child(r->Get(0, 7))};
+    shape["children"] = nlohmann::json::array({child(r->Get(0, 7))});
   } else if (typtype == 'c') {
     shape["kind"] = "composite";
     auto attrs = conn.QueryParams(
@@ -50,7 +52,7 @@ inline nlohmann::json TypeShapeJson(pg::Connection& conn, uint32_t oid, int dept
     for (int i = 0; attrs.ok() && i < attrs->rows(); ++i) shape["children"].push_back(child(attrs->Get(i, 0)));
   } else if (r->Get(0, 1) != "0" && r->Get(0, 8) == "A") {
     shape["kind"] = "array";
-    shape["children"] = {child(r->Get(0, 1))};
+    shape["children"] = nlohmann::json::array({child(r->Get(0, 1))});
   }
   return shape;
 }

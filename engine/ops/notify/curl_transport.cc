@@ -37,7 +37,8 @@ struct Upload {
 size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
   auto* upload = static_cast<Upload*>(user);
   size_t n = std::min(size * count, upload->data.size() - upload->offset);
-  memcpy(buffer, upload->data.data() + upload->offset, n);
+  // An empty body's view may have a null data(): memcpy(null, 0) is undefined.
+  if (n > 0) memcpy(buffer, upload->data.data() + upload->offset, n);
   upload->offset += n;
   return n;
 }

@@ -44,7 +44,8 @@ struct Transfer {
 size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = std::min(size * count, t->upload.size() - t->upload_offset);
-  std::memcpy(buffer, t->upload.data() + t->upload_offset, n);
+  // An empty body's view may have a null data(): memcpy(null, 0) is undefined.
+  if (n > 0) std::memcpy(buffer, t->upload.data() + t->upload_offset, n);
   t->upload_offset += n;
   return n;
 }

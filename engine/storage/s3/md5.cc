@@ -72,7 +72,8 @@ std::string Md5(absl::string_view data) {
   // Padding: 0x80, zeros, then the bit length (little-endian) in the last 8 bytes.
   unsigned char tail[128] = {0};
   size_t rest = data.size() - full;
-  std::memcpy(tail, bytes + full, rest);
+  // An empty view may carry a null data(): memcpy with a null source is undefined even for 0 bytes.
+  if (rest > 0) std::memcpy(tail, bytes + full, rest);
   tail[rest] = 0x80;
   size_t tail_size = rest + 1 + 8 <= 64 ? 64 : 128;
   uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
