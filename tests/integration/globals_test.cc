@@ -14,6 +14,7 @@
 #include "format/base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cluster_lock.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -53,6 +54,9 @@ std::vector<std::string> PgDumpallGlobals(const std::string& conninfo, bool pass
 
 class GlobalsTest : public ::testing::Test {
  protected:
+  // First member: held before SetUp creates the roles, released after TearDown drops them
+  // (the two GlobalsTest cases create the same roles; ctest runs them concurrently).
+  ::pgark::testing::ClusterObjectsLock cluster_lock_;
   void SetUp() override {
     conn_ = db_.Connect();
     ASSERT_OK(conn_->Execute(kDropGlobals));
@@ -179,6 +183,9 @@ std::string DescribeDatabase(pg::Connection& conn, const std::string& db) {
 // then its objects; roles that exist by then are skipped with a notice. Names here avoid
 // "pgark_g" (GlobalsTest compares every line naming that prefix, possibly concurrently).
 TEST(GlobalsCreateTest, CreateRestoresRolesFirstThenTheDatabaseAsDumped) {
+  // Its dump --globals reads every role, and its restores create them: not while GlobalsTest
+  // creates and drops its own.
+  ::pgark::testing::ClusterObjectsLock cluster_lock;
   auto admin = PgTestServer::Get().ConnectMaintenance();
   const std::string db = absl::StrCat("pgark_cgsrc_", getpid());
   // DROP DATABASE cannot run in a multi-statement string (an implicit transaction).
