@@ -79,7 +79,8 @@ struct StreamWriter::Codec {
   std::unique_ptr<Compressor> compressor;
   std::unique_ptr<Decompressor> verifier;
   Xxh3_128Stream digest;
-  std::string frame;
+  std::string frame;     // reused: keeps its capacity between chunks
+  FrameScratch scratch;  // EncodeFrame's buffers, reused likewise
   uint64_t stored_bytes = 0;
 };
 
@@ -102,7 +103,7 @@ absl::Status StreamWriter::Append(absl::string_view raw, bool ends_mid_row) {
   c.frame.clear();
   absl::Status s = EncodeFrame(w.keys, FrameType::kData, ends_mid_row ? kFlagContinues : 0,
                                stream_id_, next_seq_, raw_offset_, raw, c.compressor.get(),
-                               c.verifier.get(), &c.frame);
+                               c.verifier.get(), &c.frame, &c.scratch);
   if (!s.ok()) {
     w.Fail(s);
     return s;

@@ -119,17 +119,30 @@ absl::Status ParseFrameHeader(absl::string_view bytes, uint32_t max_raw, FrameHe
 
 absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags, uint32_t stream_id,
                          uint64_t seq, uint64_t raw_offset, absl::string_view raw,
-                         Compressor* compressor, Decompressor* verifier, std::string* out) {
-  // Plaintext = raw XXH3 (8) || codec bytes.
-  std::string plain;
+                         Compressor* compressor, Decompressor* verifier, std::string* out,
+                         FrameScratch* scratch) {
+  FrameScratch local;
+  if (scratch == nullptr) scratch = &local;
+  // Plaintext = raw XXH3 (8) || codec bytes. Unencrypted frames build it in place after
+  // the header (no copy of the payload); encrypted ones in scratch->plain, sealed into *out.
+  const size_t start = out->size();
+  std::string* plain = out;
+  size_t plain_start = start + kFrameHeaderSize;
+  if (keys.encrypted) {
+    plain = &scratch->plain;
+    plain->clear();
+    plain_start = 0;
+  } else {
+    out->resize(plain_start);  // header placeholder, encoded below
+  }
   uint64_t raw_digest = Xxh3_64(raw, keys.seed());
-  wire::PutU64(&plain, raw_digest);
+  wire::PutU64(plain, raw_digest);
   CompressionType codec = CompressionType::kNone;
   int level = 0;
   if (compressor != nullptr && compressor->type() != CompressionType::kNone) {
-    plain.reserve(8 + raw.size() / 2 + 64);
+    plain->reserve(plain_start + 8 + raw.size() / 2 + 64);
     {
-      absl::Status s = compressor->Compress(raw, &plain);
+      absl::Status s = compressor->Compress(raw, plain);
       if (!s.ok()) return s;
     }
     codec = compressor->type();
@@ -137,8 +150,10 @@ absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags,
     if (verifier != nullptr) {
       // Round trip before anything is written: a codec or RAM bug must not produce an
       // archive that only fails at restore time (restic #4681).
-      std::string check;
-      absl::Status s = verifier->Decompress(absl::string_view(plain).substr(8), raw.size(), &check);
+      std::string& check = scratch->check;
+      check.clear();
+      absl::Status s =
+          verifier->Decompress(absl::string_view(*plain).substr(plain_start + 8), raw.size(), &check);
       if (!s.ok() || Xxh3_64(check, keys.seed()) != raw_digest) {
         return absl::InternalError(absl::StrCat(
             "compression round-trip check failed for stream ", stream_id, " chunk ", seq, " (",
@@ -147,8 +162,9 @@ absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags,
       }
     }
   } else {
-    plain.append(raw.data(), raw.size());
+    plain->append(raw.data(), raw.size());
   }
+  const size_t plain_size = plain->size() - plain_start;
 
   FrameHeader h;
   h.type = type;
@@ -156,23 +172,22 @@ absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags,
   h.codec = codec;
   h.level = static_cast<int8_t>(level);
   h.stream_id = stream_id;
-  h.stored_len = static_cast<uint32_t>(plain.size() + (keys.encrypted ? ChunkCipher::kOverhead : 0));
+  h.stored_len = static_cast<uint32_t>(plain_size + (keys.encrypted ? ChunkCipher::kOverhead : 0));
   h.seq = seq;
   h.raw_offset = raw_offset;
   h.raw_len = static_cast<uint32_t>(raw.size());
-  size_t start = out->size();
-  EncodeFrameHeader(h, out);  // payload_xxh3 filled in below
+  std::string header;
+  EncodeFrameHeader(h, &header);  // payload_xxh3 filled in below
   if (keys.encrypted) {
+    out->append(header);
     std::string aad = BuildAad(keys, absl::string_view(out->data() + start, kFrameHeaderSize));
-    CipherFor(keys, type).Seal(aad, plain, out);
-  } else {
-    out->append(plain);
+    CipherFor(keys, type).Seal(aad, *plain, out);
   }
   uint64_t payload_digest = Xxh3_64(absl::string_view(out->data() + start + kFrameHeaderSize,
                                                       out->size() - start - kFrameHeaderSize));
   h.payload_xxh3 = payload_digest;
-  // Re-encode the header with the payload digest (bytes 40..48 are not in the AAD).
-  std::string header;
+  // Encode the header with the payload digest (bytes 40..48 are not in the AAD).
+  header.clear();
   EncodeFrameHeader(h, &header);
   out->replace(start, kFrameHeaderSize, header);
   return absl::OkStatus();

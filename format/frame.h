@@ -55,12 +55,23 @@ void EncodeFrameHeader(const FrameHeader& h, std::string* out);
 // Errors: kDataLoss "framing: ...".
 absl::Status ParseFrameHeader(absl::string_view bytes, uint32_t max_raw, FrameHeader* out);
 
+// Working buffers of EncodeFrame. A writer that keeps one per producer thread saves two
+// chunk-sized allocations (and their page faults) per frame. Contents are meaningless
+// between calls.
+struct FrameScratch {
+  std::string plain;  // encrypted frames: digest || codec bytes, before sealing
+  std::string check;  // round-trip check: the decompressed chunk
+};
+
 // Builds a whole frame (header + payload) for `raw` and appends it to *out.
 // `compressor` null = codec none. `verifier` non-null: decompress and compare the raw
-// XXH3 before returning (writer round-trip check; kInternal on mismatch).
+// XXH3 before returning (writer round-trip check; kInternal on mismatch). `scratch`:
+// optional reusable buffers (null = temporary ones). On error *out may hold a partial
+// frame after its original size; callers discard it.
 absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags, uint32_t stream_id,
                          uint64_t seq, uint64_t raw_offset, absl::string_view raw,
-                         Compressor* compressor, Decompressor* verifier, std::string* out);
+                         Compressor* compressor, Decompressor* verifier, std::string* out,
+                         FrameScratch* scratch = nullptr);
 
 // Lazily created decompressors, one per codec. Not thread-safe.
 class DecoderSet {

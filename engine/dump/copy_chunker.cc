@@ -140,12 +140,14 @@ absl::Status CopyChunker::ParseTuples() {
 }
 
 absl::Status CopyChunker::Emit(size_t length, bool final) {
-  CopyChunk chunk;
+  CopyChunk& chunk = chunk_;
+  chunk.data.clear();  // keeps its capacity
   chunk.rows = buffer_rows_;
   chunk.final = final;
   if (length == buffer_.size()) {
-    chunk.data = std::move(buffer_);
-    buffer_.clear();
+    // Swap instead of move: the buffer gets the previous chunk's storage back, so after the
+    // first two chunks no chunk allocates, regrows or page-faults.
+    chunk.data.swap(buffer_);
   } else {
     chunk.data.assign(buffer_.data(), length);
     buffer_.erase(0, length);

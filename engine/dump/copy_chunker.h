@@ -45,7 +45,9 @@ struct CopyChunk {
 class CopyChunker {
  public:
   // Called for each completed chunk, in order. A non-OK return stops the chunker: Add() and
-  // Finish() return that status from then on. The callee may move from `chunk.data`.
+  // Finish() return that status from then on. `chunk` is the chunker's own buffer, reused
+  // for the next chunk: the callee may move from `chunk.data` (the chunker then allocates
+  // anew) but must not keep references to it past the call.
   using ChunkCallback = std::function<absl::Status(CopyChunk& chunk)>;
 
   // `expected_fields`: number of columns of the COPY (checked on every binary tuple; -1 skips
@@ -85,6 +87,7 @@ class CopyChunker {
   int64_t buffer_rows_ = 0;
   int64_t rows_total_ = 0;
   int64_t bytes_total_ = 0;
+  CopyChunk chunk_;             // the chunk handed to on_chunk_; its storage alternates with buffer_'s
   absl::Status status_;
   bool finished_ = false;
 };

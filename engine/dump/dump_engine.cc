@@ -352,7 +352,7 @@ absl::Status DumpRun::CopyInto(pg::Connection& conn, const std::string& sql, Cop
     return absl::OkStatus();
   });
   PGARK_RETURN_IF_ERROR(conn.StartCopyOut(sql));
-  std::string message;
+  absl::string_view message;  // libpq's buffer: no copy before the chunker's
   while (true) {
     if (stop_.load(std::memory_order_relaxed)) return absl::CancelledError("dump stopped");
     PGARK_ASSIGN_OR_RETURN(bool more, conn.ReadCopyRow(&message));

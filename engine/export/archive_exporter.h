@@ -29,7 +29,7 @@ struct ArchiveExportOptions {
   std::string archive;       // path or URI of a seekable archive
   format::KeyRing keys;      // empty for unencrypted archives
   int jobs = 4;              // decoding/compressing threads (1-64)
-  int level = 4;             // gzip level 1-12 (libdeflate; 4 compresses like gzip -6)
+  int level = 1;             // gzip level 1-12 (libdeflate; docs/export.md "Where the CPU goes")
   bool no_owner = false;
   bool no_acl = false;
   std::string spill_dir;     // "" = $TMPDIR or /tmp

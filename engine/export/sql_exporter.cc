@@ -285,7 +285,7 @@ class DataPhase {
     } else {
       PGARK_RETURN_IF_ERROR(conn.StartCopyOut(absl::StrCat("COPY ", source, " TO STDOUT")));
     }
-    std::string row;
+    absl::string_view row;  // libpq's buffer: the spool's block is the only copy
     int64_t n = 0;
     while (true) {
       PGARK_ASSIGN_OR_RETURN(bool more, conn.ReadCopyRow(&row));

@@ -45,7 +45,7 @@ namespace pgark::engine {
 struct ExportOptions {
   std::string conninfo;     // libpq conninfo / URI / database name
   int jobs = 4;             // worker connections (1-64)
-  int level = 4;            // gzip level, 1-12 (libdeflate; 4 compresses like gzip -6)
+  int level = 1;            // gzip level, 1-12 (libdeflate; docs/export.md "Where the CPU goes")
   bool no_owner = false;    // skip owner_sql
   bool no_acl = false;      // skip the ACL pass
   std::string spill_dir;    // temporary files of large tables ("" = $TMPDIR or /tmp)

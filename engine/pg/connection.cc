@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/pg/conninfo.h"
+#include "format/base/status_macros.h"
 #include "format/base/logging.h"
 #include "format/base/status_util.h"
 
@@ -119,6 +120,7 @@ int64_t Result::affected_rows() const {
 Connection::Connection(pg_conn* conn) : conn_(conn) {}
 
 Connection::~Connection() {
+  if (copy_row_ != nullptr) PQfreemem(copy_row_);
   if (cancel_ != nullptr) PQfreeCancel(cancel_);
   if (conn_ != nullptr) PQfinish(conn_);
 }
@@ -251,13 +253,25 @@ absl::Status Connection::StartCopyOut(absl::string_view copy_sql) {
 }
 
 absl::StatusOr<bool> Connection::ReadCopyRow(std::string* row) {
+  absl::string_view view;
+  PGARK_ASSIGN_OR_RETURN(bool more, ReadCopyRow(&view));
+  if (more) row->assign(view.data(), view.size());
+  return more;
+}
+
+absl::StatusOr<bool> Connection::ReadCopyRow(absl::string_view* row) {
+  if (copy_row_ != nullptr) {
+    PQfreemem(copy_row_);
+    copy_row_ = nullptr;
+  }
   char* buffer = nullptr;
   int length = PQgetCopyData(conn_, &buffer, /*async=*/0);
   if (length >= 0) {
-    row->assign(buffer, static_cast<size_t>(length));
-    PQfreemem(buffer);
+    copy_row_ = buffer;
+    *row = absl::string_view(buffer, static_cast<size_t>(length));
     return true;
   }
+  *row = absl::string_view();
   if (length == -2) return ErrorFromConnection("reading COPY data");
   // -1: the COPY is done; its final result tells whether it succeeded.
   absl::Status status = absl::OkStatus();
