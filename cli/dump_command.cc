@@ -1,6 +1,7 @@
 // pgark dump: a database into one archive (engine/dump/dump_engine.h).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +52,7 @@ struct DumpFlags {
   bool globals = false;
   bool role_passwords = false;
   std::string split_larger_than = "1GB";
+  std::string chunk_size = "4MB";
   std::string lock_wait_timeout;
   std::string progress = "auto";
   bool force = false;
@@ -131,6 +133,14 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
     return absl::InvalidArgumentError("-s/--schema-only and -a/--data-only cannot be used together");
   }
   PGARK_ASSIGN_OR_RETURN(options.split_larger_than, ParseSize(flags.split_larger_than));
+  PGARK_ASSIGN_OR_RETURN(int64_t chunk_size, ParseSize(flags.chunk_size));
+  if (chunk_size < (int64_t{64} << 10) || chunk_size > (int64_t{64} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--chunk-size must be between 64kB and 64MB, not '", flags.chunk_size, "'"));
+  }
+  options.chunk_size = static_cast<size_t>(chunk_size);
+  // Large objects are cut into segments that must fit in one chunk.
+  options.large_object_segment = static_cast<int32_t>(std::min<int64_t>(options.large_object_segment, chunk_size));
   if (!flags.lock_wait_timeout.empty()) {
     PGARK_ASSIGN_OR_RETURN(options.lock_wait_timeout, ParseTimeout(flags.lock_wait_timeout));
   }
@@ -171,7 +181,7 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
   app.add_option("-Z,--compress", flags->compression,
                  "zstd[:LEVEL] | gzip[:LEVEL] | none (default zstd, level 1: chosen by benchmark, docs/format.md)");
   app.add_option("--encrypt-passphrase-file", flags->encrypt_passphrase_file,
-                 "encrypt with the passphrase in this file (PGARK_PASSPHRASE, when set, also adds one)");
+                 "encrypt with the passphrase in this file (without it: PGARK_PASSPHRASE, when set)");
   app.add_option("--encrypt-key-file", flags->encrypt_key_file,
                  "encrypt with a 32-byte key file from 'pgark keygen -o'");
   app.add_option("--recipient", flags->recipients,
@@ -194,6 +204,8 @@ CommandRunner SetupDumpCommand(CLI::App& app) {
                "with --globals: include role password hashes (needs superuser; default: none)");
   app.add_option("--split-larger-than", flags->split_larger_than,
                  "split tables larger than SIZE (heap + TOAST) into parallel parts; 0 = never (default 1GB)");
+  app.add_option("--chunk-size", flags->chunk_size,
+                 "raw bytes per archive chunk, cut at row boundaries (64kB..64MB; default 4MB)");
   app.add_option("--lock-wait-timeout", flags->lock_wait_timeout,
                  "fail instead of waiting longer than this for table locks (e.g. 30s; default: wait)");
   AddProgressOption(app, &flags->progress);

@@ -33,8 +33,10 @@ absl::StatusOr<engine::DumpResult> DumpToLocation(const engine::DumpOptions& opt
   // A failed dump destroys the writer, which discards what it wrote.
   auto writer = target.storage->NewWriter(target.key, write);
   if (!writer.ok()) {
+    // The --force hint only when the output exists (not on a 403 or a missing bucket).
+    const bool exists = absl::IsAlreadyExists(writer.status());
     return base::Annotate(writer.status(), absl::StrCat("cannot create '", location, "'",
-                                                        overwrite ? "" : " (use --force to replace it)"));
+                                                        exists ? " (use --force to replace it)" : ""));
   }
   engine::ObjectSink sink(writer->get());
   engine::DumpProgress progress;

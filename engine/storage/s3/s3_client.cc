@@ -102,6 +102,24 @@ std::string XmlEscape(absl::string_view text) {
   return out;
 }
 
+namespace {
+
+// What an error without an S3 error document means (HEAD responses have no body, so a
+// wrong secret there is a bare 403).
+std::string ReasonWithoutErrorDocument(int status) {
+  switch (status) {
+    case 400: return " Bad Request";
+    case 403: return " Forbidden (access denied: check the credentials, AWS_REGION and the bucket policy)";
+    case 404: return " Not Found";
+    case 429: return " Too Many Requests";
+    case 500: return " Internal Server Error";
+    case 503: return " Service Unavailable";
+    default: return "";
+  }
+}
+
+}  // namespace
+
 std::string DescribeS3Error(absl::string_view body, std::string* code) {
   size_t pos = 0;
   std::optional<std::string> c = XmlElement(body, "Code", &pos);
@@ -205,8 +223,11 @@ absl::StatusOr<http::HttpResponse> S3Client::Execute(const S3Request& request,
     } else {
       std::string code;
       std::string detail = DescribeS3Error(response->body, &code);
-      if (detail.empty()) detail = absl::StrCat("HTTP ", response->status);
-      else detail = absl::StrCat("HTTP ", response->status, " ", detail);
+      if (detail.empty()) {
+        detail = absl::StrCat("HTTP ", response->status, ReasonWithoutErrorDocument(response->status));
+      } else {
+        detail = absl::StrCat("HTTP ", response->status, " ", detail);
+      }
       last = absl::Status(CodeForHttp(response->status, code), absl::StrCat(what, ": ", detail));
       last.SetPayload(base::kHttpStatusPayload, absl::Cord(absl::StrCat(response->status)));
       retryable = RetryableStatus(response->status, code);
