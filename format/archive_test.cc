@@ -250,6 +250,60 @@ TEST(ArchiveTest, ChunkRunsAndLocationsSupportParallelRestore) {
   EXPECT_EQ(reader->info().streams[0].rows, 123u);
 }
 
+// Records every ReadAt(), to see how the random-access reader reaches the storage.
+class CountingSource : public RandomAccessSource {
+ public:
+  explicit CountingSource(RandomAccessSource* inner) : inner_(inner) {}
+  absl::StatusOr<uint64_t> Size() override { return inner_->Size(); }
+  absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) override {
+    reads.emplace_back(offset, length);
+    return inner_->ReadAt(offset, length, out);
+  }
+  std::vector<std::pair<uint64_t, size_t>> reads;
+
+ private:
+  RandomAccessSource* inner_;
+};
+
+TEST(ArchiveTest, AdjacentFramesOfAStreamAreCoalescedIntoOneRead) {
+  std::string archive = Write(SampleContent(), {});
+  for (size_t coalesce_bytes : {size_t{8} << 20, size_t{1}}) {
+    StringSource inner(archive);
+    CountingSource source(&inner);
+    ReaderOptions options;
+    options.coalesce_bytes = coalesce_bytes;
+    ASSERT_OK_AND_ASSIGN(auto reader, ArchiveReader::Open(&source, options));
+    ASSERT_OK_AND_ASSIGN(std::vector<ChunkLocation> chunks, reader->Chunks(1));
+    ASSERT_EQ(chunks.size(), 3u);
+    std::vector<std::pair<uint64_t, size_t>> frames;
+    for (const ChunkLocation& c : chunks) frames.emplace_back(c.file_offset, kFrameHeaderSize + c.stored_len);
+    ASSERT_EQ(frames[1].first, frames[0].first + frames[0].second);  // written back to back
+    ASSERT_EQ(frames[2].first, frames[1].first + frames[1].second);
+
+    source.reads.clear();
+    ASSERT_OK_AND_ASSIGN(auto stream, reader->OpenStream(1));
+    Chunk chunk;
+    int n = 0;
+    while (true) {
+      ASSERT_OK_AND_ASSIGN(bool more, stream->Next(&chunk));
+      if (!more) break;
+      ++n;
+    }
+    EXPECT_EQ(n, 3);
+    std::vector<std::pair<uint64_t, size_t>> data_reads;  // without the STREAM_END frame's read
+    for (const auto& r : source.reads) {
+      if (r.first < frames[2].first + frames[2].second) data_reads.push_back(r);
+    }
+    if (coalesce_bytes > 1) {
+      // One request for the three frames.
+      const size_t span = frames[2].first + frames[2].second - frames[0].first;
+      EXPECT_EQ(data_reads, (std::vector<std::pair<uint64_t, size_t>>{{frames[0].first, span}}));
+    } else {
+      EXPECT_EQ(data_reads, frames);  // the limit forbids merging: one request per frame
+    }
+  }
+}
+
 TEST(ArchiveTest, WriterRejectsMisuse) {
   StringSink sink;
   WriterOptions options;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -10,13 +11,16 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "format/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/dump_loader.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
@@ -62,6 +66,18 @@ int CountEntries(const fs::path& dir) {
   return count;
 }
 
+// True once a `pgark dump` of the connection's database waits for a lock; false if `finished`
+// is set first or after 2 minutes. On a loaded machine the dump may take longer than one
+// WaitForLockWaiter round (~10 s) to start, connect and read the catalog.
+bool WaitForBlockedDump(pg::Connection& admin, const std::atomic<bool>& finished) {
+  bool waiting = false;
+  const absl::Time deadline = absl::Now() + absl::Minutes(2);
+  while (!waiting && !finished && absl::Now() < deadline) {
+    waiting = ::pgark::testing::WaitForLockWaiter(admin, "pgark dump", [&] { return finished.load(); });
+  }
+  return waiting;
+}
+
 TEST(DumpCliTest, DumpsToAFileThatLoadsBack) {
   ScratchDatabase source("clisrc");
   ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
@@ -71,7 +87,7 @@ TEST(DumpCliTest, DumpsToAFileThatLoadsBack) {
   fs::path dir = TempDir("file");
   fs::path out = dir / "db.pgark";
   auto result = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-j", "2",
-                            "-a", "--split-larger-than", "64kB", "--progress", "json"});
+                            "-a", "--split-larger-than", "64kB", "--chunk-size", "64kB", "--progress", "json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.err, HasSubstr("dumped 1 tables (1 split, 1 text), 5000 rows"));
   EXPECT_THAT(result.out, ::testing::IsEmpty());
@@ -83,6 +99,10 @@ TEST(DumpCliTest, DumpsToAFileThatLoadsBack) {
   EXPECT_EQ(::pgark::testing::TableDigest(*target_conn, "public.t"),
             ::pgark::testing::TableDigest(*source_conn, "public.t"));
   EXPECT_EQ(::pgark::testing::QueryText(*target_conn, "SELECT last_value, is_called FROM s"), "5,t\n");
+  // --chunk-size is recorded in the header (readers refuse any larger chunk).
+  auto inspect = RunCommand({PGARK_BINARY, "inspect", "--json", out.string()});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(nlohmann::json::parse(inspect.out)["chunk_size"], 64 << 10) << inspect.out;
 
   // The output exists now: a second dump refuses to replace it without --force.
   auto again = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", out.string(), "-a"});
@@ -179,13 +199,7 @@ TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
     finished = true;
   });
   auto admin = source.Connect();
-  // On a loaded machine the dump may take longer than one WaitForLockWaiter round (~10 s)
-  // to start, connect and read the catalog: wait up to 2 minutes, or until it exits.
-  bool waiting = false;
-  const absl::Time deadline = absl::Now() + absl::Minutes(2);
-  while (!waiting && !finished && absl::Now() < deadline) {
-    waiting = ::pgark::testing::WaitForLockWaiter(*admin, "pgark dump", [&] { return finished.load(); });
-  }
+  bool waiting = WaitForBlockedDump(*admin, finished);
   // The pid file was written before exec, so before the dump could wait for anything.
   pid_t pid = 0;
   std::string pid_text = ReadFile(pid_file);
@@ -208,6 +222,66 @@ TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
   fs::remove_all(dir);
 }
 
+// Issue 5's progress rules: a live line on a TTY, nothing on a non-TTY unless --progress always,
+// JSON lines for machines, and the one-line summary at the end in every mode. The dump waits
+// for a lock for a moment so that the display ticks at least once whatever the machine's speed.
+TEST(DumpCliTest, ProgressIsSilentWithoutATtyUnlessAskedFor) {
+  ScratchDatabase source("cliprog");
+  ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
+  fs::path dir = TempDir("progress");
+  // --progress auto (the default) with stderr on a pipe: the summary line and nothing else.
+  auto quiet = RunCommand({PGARK_BINARY, "dump", "-a", "-d", source.conninfo(), "-f", (dir / "auto.pgark").string()});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(std::count(quiet.err.begin(), quiet.err.end(), '\n'), 1) << quiet.err;
+  EXPECT_THAT(quiet.err, HasSubstr("dumped 1 tables"));
+  EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("ETA")));
+  EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("\r")));
+
+  for (const std::string mode : {"always", "json"}) {
+    auto blocker = source.Connect();
+    ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+    ::pgark::testing::CommandResult result;
+    std::atomic<bool> finished{false};
+    std::thread dump([&] {
+      result = RunCommand({PGARK_BINARY, "dump", "-a", "-d", source.conninfo(), "-f",
+                           (dir / (mode + ".pgark")).string(), "--progress", mode});
+      finished = true;
+    });
+    auto admin = source.Connect();
+    bool waiting = WaitForBlockedDump(*admin, finished);
+    if (waiting) absl::SleepFor(absl::Milliseconds(1500));  // the display ticks meanwhile
+    EXPECT_OK(blocker->Execute("ROLLBACK"));
+    dump.join();
+    EXPECT_TRUE(waiting) << mode;
+    ASSERT_EQ(result.exit_code, 0) << mode << ": " << result.err;
+    EXPECT_THAT(result.out, ::testing::IsEmpty());
+    EXPECT_THAT(result.err, HasSubstr("dumped 1 tables")) << mode;
+    if (mode == "always") {
+      // The live line, redrawn in place, even though stderr is not a terminal.
+      EXPECT_THAT(result.err, HasSubstr("\r\033[K")) << result.err;
+      EXPECT_THAT(result.err, HasSubstr("ETA")) << result.err;
+      EXPECT_THAT(result.err, HasSubstr("streams")) << result.err;
+      continue;
+    }
+    // One JSON object per line and second, the last one with the final state.
+    std::vector<nlohmann::json> lines;
+    for (absl::string_view line : absl::StrSplit(result.err, '\n')) {
+      if (absl::StartsWith(line, "{")) lines.push_back(nlohmann::json::parse(std::string(line)));
+    }
+    ASSERT_GE(lines.size(), 2u) << result.err;
+    const nlohmann::json& last = lines.back();
+    EXPECT_EQ(last["rows_done"], 5000) << last.dump();
+    EXPECT_GT(last["bytes_done"].get<int64_t>(), 0) << last.dump();
+    EXPECT_GT(last["bytes_estimate"].get<int64_t>(), 0) << last.dump();
+    EXPECT_GT(last["stored_bytes"].get<int64_t>(), 0) << last.dump();
+    EXPECT_EQ(last["streams_done"], last["streams_total"]) << last.dump();
+    EXPECT_TRUE(last.contains("bytes_per_second")) << last.dump();
+    EXPECT_TRUE(last.contains("eta_seconds")) << last.dump();
+    EXPECT_TRUE(last["active"].is_array()) << last.dump();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(DumpCliTest, BadFlagsAreUsageErrors) {
   auto both = RunCommand({PGARK_BINARY, "dump", "-s", "-a", "-f", "/tmp/x.pgark"});
   EXPECT_EQ(both.exit_code, 2);
@@ -215,6 +289,9 @@ TEST(DumpCliTest, BadFlagsAreUsageErrors) {
   auto size = RunCommand({PGARK_BINARY, "dump", "-f", "/tmp/x.pgark", "--split-larger-than", "lots"});
   EXPECT_EQ(size.exit_code, 2);
   EXPECT_THAT(size.err, HasSubstr("invalid size 'lots'"));
+  auto chunk = RunCommand({PGARK_BINARY, "dump", "-f", "/tmp/x.pgark", "--chunk-size", "1kB"});
+  EXPECT_EQ(chunk.exit_code, 2);
+  EXPECT_THAT(chunk.err, HasSubstr("--chunk-size must be between 64kB and 64MB"));
   auto codec = RunCommand({PGARK_BINARY, "dump", "-f", "/tmp/x.pgark", "-Z", "lz4"});
   EXPECT_EQ(codec.exit_code, 2);
   auto no_output = RunCommand({PGARK_BINARY, "dump"});

@@ -184,6 +184,24 @@ TEST(OpsBackupTest, BackupDumpsARealArchiveThatSha256sumAndInspectAccept) {
   auto inspect = RunCommand({PGARK_BINARY, "inspect", archive});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_THAT(inspect.out, HasSubstr("5000"));  // the table's row count in the index
+
+  // PGARK_VERIFY=restore-test: the archive is restored into a scratch database on the
+  // database's server (or PGARK_RESTORE_TEST_DATABASE's), and the run records that mode.
+  env["PGARK_VERIFY"] = "restore-test";
+  result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-04T02:00:00Z"}, env);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto list = RunCommand({PGARK_BINARY, "list", "--json"}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  nlohmann::json json = nlohmann::json::parse(list.out);
+  EXPECT_EQ(json["root"]["backups"][0]["file"], "shop_20240304_020000.pgark");
+  EXPECT_EQ(json["root"]["backups"][0]["verify_mode"], "restore-test");
+  EXPECT_TRUE(json["root"]["backups"][0]["verified"].get<bool>());
+  // The restore test really connects: an unreachable scratch server fails the run at that step.
+  env["PGARK_RESTORE_TEST_DATABASE"] = "host=127.0.0.1 port=1 dbname=postgres connect_timeout=2";
+  env["PGARK_RETRIES"] = "0";
+  result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-05T02:00:00Z"}, env);
+  EXPECT_EQ(result.exit_code, 6) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("verify step"));
 }
 
 TEST(OpsBackupTest, ConfigCheckReportsEachKindOfProblemOnItsOwnLine) {

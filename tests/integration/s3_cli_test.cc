@@ -134,6 +134,21 @@ TEST_F(S3CliTest, PgarkReadsWhatAwsUploaded) {
 
   auto missing = Pgark({"verify", Url("no-such.pgark")});
   EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_THAT(missing.err, HasSubstr("no-such.pgark"));
+
+  // A 403 (wrong secret) is exit 7, says what to check, and the secret stays out. (Both commands
+  // start with a HEAD request, whose 403 has no error document; the server's code and message
+  // for other requests: S3StorageTest.WrongSecretIsPermissionDenied.)
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"verify", Url("from-aws.pgark")},
+        std::vector<std::string>{"dump", "-d", source.conninfo(), "-f", Url("denied.pgark")}}) {
+    auto denied = Pgark(args, {{"AWS_SECRET_ACCESS_KEY", "not-the-right-secret"}});
+    EXPECT_EQ(denied.exit_code, 7) << args[0] << ": " << denied.err;
+    EXPECT_THAT(denied.err, HasSubstr("HTTP 403 Forbidden (access denied")) << args[0];
+    EXPECT_THAT(denied.err, ::testing::Not(HasSubstr("--force"))) << args[0];
+    EXPECT_THAT(denied.err, ::testing::Not(HasSubstr("not-the-right-secret"))) << args[0];
+  }
+  EXPECT_NE(Aws({"s3", "ls", Url("denied.pgark")}).exit_code, 0);  // nothing was written
 }
 
 TEST_F(S3CliTest, BackupRunsWithS3RootAndS3CopyPassSha256sumAfterAwsDownload) {

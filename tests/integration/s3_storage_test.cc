@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "engine/storage/s3/s3_storage.h"
 #include "engine/storage/storage_uri.h"
 #include "gmock/gmock.h"
@@ -85,6 +86,21 @@ TEST_F(S3StorageTest, MultipartUploadIsReadableByAwsCli) {
   auto result = Aws({"s3", "cp", Url("db.pgark"), tmp_ + "/copy"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(ReadFile(tmp_ + "/copy") == data);
+}
+
+TEST_F(S3StorageTest, NothingIsVisibleUnderTheKeyBeforeClose) {
+  std::string data = RandomBytes(4 * 65536, 5);
+  ASSERT_OK_AND_ASSIGN(auto writer, storage_->NewWriter("pending.pgark", WriteOptions()));
+  ASSERT_OK(writer->Append(data));  // several 64 KiB parts, uploaded while the archive grows
+  // Parts go up in the background: wait (up to 30 s) until the first one has reached the server.
+  for (int i = 0; i < 300 && server_->RequestLog(prefix_ + "/pending.pgark?partNumber=1").empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(server_->RequestLog(prefix_ + "/pending.pgark?partNumber=1"), Not(::testing::IsEmpty()));
+  EXPECT_THAT(storage_->Stat("pending.pgark"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Aws({"s3", "ls", Url("")}).out, Not(HasSubstr("pending.pgark")));
+  ASSERT_OK(writer->Close());
+  EXPECT_THAT(storage_->Stat("pending.pgark"), IsOkAndHolds(::testing::Field(&ObjectInfo::size, data.size())));
 }
 
 TEST_F(S3StorageTest, SmallObjectUsesOnePut) {

@@ -2,13 +2,17 @@
 // mapping, Content-MD5 and SSE headers, multipart copy, and the part planner.
 #include "engine/storage/s3/s3_storage.h"
 
+#include <cstdlib>
 #include <deque>
+#include <map>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/storage/s3/md5.h"
 #include "engine/storage/s3/multipart_planner.h"
+#include "engine/storage/s3/s3_options.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -110,13 +114,130 @@ TEST(S3ClientTest, MapsErrorsWithoutRetryingAndNeverShowsSecrets) {
   EXPECT_FALSE(absl::StrContains(denied.message(), "SECRET"));
   f.http->Push(404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>");
   EXPECT_THAT(f.storage->List(""), StatusIs(absl::StatusCode::kNotFound, HasSubstr("NoSuchBucket")));
-  EXPECT_EQ(f.http->requests.size(), 2u);
+  // HEAD answers carry no error document: the status alone still says what to check.
+  f.http->Push(403);
+  EXPECT_THAT(f.storage->Stat("k"), StatusIs(absl::StatusCode::kPermissionDenied,
+                                             HasSubstr("HTTP 403 Forbidden (access denied: check the credentials")));
+  EXPECT_EQ(f.http->requests.size(), 3u);
   EXPECT_TRUE(f.sleeps.empty());
   // The Authorization header is present but the secret itself is never sent.
   for (const auto& r : f.http->requests) {
     EXPECT_THAT(r.Header("Authorization"), HasSubstr("Credential=AKID/"));
     for (const auto& [n, v] : r.headers) EXPECT_FALSE(absl::StrContains(v, "SECRET"));
   }
+}
+
+TEST(S3ClientTest, VirtualHostedAndPathStyleAddressingAndSessionToken) {
+  // kAuto on AWS with a DNS-safe bucket: virtual-hosted, the token sent and signed.
+  S3Options aws = TestOptions();
+  aws.endpoint = "";
+  aws.region = "eu-west-1";
+  aws.addressing = Addressing::kAuto;
+  aws.session_token = "SESSION-TOKEN";
+  Fixture f(aws);
+  f.http->Push(200, "", {{"content-length", "1"}});
+  ASSERT_OK(f.storage->Stat("db/a.pgark").status());
+  const auto& r = f.http->requests.back();
+  EXPECT_EQ(r.url, "https://bkt.s3.eu-west-1.amazonaws.com/pre/db/a.pgark");
+  EXPECT_EQ(r.Header("host"), "bkt.s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(r.Header("x-amz-security-token"), "SESSION-TOKEN");
+  EXPECT_THAT(r.Header("Authorization"), HasSubstr("x-amz-security-token"));  // in SignedHeaders
+  EXPECT_THAT(r.Header("Authorization"), HasSubstr("/eu-west-1/s3/aws4_request"));
+
+  // kAuto with a custom endpoint (MinIO, Ceph, R2): path style, below the endpoint's own path.
+  S3Options custom = TestOptions();
+  custom.endpoint = "https://minio.example:9000/base/";
+  custom.addressing = Addressing::kAuto;
+  Fixture g(custom);
+  g.http->Push(200, "", {{"content-length", "1"}});
+  ASSERT_OK(g.storage->Stat("k").status());
+  EXPECT_EQ(g.http->requests.back().url, "https://minio.example:9000/base/bkt/pre/k");
+  EXPECT_EQ(g.http->requests.back().Header("x-amz-security-token"), "");
+
+  // Forced virtual-hosted on a custom endpoint.
+  custom.addressing = Addressing::kVirtual;
+  Fixture v(custom);
+  v.http->Push(200, "", {{"content-length", "1"}});
+  ASSERT_OK(v.storage->Stat("k").status());
+  EXPECT_EQ(v.http->requests.back().url, "https://bkt.minio.example:9000/base/pre/k");
+}
+
+// Sets environment variables for one test and restores the previous values.
+class ScopedEnv {
+ public:
+  ~ScopedEnv() {
+    for (const auto& [name, old] : saved_) {
+      if (old) setenv(name.c_str(), old->c_str(), 1);
+      else unsetenv(name.c_str());
+    }
+  }
+  void Set(const std::string& name, const char* value) {
+    if (saved_.find(name) == saved_.end()) {
+      const char* old = std::getenv(name.c_str());
+      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    }
+    if (value) setenv(name.c_str(), value, 1);
+    else unsetenv(name.c_str());
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+TEST(S3OptionsTest, ReadsTheStandardAwsVariablesWithTlsVerificationOnByDefault) {
+  ScopedEnv env;
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_CA_BUNDLE",
+                           "PGARK_S3_ADDRESSING", "PGARK_S3_INSECURE_TLS", "PGARK_S3_SSE",
+                           "PGARK_S3_SSE_KMS_KEY_ID", "PGARK_S3_PART_SIZE", "PGARK_S3_CONCURRENCY",
+                           "PGARK_S3_MAX_ATTEMPTS"}) {
+    env.Set(name, nullptr);
+  }
+  ASSERT_OK_AND_ASSIGN(S3Options defaults, S3OptionsFromEnvironment());
+  EXPECT_TRUE(defaults.verify_tls);
+  EXPECT_EQ(defaults.addressing, Addressing::kAuto);
+  EXPECT_EQ(defaults.region, "us-east-1");
+  EXPECT_EQ(defaults.sse, ServerSideEncryption::kNone);
+
+  env.Set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+  env.Set("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI");
+  env.Set("AWS_SESSION_TOKEN", "token");
+  env.Set("AWS_DEFAULT_REGION", "us-west-1");
+  env.Set("AWS_REGION", "eu-central-1");  // wins over AWS_DEFAULT_REGION
+  env.Set("AWS_ENDPOINT_URL", "http://127.0.0.1:9000");
+  env.Set("PGARK_S3_ADDRESSING", "Path");
+  env.Set("PGARK_S3_SSE", "aws:kms");
+  env.Set("PGARK_S3_SSE_KMS_KEY_ID", "key-1");
+  ASSERT_OK_AND_ASSIGN(S3Options o, S3OptionsFromEnvironment());
+  EXPECT_EQ(o.access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(o.secret_access_key, "wJalrXUtnFEMI");
+  EXPECT_EQ(o.session_token, "token");
+  EXPECT_EQ(o.region, "eu-central-1");
+  EXPECT_EQ(o.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(o.addressing, Addressing::kPath);
+  EXPECT_EQ(o.sse, ServerSideEncryption::kKms);
+  EXPECT_EQ(o.sse_kms_key_id, "key-1");
+  EXPECT_TRUE(o.verify_tls);
+  env.Set("AWS_ENDPOINT_URL_S3", "https://s3.example");  // the S3-specific variable wins
+  env.Set("PGARK_S3_INSECURE_TLS", "1");
+  ASSERT_OK_AND_ASSIGN(o, S3OptionsFromEnvironment());
+  EXPECT_EQ(o.endpoint, "https://s3.example");
+  EXPECT_FALSE(o.verify_tls);
+
+  // A bad value names its variable.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"PGARK_S3_ADDRESSING", "sideways"}, {"PGARK_S3_INSECURE_TLS", "maybe"}, {"PGARK_S3_SSE", "rot13"},
+      {"PGARK_S3_PART_SIZE", "12"},        {"PGARK_S3_CONCURRENCY", "0"},     {"PGARK_S3_MAX_ATTEMPTS", "x"}};
+  for (const auto& [name, value] : bad) {
+    ScopedEnv one;
+    one.Set(name, value.c_str());
+    EXPECT_THAT(S3OptionsFromEnvironment(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(name)))
+        << name << "=" << value;
+  }
+  ScopedEnv sse;
+  sse.Set("PGARK_S3_SSE", "AES256");  // a KMS key id without aws:kms
+  EXPECT_THAT(S3OptionsFromEnvironment(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("PGARK_S3_SSE_KMS_KEY_ID")));
 }
 
 TEST(S3StorageTest, MultipartWriteSendsMd5AndSseAndCompletesInOrder) {
