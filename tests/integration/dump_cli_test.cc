@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -222,9 +223,10 @@ TEST(DumpCliTest, InterruptExits130AndLeavesNoFile) {
   fs::remove_all(dir);
 }
 
-// Issue 5's progress rules: a live line on a TTY, nothing on a non-TTY unless --progress always,
-// JSON lines for machines, and the one-line summary at the end in every mode. The dump waits
-// for a lock for a moment so that the display ticks at least once whatever the machine's speed.
+// Issue 5's progress rules: a live line on a TTY (a pseudo-terminal from script(1)), nothing on a
+// non-TTY unless --progress always, JSON lines for machines, and the one-line summary at the end
+// in every mode. The dump waits for a lock for a moment so that the display ticks at least once
+// whatever the machine's speed.
 TEST(DumpCliTest, ProgressIsSilentWithoutATtyUnlessAskedFor) {
   ScratchDatabase source("cliprog");
   ASSERT_OK(source.Connect()->Execute(absl::StrCat(kSchema, kData)));
@@ -237,14 +239,21 @@ TEST(DumpCliTest, ProgressIsSilentWithoutATtyUnlessAskedFor) {
   EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("ETA")));
   EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("\r")));
 
-  for (const std::string mode : {"always", "json"}) {
+  // "tty": the default mode with stderr on a terminal, a pseudo-terminal from util-linux's
+  // script(1), which copies everything written to the terminal to its own stdout.
+  for (const std::string mode : {"always", "json", "tty"}) {
     auto blocker = source.Connect();
     ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
     ::pgark::testing::CommandResult result;
     std::atomic<bool> finished{false};
     std::thread dump([&] {
-      result = RunCommand({PGARK_BINARY, "dump", "-a", "-d", source.conninfo(), "-f",
-                           (dir / (mode + ".pgark")).string(), "--progress", mode});
+      std::vector<std::string> argv = {PGARK_BINARY, "dump", "-a", "-d", source.conninfo(), "-f",
+                                       (dir / (mode + ".pgark")).string(), "--progress",
+                                       mode == "tty" ? "auto" : mode};
+      if (mode == "tty") {
+        argv = {"script", "-qefc", absl::StrCat("'", absl::StrJoin(argv, "' '"), "'"), "/dev/null"};
+      }
+      result = RunCommand(argv);
       finished = true;
     });
     auto admin = source.Connect();
@@ -254,13 +263,15 @@ TEST(DumpCliTest, ProgressIsSilentWithoutATtyUnlessAskedFor) {
     dump.join();
     EXPECT_TRUE(waiting) << mode;
     ASSERT_EQ(result.exit_code, 0) << mode << ": " << result.err;
-    EXPECT_THAT(result.out, ::testing::IsEmpty());
-    EXPECT_THAT(result.err, HasSubstr("dumped 1 tables")) << mode;
-    if (mode == "always") {
-      // The live line, redrawn in place, even though stderr is not a terminal.
-      EXPECT_THAT(result.err, HasSubstr("\r\033[K")) << result.err;
-      EXPECT_THAT(result.err, HasSubstr("ETA")) << result.err;
-      EXPECT_THAT(result.err, HasSubstr("streams")) << result.err;
+    // Under script(1) stdout and stderr are the one terminal, copied to script's stdout.
+    const std::string& terminal = mode == "tty" ? result.out : result.err;
+    EXPECT_THAT(terminal, HasSubstr("dumped 1 tables")) << mode;
+    if (mode != "tty") EXPECT_THAT(result.out, ::testing::IsEmpty());
+    if (mode != "json") {
+      // The live line, redrawn in place (with "always" even though stderr is not a terminal).
+      EXPECT_THAT(terminal, HasSubstr("\r\033[K")) << mode << ": " << terminal;
+      EXPECT_THAT(terminal, HasSubstr("ETA")) << mode << ": " << terminal;
+      EXPECT_THAT(terminal, HasSubstr("streams")) << mode << ": " << terminal;
       continue;
     }
     // One JSON object per line and second, the last one with the final state.

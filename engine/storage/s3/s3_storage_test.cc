@@ -273,6 +273,24 @@ TEST(S3StorageTest, MultipartWriteSendsMd5AndSseAndCompletesInOrder) {
             "<Part><PartNumber>3</PartNumber><ETag>&quot;e3&quot;</ETag></Part></CompleteMultipartUpload>");
 }
 
+TEST(S3StorageTest, SinglePutSendsMd5AndSseAes256) {
+  S3Options o = TestOptions();
+  o.sse = ServerSideEncryption::kAes256;
+  Fixture f(o);
+  f.http->Push(404);  // HEAD: key is free
+  f.http->Push(200, "", {{"etag", "\"e\""}});
+  ASSERT_OK_AND_ASSIGN(auto writer, f.storage->NewWriter("small", WriteOptions()));
+  ASSERT_OK(writer->Append("abc"));  // below one part: a single PUT
+  ASSERT_OK(writer->Close());
+  const auto& r = f.http->requests;
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].method, "PUT");
+  EXPECT_EQ(r[1].body, "abc");
+  EXPECT_EQ(r[1].Header("Content-MD5"), ContentMd5("abc"));
+  EXPECT_EQ(r[1].Header("x-amz-server-side-encryption"), "AES256");
+  EXPECT_EQ(r[1].Header("x-amz-server-side-encryption-aws-kms-key-id"), "");
+}
+
 TEST(S3StorageTest, FailedPartAbortsTheUpload) {
   Fixture f;
   f.http->Push(404);
