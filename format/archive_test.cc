@@ -531,7 +531,7 @@ TEST_P(ArchiveDamageTest, ErrorsNameTheLayerOffsetAndChunk) {
   EXPECT_THAT(ReadAll(damaged, options),
               StatusIs(absl::StatusCode::kDataLoss,
                        ::testing::AllOf(HasSubstr("storage checksum"), HasSubstr("public.orders"),
-                                        HasSubstr("chunk 2/3"),
+                                        HasSubstr("chunk 2/3"), HasSubstr("(stored "), HasSubstr(", computed "),
                                         HasSubstr(absl::StrFormat("@0x%x", frames[1].first)))));
 }
 
