@@ -71,13 +71,15 @@ std::string DropSql(pg::Connection& conn, const std::string& database, bool forc
 }
 
 // Sessions connected to `database` other than ours: "N session(s) (user@application, ...)".
+// Client backends only: an autovacuum worker does not block RENAME/DROP DATABASE (the server
+// cancels it), and counting it made --replace refuse after a bulk DELETE had woken autovacuum.
 absl::StatusOr<std::pair<int, std::string>> OtherSessions(pg::Connection& conn, const std::string& database) {
   PGARK_ASSIGN_OR_RETURN(
       pg::Result sessions,
       conn.QueryParams("SELECT pg_catalog.count(*), pg_catalog.string_agg(DISTINCT COALESCE(usename, '?') "
                        "OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) COALESCE(NULLIF(application_name, ''), "
                        "'unnamed'), ', ') FROM pg_catalog.pg_stat_activity WHERE datname = $1 "
-                       "AND pid <> pg_catalog.pg_backend_pid()",
+                       "AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'",
                        {database}));
   return std::make_pair(static_cast<int>(sessions.GetInt64(0, 0).value_or(0)), std::string(sessions.Get(0, 1)));
 }
