@@ -1069,6 +1069,20 @@ absl::Status Reader::CollectColumnsAndTables() {
     std::string qcol = Q(name);
     if (rel.relkind == 'v' || rel.relkind == 'm') {
       obj.columns.push_back(PlainColumn(name, absl::StrCat("NULL::", type, " AS ", qcol)));
+      // A view column's default (used by INSERTs through the view): its own item after the view.
+      const std::string view_default = opt(21);
+      if (rel.relkind == 'v' && !view_default.empty()) {
+        int part = AddNode(kPgAttrdef, Oid(opt(20)), ObjectKind::kDefault, Section::kPreData, rel.schema,
+                           rel.name + " " + name);
+        Obj& dobj = objs_[part];
+        dobj.no_owner_sql = true;
+        dobj.table_node = table;
+        dobj.separate_sql = absl::StrCat("ALTER VIEW ", QQ(rel.schema, rel.name), " ALTER COLUMN ", qcol,
+                                         " SET DEFAULT ", view_default, ";\n");
+        nodes_[part].inline_parent = table;
+        nodes_[part].separated = true;
+        AddDep(part, table);
+      }
       continue;
     }
     bool is_partition = obj.table->is_partition;
@@ -1107,6 +1121,10 @@ absl::Status Reader::CollectColumnsAndTables() {
       }
     } else if (!default_expr.empty() && def.generated) {
       Alias(kPgAttrdef, Oid(opt(20)), table);
+    } else if (default_expr.empty() && generated.empty() && !opt(23).empty() && !is_partition) {
+      // CREATE TABLE ... INHERITS copies the parent's default into the child; this child had
+      // dropped it. (Partitions are created on their own and attached, which copies nothing.)
+      absl::StrAppend(&obj.table_alters, alter_only, " ALTER COLUMN ", qcol, " DROP DEFAULT;\n");
     }
     if (obj.typed_table) {
       std::string extra;

@@ -68,6 +68,7 @@ GRANT SELECT, INSERT ON app.parent TO "corpus reader";
 GRANT UPDATE ("Mixed Case") ON app.parent TO "corpus reader" WITH GRANT OPTION;
 
 CREATE TABLE app.child (extra integer NOT NULL) INHERITS (app.parent);
+ALTER TABLE app.child ALTER COLUMN seq_val DROP DEFAULT;  -- the parent keeps its default
 ALTER TABLE app.parent ADD COLUMN added_later integer;
 CREATE TABLE app.serials (id serial PRIMARY KEY, big bigserial, val app.posint);
 CREATE UNLOGGED TABLE app.unlogged (k integer NOT NULL, v text);
@@ -116,6 +117,7 @@ CREATE STATISTICS app.parent_stats (ndistinct, dependencies) ON id, seq_val FROM
 CREATE VIEW app.v_parent WITH (security_barrier) AS SELECT id, "Mixed Case" FROM app.parent WHERE id > 1
   WITH CASCADED CHECK OPTION;
 CREATE VIEW app.v_on_v AS SELECT id FROM app.v_parent;
+ALTER VIEW app.v_parent ALTER COLUMN "Mixed Case" SET DEFAULT 'through the view';
 CREATE RECURSIVE VIEW app.v_rec (n) AS SELECT 1 UNION ALL SELECT n + 1 FROM v_rec WHERE n < 3;
 CREATE MATERIALIZED VIEW app.mv AS SELECT id, seq_val FROM app.parent;
 CREATE MATERIALIZED VIEW app.mv_on_mv AS SELECT id FROM app.mv;
