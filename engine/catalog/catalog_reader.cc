@@ -2302,6 +2302,30 @@ absl::Status Reader::CollectExtensionMemberAcls() {
     absl::StrAppend(&objs_[ext].column_acl_sql,
                     AclSql(quoter_, r.Get(row, 1), r.Get(row, 2), r.Get(row, 3), r.Get(row, 4)));
   }
+  // Column privileges of member tables and views (pg_init_privs rows with objsubid = attnum;
+  // a column's default ACL is empty). NULL and '{}' both mean "no privileges".
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result c,
+      Run("extension member column privileges",
+          absl::StrCat(
+              "SELECT d.refobjid, 'TABLE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(o.relname), "
+              "pg_catalog.pg_get_userbyid(o.relowner), pg_catalog.quote_ident(a.attname), "
+              "COALESCE(a.attacl, '{}'::pg_catalog.aclitem[])::text, COALESCE(ip.initprivs, '{}'::pg_catalog.aclitem[])::text "
+              "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class o ON o.oid = d.objid "
+              "JOIN pg_catalog.pg_namespace n ON n.oid = o.relnamespace "
+              "JOIN pg_catalog.pg_attribute a ON a.attrelid = o.oid AND a.attnum > 0 AND NOT a.attisdropped "
+              "LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = ", kPgClass, " AND ip.objoid = o.oid "
+              "AND ip.objsubid = a.attnum WHERE d.classid = ", kPgClass, " AND d.refclassid = ", kPgExtension,
+              " AND d.deptype = 'e' AND (a.attacl IS NOT NULL OR ip.initprivs IS NOT NULL) "
+              "AND COALESCE(a.attacl, '{}'::pg_catalog.aclitem[]) IS DISTINCT FROM "
+              "COALESCE(ip.initprivs, '{}'::pg_catalog.aclitem[]) ORDER BY 1, 2, a.attnum")));
+  for (int row = 0; row < c.rows(); ++row) {
+    int ext = NodeOf(kPgExtension, Oid(c.Get(row, 0)));
+    if (ext < 0 || nodes_[ext].kind != ObjectKind::kExtension) continue;
+    absl::StrAppend(&objs_[ext].column_acl_sql,
+                    ColumnAclDeltaSql(quoter_, c.Get(row, 1), c.Get(row, 2), c.Get(row, 4), c.Get(row, 5),
+                                      absl::StrCat("(", c.Get(row, 3), ")")));
+  }
   return absl::OkStatus();
 }
 
@@ -2334,23 +2358,33 @@ absl::Status Reader::CollectCommentsAndLabels() {
       Run("comments",
           "SELECT d.classoid, d.objoid, d.objsubid, d.description, "
           "CASE WHEN d.classoid = 1259 AND d.objsubid > 0 THEN (SELECT a.attname FROM pg_catalog.pg_attribute a "
-          " WHERE a.attrelid = d.objoid AND a.attnum = d.objsubid) END, NULL "
+          " WHERE a.attrelid = d.objoid AND a.attnum = d.objsubid) END, NULL, NULL, NULL "
           "FROM pg_catalog.pg_description d WHERE d.objoid >= 16384 OR (d.classoid = 2615 AND d.objoid = 2200) "
           "UNION ALL SELECT s.classoid, s.objoid, s.objsubid, s.label, "
           "CASE WHEN s.classoid = 1259 AND s.objsubid > 0 THEN (SELECT a.attname FROM pg_catalog.pg_attribute a "
-          " WHERE a.attrelid = s.objoid AND a.attnum = s.objsubid) END, s.provider "
+          " WHERE a.attrelid = s.objoid AND a.attnum = s.objsubid) END, s.provider, "
+          // 6, 7: an extension member's label (pg_dump keeps those; members are not items here)
+          "pg_catalog.pg_describe_object(s.classoid, s.objoid, s.objsubid), "
+          "(SELECT e.refobjid FROM pg_catalog.pg_depend e WHERE e.classid = s.classoid "
+          " AND e.objid = s.objoid AND e.deptype = 'e' AND e.refclassid = 3079 LIMIT 1) "
           "FROM pg_catalog.pg_seclabel s WHERE s.objoid >= 16384 "
           // Subscriptions live in shared catalogs, and so do their comments and labels.
-          "UNION ALL SELECT d.classoid, d.objoid, 0, d.description, NULL, NULL FROM pg_catalog.pg_shdescription d "
+          "UNION ALL SELECT d.classoid, d.objoid, 0, d.description, NULL, NULL, NULL, NULL FROM pg_catalog.pg_shdescription d "
           "WHERE d.classoid = 6100 "
-          "UNION ALL SELECT s.classoid, s.objoid, 0, s.label, NULL, s.provider FROM pg_catalog.pg_shseclabel s "
+          "UNION ALL SELECT s.classoid, s.objoid, 0, s.label, NULL, s.provider, NULL, NULL FROM pg_catalog.pg_shseclabel s "
           "WHERE s.classoid = 6100 ORDER BY 1, 2, 3"));
   for (int row = 0; row < r.rows(); ++row) {
     uint32_t classid = Oid((r.Get(row, 0)));
     int idx = by_key_.count({classid, Oid((r.Get(row, 1)))})
                   ? by_key_[{classid, static_cast<uint32_t>(Oid((r.Get(row, 1))))}]
                   : -1;
-    if (idx < 0) continue;
+    if (idx < 0) {
+      if (!r.IsNull(row, 7) && NodeOf(kPgExtension, Oid(r.Get(row, 7))) >= 0) {
+        Warn(absl::StrCat("security label (", r.Get(row, 5), ") on extension member ", r.Get(row, 6),
+                          " is not reproduced"));
+      }
+      continue;
+    }
     Obj& obj = objs_[idx];
     std::string text(r.Get(row, 3));
     if (nodes_[idx].kind == ObjectKind::kSchema && nodes_[idx].name == "public" &&
@@ -2371,6 +2405,15 @@ absl::Status Reader::CollectCommentsAndLabels() {
       absl::StrAppend(&obj.seclabel_sql, "SECURITY LABEL FOR ", Q(r.Get(row, 5)), " ON ", target, " IS ",
                       Literal(text), ";\n");
     }
+  }
+  // pg_dump -C prints the database's own labels; DatabaseInfo does not carry them.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result db,
+      Run("database security labels",
+          "SELECT s.provider FROM pg_catalog.pg_shseclabel s JOIN pg_catalog.pg_database d ON d.oid = s.objoid "
+          "WHERE s.classoid = 1262 AND d.datname = pg_catalog.current_database() ORDER BY 1"));
+  for (int row = 0; row < db.rows(); ++row) {
+    Warn(absl::StrCat("security label (", db.Get(row, 0), ") on the database is not reproduced"));
   }
   return absl::OkStatus();
 }

@@ -203,6 +203,25 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
   return sql;
 }
 
+std::string ColumnAclDeltaSql(const Quoter& quoter, absl::string_view object, absl::string_view owner,
+                              absl::string_view acl, absl::string_view initial_acl,
+                              absl::string_view columns) {
+  if (acl == initial_acl) return "";
+  std::vector<AclEntry> initial;
+  if (!ParseAcl(initial_acl, &initial)) return "";
+  std::string sql;
+  for (const AclEntry& entry : initial) {
+    std::string grantee = entry.grantee.empty() ? "PUBLIC" : quoter.Ident(entry.grantee);
+    // A superuser's REVOKE acts as the owner: only the grantor's own session revokes its grants.
+    bool switch_user = entry.grantor != owner;
+    if (switch_user) absl::StrAppend(&sql, "SET SESSION AUTHORIZATION ", quoter.Ident(entry.grantor), ";\n");
+    absl::StrAppend(&sql, "REVOKE ALL", columns, " ON ", object, " FROM ", grantee, ";\n");
+    if (switch_user) absl::StrAppend(&sql, "RESET SESSION AUTHORIZATION;\n");
+  }
+  absl::StrAppend(&sql, AclSql(quoter, object, owner, acl, "{}", columns));
+  return sql;
+}
+
 std::string DefaultAclSql(const Quoter& quoter, absl::string_view role, absl::string_view schema,
                           absl::string_view objtype_keyword, absl::string_view acl,
                           absl::string_view base_acl) {

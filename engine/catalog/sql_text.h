@@ -47,6 +47,15 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
                    absl::string_view acl, absl::string_view default_acl,
                    absl::string_view columns = "");
 
+// Column privileges of an extension member: GRANT/REVOKE that turn `initial_acl` (the
+// column's pg_init_privs entry, "{}" when it has none) into `acl` ("{}" for a NULL attacl).
+// Every grantee of the initial ACL first loses all its privileges on the column (REVOKE ALL
+// run as that entry's grantor), then the current entries are granted in their order, so the
+// restored attacl is identical. `columns` is "(col)". Returns "" when the two are equal.
+std::string ColumnAclDeltaSql(const Quoter& quoter, absl::string_view object, absl::string_view owner,
+                              absl::string_view acl, absl::string_view initial_acl,
+                              absl::string_view columns);
+
 // pg_dump's makeAlterConfigCommand() for one "name=value" entry of a setconfig array:
 // "ALTER <target> SET name TO value;\n", list settings (search_path, ...) quoted item by
 // item. `target` is already quoted: "ROLE r", "DATABASE d", "ROLE r IN DATABASE d".

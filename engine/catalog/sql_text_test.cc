@@ -45,6 +45,24 @@ TEST(SqlTextTest, AclSqlRegrantsInOrderAndSkipsDefaults) {
   EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{u=w/o}", "{}", "(c)"), "GRANT UPDATE(c) ON TABLE s.t TO u;\n");
 }
 
+TEST(SqlTextTest, ColumnAclDeltaRevokesTheInitialGranteesThenRegrants) {
+  Quoter quoter;
+  EXPECT_EQ(ColumnAclDeltaSql(quoter, "TABLE s.v", "o", "{u=r/o}", "{u=r/o}", "(c)"), "");
+  // Granted after CREATE EXTENSION: no initial entry.
+  EXPECT_EQ(ColumnAclDeltaSql(quoter, "TABLE s.v", "o", "{u=r/o}", "{}", "(c)"), "GRANT SELECT(c) ON TABLE s.v TO u;\n");
+  // An initial privilege revoked since.
+  EXPECT_EQ(ColumnAclDeltaSql(quoter, "TABLE s.v", "o", "{}", "{u=r/o,=r/g}", "(c)"),
+            "REVOKE ALL(c) ON TABLE s.v FROM u;\n"
+            "SET SESSION AUTHORIZATION g;\n"
+            "REVOKE ALL(c) ON TABLE s.v FROM PUBLIC;\n"
+            "RESET SESSION AUTHORIZATION;\n");
+  // Changed: revoke, then the current entries in order.
+  EXPECT_EQ(ColumnAclDeltaSql(quoter, "TABLE s.v", "o", "{w=a/o,u=r/o}", "{u=rw/o}", "(c)"),
+            "REVOKE ALL(c) ON TABLE s.v FROM u;\n"
+            "GRANT INSERT(c) ON TABLE s.v TO w;\n"
+            "GRANT SELECT(c) ON TABLE s.v TO u;\n");
+}
+
 TEST(SqlTextTest, NamePatternsFollowPgDump) {
   NamePattern p = ParseNamePattern("App.T*");
   EXPECT_EQ(p.schema_regex, "app");

@@ -237,6 +237,12 @@ std::string ShapeTextReason(const TypeShape& shape, const std::vector<std::strin
   if (shape.schema == "pg_catalog" && shape.name == "tsquery") {
     return absl::StrCat("type ", qualified, " cannot be read back in binary when empty");
   }
+  // A base type created in the database itself (CREATE TYPE over C or internal functions):
+  // its binary form is whatever its send function writes, which no export decoder knows and
+  // which may embed database-specific values. Text, as pg_dump always uses.
+  if (shape.kind == TypeShape::Kind::kBase && shape.schema != "pg_catalog" && shape.extension.empty()) {
+    return absl::StrCat("type ", qualified, " is a base type defined in the database");
+  }
   if (!shape.extension.empty() &&
       std::find(safe.begin(), safe.end(), shape.extension) == safe.end()) {
     return absl::StrCat("type ", qualified, " comes from extension ", shape.extension,

@@ -60,6 +60,18 @@ TEST(DataPlanTest, ExtensionTypesNeedTheAllowList) {
               HasSubstr("extension hstore, not known to be binary-safe"));
 }
 
+TEST(DataPlanTest, BaseTypesDefinedInTheDatabaseForceText) {
+  TypeShape mine = Scalar("app", "myint", 40000);
+  TypeShape array = Scalar("app", "_myint", 40001);
+  array.kind = TypeShape::Kind::kArray;
+  array.children.push_back(mine);
+  EXPECT_THAT(TextFormatReason({Column("m", array)}, {}),
+              HasSubstr("type app.myint is a base type defined in the database"));
+  TypeShape color = Scalar("app", "color", 40002);
+  color.kind = TypeShape::Kind::kEnum;
+  EXPECT_EQ(TextFormatReason({Column("c", color)}, {}), "");
+}
+
 TEST(DataPlanTest, PartCountFollowsSizeAndCaps) {
   EXPECT_EQ(PartCount(100, 0, 64, 1000), 1);
   EXPECT_EQ(PartCount(100, 100, 64, 1000), 1);

@@ -25,6 +25,32 @@ CREATE DOMAIN app.later AS integer;
 ALTER DOMAIN app.later ADD CONSTRAINT later_check CHECK (VALUE > 0) NOT VALID;
 CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
 COMMENT ON TYPE app.pair IS 'a composite';
+-- Base types: a shell type first, then I/O functions in LANGUAGE internal over built-in C
+-- functions (int4's and point's), then the full definition. myint has typmod functions and
+-- non-default options; mypoint has an element type (subscripting).
+CREATE TYPE app.myint;
+CREATE FUNCTION app.myint_in(cstring) RETURNS app.myint LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'int4in';
+CREATE FUNCTION app.myint_out(app.myint) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'int4out';
+CREATE FUNCTION app.myint_recv(internal) RETURNS app.myint LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'int4recv';
+CREATE FUNCTION app.myint_send(app.myint) RETURNS bytea LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS 'int4send';
+CREATE FUNCTION app.myint_typmod_in(cstring[]) RETURNS integer LANGUAGE internal IMMUTABLE STRICT AS 'numerictypmodin';
+CREATE FUNCTION app.myint_typmod_out(integer) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'numerictypmodout';
+CREATE TYPE app.myint (INPUT = app.myint_in, OUTPUT = app.myint_out, RECEIVE = app.myint_recv,
+  SEND = app.myint_send, TYPMOD_IN = app.myint_typmod_in, TYPMOD_OUT = app.myint_typmod_out,
+  INTERNALLENGTH = 4, PASSEDBYVALUE, ALIGNMENT = int4, STORAGE = plain, CATEGORY = 'N',
+  PREFERRED = false, DEFAULT = '42', DELIMITER = ';');
+COMMENT ON TYPE app.myint IS 'int4 under another name';
+CREATE TYPE app.mypoint;
+CREATE FUNCTION app.mypoint_in(cstring) RETURNS app.mypoint LANGUAGE internal IMMUTABLE STRICT AS 'point_in';
+CREATE FUNCTION app.mypoint_out(app.mypoint) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'point_out';
+CREATE FUNCTION app.mypoint_recv(internal) RETURNS app.mypoint LANGUAGE internal IMMUTABLE STRICT AS 'point_recv';
+CREATE FUNCTION app.mypoint_send(app.mypoint) RETURNS bytea LANGUAGE internal IMMUTABLE STRICT AS 'point_send';
+CREATE TYPE app.mypoint (INPUT = app.mypoint_in, OUTPUT = app.mypoint_out, RECEIVE = app.mypoint_recv,
+  SEND = app.mypoint_send, INTERNALLENGTH = 16, ELEMENT = float8, ALIGNMENT = double);
+ALTER TYPE app.mypoint OWNER TO corpus_owner;
+CREATE TABLE app.uses_base_types (id integer PRIMARY KEY, m app.myint, ms app.myint[], mt app.myint(5,2),
+  p app.mypoint, CHECK (p[0] >= 0));
+INSERT INTO app.uses_base_types VALUES (1, '7', '{1;2}', '3', '(1,2)'), (2, NULL, '{}', DEFAULT, '(0,-1.5)');
 
 CREATE FUNCTION app.add_one(i integer) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
   AS 'SELECT i + 1';
@@ -257,3 +283,8 @@ ALTER FUNCTION app.add_one(integer) DEPENDS ON EXTENSION file_fdw;
 ALTER INDEX app.parent_hash_idx DEPENDS ON EXTENSION postgres_fdw;
 ALTER TRIGGER parent_trg ON app.parent DEPENDS ON EXTENSION file_fdw;
 ALTER MATERIALIZED VIEW app.mv_empty DEPENDS ON EXTENSION file_fdw;
+ALTER PROCEDURE app.proc(integer, integer[]) DEPENDS ON EXTENSION postgres_fdw;
+-- A member view (no installed extension has a member table): column privileges granted
+-- after CREATE EXTENSION are dumped as GRANTs after it.
+CREATE EXTENSION pg_buffercache WITH SCHEMA app;
+GRANT SELECT (bufferid, "relfilenode") ON app.pg_buffercache TO "corpus reader";

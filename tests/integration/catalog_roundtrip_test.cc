@@ -1,6 +1,9 @@
 // Round trip of the catalog reader: create the corpus (tests/corpus) in one database, read
 // its catalog, replay the DDL in order into an empty database, and compare `pg_dump -s` of
 // both (pg_dump is the referee here only; pgark never runs it).
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -161,6 +164,47 @@ TEST(CatalogRoundTripTest, CorpusSchemaMatchesAfterReplay) {
   EXPECT_TRUE(catalog.warnings.empty()) << absl::StrJoin(catalog.warnings, "\n");
 }
 
+// The same through the binaries: `pgark dump -s`, `pgark restore -l`, `pgark restore` into a new
+// database, twice (the second generation dumps the restored database).
+TEST(CatalogRoundTripTest, CorpusThroughPgarkDumpSchemaOnlyAndRestoreTwice) {
+  using ::pgark::testing::RunCommand;
+  ScratchDatabase source("cat_cli_src");
+  auto src = source.Connect();
+  LoadCorpus(*src);
+  const std::string expected = SchemaDump(source.conninfo());
+  const std::string first = absl::StrCat(::testing::TempDir(), "/pgark_catalog_cli_", getpid(), "_1.pgark");
+  const std::string second = absl::StrCat(::testing::TempDir(), "/pgark_catalog_cli_", getpid(), "_2.pgark");
+  auto dumped = RunCommand({PGARK_BINARY, "dump", "-s", "-d", source.conninfo(), "-f", first});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  EXPECT_THAT(dumped.err, ::testing::Not(HasSubstr("warning"))) << dumped.err;
+
+  auto listing = RunCommand({PGARK_BINARY, "restore", "-l", first});
+  ASSERT_EQ(listing.exit_code, 0) << listing.err;
+  size_t shell = listing.out.find("; pre-data; SHELL TYPE app myint");
+  size_t type = listing.out.find("; pre-data; TYPE app myint");
+  size_t index = listing.out.find("; post-data; INDEX app parent_expr_idx");
+  EXPECT_NE(shell, std::string::npos) << listing.out;
+  EXPECT_NE(type, std::string::npos) << listing.out;
+  EXPECT_NE(index, std::string::npos) << listing.out;
+  EXPECT_LT(shell, type);
+  EXPECT_LT(type, index);
+  EXPECT_THAT(listing.out, ::testing::Not(HasSubstr("; data; ")));  // schema only
+
+  ScratchDatabase target("cat_cli_dst");
+  auto restored = RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), first});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(expected, SchemaDump(target.conninfo()));
+
+  ScratchDatabase third("cat_cli_gen2");
+  auto again = RunCommand({PGARK_BINARY, "dump", "-s", "-d", target.conninfo(), "-f", second});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto restored2 = RunCommand({PGARK_BINARY, "restore", "-d", third.conninfo(), second});
+  ASSERT_EQ(restored2.exit_code, 0) << restored2.err;
+  EXPECT_EQ(expected, SchemaDump(third.conninfo()));
+  std::remove(first.c_str());
+  std::remove(second.c_str());
+}
+
 TEST(CatalogRoundTripTest, ItemsAreInDependencyOrderWithSections) {
   ScratchDatabase source("cat_order");
   auto src = source.Connect();
@@ -277,6 +321,82 @@ TEST(CatalogRoundTripTest, ExtensionConfigTablesAreDataOnlyWithTheirFilter) {
   ASSERT_OK_AND_ASSIGN(Catalog schema, ReadInSnapshot(*src, schema_only));
   EXPECT_EQ(schema.Find("TABLE DATA cfg.settings"), -1);
   EXPECT_EQ(schema.Find("SEQUENCE SET cfg.ids"), -1);
+}
+
+// What pg_buffercache's script would have recorded had it granted column privileges on its
+// view (no extension installed here does): the grants plus their pg_init_privs rows.
+constexpr char kBuffercacheWithInitialColumnPrivileges[] =
+    "DO $$ BEGIN CREATE ROLE \"corpus reader\"; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+    "CREATE EXTENSION pg_buffercache;"
+    "GRANT SELECT (bufferid, isdirty) ON public.pg_buffercache TO \"corpus reader\";"
+    "INSERT INTO pg_catalog.pg_init_privs SELECT a.attrelid, 'pg_catalog.pg_class'::regclass, a.attnum, 'e', a.attacl "
+    "FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'public.pg_buffercache'::regclass AND a.attacl IS NOT NULL;";
+
+TEST(CatalogRoundTripTest, ExtensionMemberColumnPrivilegesAreDumpedAsDeltas) {
+  ScratchDatabase source("cat_extcol");
+  auto src = source.Connect();
+  ASSERT_OK(src->Execute(kBuffercacheWithInitialColumnPrivileges));
+  // Since CREATE EXTENSION: one initial column privilege revoked, one column granted,
+  // one left as the script made it.
+  ASSERT_OK(src->Execute("REVOKE SELECT (bufferid) ON public.pg_buffercache FROM \"corpus reader\";"
+                         "GRANT SELECT (relfilenode) ON public.pg_buffercache TO \"corpus reader\";"));
+  std::string expected = SchemaDump(source.conninfo());
+  // The referee sees both changes (and so must we).
+  EXPECT_THAT(expected, HasSubstr("REVOKE SELECT(bufferid) ON TABLE public.pg_buffercache FROM \"corpus reader\";"));
+  EXPECT_THAT(expected, HasSubstr("GRANT SELECT(relfilenode) ON TABLE public.pg_buffercache TO \"corpus reader\";"));
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, ReadInSnapshot(*src));
+  int ext = catalog.Find("EXTENSION pg_buffercache");
+  ASSERT_GE(ext, 0);
+  const std::string& acl = catalog.items[ext].acl_sql;
+  EXPECT_THAT(acl, HasSubstr("REVOKE ALL(bufferid) ON TABLE public.pg_buffercache FROM \"corpus reader\";"));
+  EXPECT_THAT(acl, HasSubstr("GRANT SELECT(relfilenode) ON TABLE public.pg_buffercache TO \"corpus reader\";"));
+  EXPECT_THAT(acl, ::testing::Not(HasSubstr("isdirty")));
+  EXPECT_TRUE(catalog.warnings.empty()) << absl::StrJoin(catalog.warnings, "\n");
+
+  // The target plays the extension script's part, then replays the dump.
+  ScratchDatabase target("cat_extcol_dst");
+  auto dst = target.Connect();
+  ASSERT_OK(dst->Execute(kBuffercacheWithInitialColumnPrivileges));
+  ASSERT_OK(Replay(catalog, *dst));
+  EXPECT_EQ(expected, SchemaDump(target.conninfo()));
+}
+
+// No label provider can be loaded on this server (sepgsql needs SELinux in the kernel), so
+// pg_seclabel rows are written directly: the rendering is compared with pg_dump's, and labels
+// that cannot be reproduced warn. The same goes for DEPENDS ON EXTENSION of a table, which
+// only C code can record.
+TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproducedWarns) {
+  ScratchDatabase source("cat_labels");
+  auto src = source.Connect();
+  ASSERT_OK(src->Execute(
+      "CREATE EXTENSION pg_buffercache; CREATE TABLE public.\"Labelled\" (\"a b\" integer, c text);"
+      "INSERT INTO pg_catalog.pg_seclabel VALUES "
+      " ('public.\"Labelled\"'::regclass, 'pg_catalog.pg_class'::regclass, 0, 'dummy', 'classified'),"
+      " ('public.\"Labelled\"'::regclass, 'pg_catalog.pg_class'::regclass, 1, 'dummy', 'it''s secret'),"
+      " ('public.pg_buffercache_pages()'::regprocedure, 'pg_catalog.pg_proc'::regclass, 0, 'dummy', 'member');"
+      "INSERT INTO pg_catalog.pg_depend VALUES ('pg_catalog.pg_class'::regclass, 'public.\"Labelled\"'::regclass, 0, "
+      " 'pg_catalog.pg_extension'::regclass, (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'pg_buffercache'), 0, 'x');"));
+  // pg_shseclabel is shared: this row is removed below.
+  ASSERT_OK(src->Execute("INSERT INTO pg_catalog.pg_shseclabel SELECT d.oid, 'pg_catalog.pg_database'::regclass, "
+                         "'dummy', 'db label' FROM pg_catalog.pg_database d WHERE d.datname = current_database()"));
+  std::string referee = SchemaDump(source.conninfo());
+  const std::string table_label = "SECURITY LABEL FOR dummy ON TABLE public.\"Labelled\" IS 'classified';";
+  const std::string column_label = "SECURITY LABEL FOR dummy ON COLUMN public.\"Labelled\".\"a b\" IS 'it''s secret';";
+  EXPECT_THAT(referee, HasSubstr(table_label));
+  EXPECT_THAT(referee, HasSubstr(column_label));
+  absl::StatusOr<Catalog> read = ReadInSnapshot(*src);
+  ASSERT_OK(src->Execute("DELETE FROM pg_catalog.pg_shseclabel WHERE classoid = 'pg_catalog.pg_database'::regclass "
+                         "AND objoid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"));
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, std::move(read));
+  int table = catalog.Find("TABLE public.Labelled");
+  ASSERT_GE(table, 0);
+  EXPECT_EQ(catalog.items[table].seclabel_sql, absl::StrCat(table_label, "\n", column_label, "\n"));
+  EXPECT_THAT(catalog.warnings,
+              ::testing::UnorderedElementsAre(
+                  HasSubstr("TABLE public.Labelled DEPENDS ON EXTENSION pg_buffercache is not reproduced"),
+                  ::testing::AllOf(HasSubstr("security label (dummy) on extension member function "),
+                                   HasSubstr("pg_buffercache_pages() is not reproduced")),
+                  HasSubstr("security label (dummy) on the database is not reproduced")));
 }
 
 TEST(CatalogRoundTripTest, TruncateBetweenSnapshotAndLockAbortsTheRead) {
