@@ -92,7 +92,8 @@ void CreateBigTable(pg::Connection& conn) {
 
 int CountDumpBackends(pg::Connection& conn) {
   auto result = conn.Query(
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgark failure test%'");
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgark failure test%' "
+      "AND datname = current_database()");
   return result.ok() ? static_cast<int>(result->GetInt64(0, 0).value_or(-1)) : -1;
 }
 
@@ -106,7 +107,7 @@ TEST(DumpFailureTest, TerminatedWorkerFailsTheDumpAndPublishesNothing) {
   ASSERT_OK_AND_ASSIGN(
       pg::Result killed,
       admin->Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                   "WHERE application_name = 'pgark failure test worker 1'"));
+                   "WHERE application_name = 'pgark failure test worker 1' AND datname = current_database()"));
   EXPECT_EQ(killed.GetInt64(0, 0).value_or(0), 1);
   sink.Release();
   EXPECT_THAT(dump.Join(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("public.big")));
