@@ -399,6 +399,26 @@ TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproduc
                   HasSubstr("security label (dummy) on the database is not reproduced")));
 }
 
+// Without the privilege to read pg_subscription.subconninfo, a subscription cannot be dumped:
+// it is left out with a warning naming it (pg_dump does the same).
+TEST(CatalogRoundTripTest, SubscriptionUnreadableWithoutPrivilegeWarns) {
+  ScratchDatabase source("cat_subpriv");
+  auto admin = source.Connect();
+  ASSERT_OK(admin->Execute(
+      "DO $$ BEGIN CREATE ROLE pgark_catalog_nonsuper LOGIN; "
+      "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+      "CREATE SUBSCRIPTION \"hidden sub\" CONNECTION 'dbname=nowhere' PUBLICATION p "
+      "WITH (connect = false, slot_name = NONE)"));
+  auto plain = pg::Connection::Open(absl::StrCat(source.conninfo(), " user=pgark_catalog_nonsuper"));
+  if (!plain.ok()) GTEST_SKIP() << "cannot log in as a plain role here: " << plain.status();
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, ReadInSnapshot(**plain));
+  EXPECT_EQ(catalog.Find("SUBSCRIPTION hidden sub"), -1);
+  EXPECT_THAT(catalog.warnings, ::testing::ElementsAre(HasSubstr("subscription hidden sub is not dumped")));
+  // With the privilege (the test's superuser), it is an item.
+  ASSERT_OK_AND_ASSIGN(Catalog full, ReadInSnapshot(*admin));
+  EXPECT_GE(full.Find("SUBSCRIPTION hidden sub"), 0);
+}
+
 TEST(CatalogRoundTripTest, TruncateBetweenSnapshotAndLockAbortsTheRead) {
   ScratchDatabase source("cat_race");
   auto other = source.Connect();
