@@ -95,6 +95,10 @@ GRANT UPDATE ("Mixed Case") ON app.parent TO "corpus reader" WITH GRANT OPTION;
 
 CREATE TABLE app.child (extra integer NOT NULL) INHERITS (app.parent);
 ALTER TABLE app.child ALTER COLUMN seq_val DROP DEFAULT;  -- the parent keeps its default
+-- A child column also defined locally (merged, printed in CREATE TABLE) that dropped the
+-- inherited default.
+CREATE TABLE app.child_local (seq_val integer, own text) INHERITS (app.parent);
+ALTER TABLE app.child_local ALTER COLUMN seq_val DROP DEFAULT;
 ALTER TABLE app.parent ADD COLUMN added_later integer;
 CREATE TABLE app.serials (id serial PRIMARY KEY, big bigserial, val app.posint);
 CREATE UNLOGGED TABLE app.unlogged (k integer NOT NULL, v text);
