@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -60,6 +61,14 @@ absl::Status Failed(const absl::Status& status, absl::string_view what) {
 bool IsSlowIndexBuild(absl::string_view create_sql) {
   return absl::StrContains(create_sql, " USING gin (") || absl::StrContains(create_sql, " USING gist (") ||
          absl::StrContains(create_sql, " USING spgist (");
+}
+
+// CREATE INDEX, or a PRIMARY KEY / UNIQUE / EXCLUDE constraint (not CHECK).
+bool BuildsIndex(const CatalogItem& item) {
+  if (item.kind == ObjectKind::kIndex) return true;
+  return item.kind == ObjectKind::kConstraint &&
+         (absl::StrContains(item.create_sql, " PRIMARY KEY ") || absl::StrContains(item.create_sql, " UNIQUE ") ||
+          absl::StrContains(item.create_sql, " EXCLUDE "));
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -252,7 +261,9 @@ class RestoreRun {
   absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> MakeTypeOidPatcher(const TableStreams& table) const;
   void BuildTasks();
   absl::Status RunMainPass();
-  void WorkerLoop(pg::Connection* conn);
+  void WorkerLoop(pg::Connection* conn, int job);
+  std::string DescribeTask(const Task& task);
+  int64_t EstimatedCost(const CatalogItem& item, const std::string& table_id) const;
   bool ConflictsLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -314,6 +325,7 @@ class RestoreRun {
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::vector<pg::Connection*> workers_ ABSL_GUARDED_BY(mu_);
   std::map<int, UsingIndexPlan> using_index_;
+  std::chrono::steady_clock::time_point main_pass_start_;
 };
 
 absl::StatusOr<std::unique_ptr<pg::Connection>> RestoreRun::Connect() {
@@ -749,9 +761,17 @@ void RestoreRun::BuildTasks() {
   }
   post_items_total_ = static_cast<int>(post.size());
   const catalog::Catalog* catalog = contents().catalog ? &*contents().catalog : nullptr;
+  struct PostTask {
+    Task task;
+    std::set<std::string> keys;  // unmet dependencies: post-data item ids, "DATA <table id>"
+    int64_t cost = 0;            // estimated server work, ns
+  };
+  std::vector<PostTask> post_tasks;
+  std::map<std::string, int> post_position;  // item id -> index into post_tasks
   for (const CatalogItem* item : post) {
     const int index = static_cast<int>(item - catalog->items.data());
-    std::set<std::string> keys;
+    PostTask post_task;
+    std::set<std::string>& keys = post_task.keys;
     std::set<std::string> tables;
     if (!item->table_id.empty()) tables.insert(item->table_id);
     for (const std::string& dep : item->dependencies) {
@@ -762,21 +782,14 @@ void RestoreRun::BuildTasks() {
       if (dep_item.kind == ObjectKind::kTable) tables.insert(dep);
       if (dep_item.kind == ObjectKind::kTableData) tables.insert(dep_item.table_id);
     }
-    int64_t weight = 0;
     for (const std::string& table : tables) {
       // fix_dependencies: wait for the data of every table the item depends on.
       if (parts_left_.count(table)) keys.insert(absl::StrCat("DATA ", table));
-      auto bytes = table_bytes_.find(table);
-      if (bytes != table_bytes_.end()) weight = std::max(weight, bytes->second);
     }
-    // Among one table's items, GIN/GiST/SP-GiST index builds first: they cost several times
-    // a btree build of the same table (GIN on a jsonb column: ~5x here), so starting them
-    // first keeps the other connections busy with the btrees meanwhile.
-    if (item->kind == ObjectKind::kIndex && IsSlowIndexBuild(item->create_sql)) weight += weight / 2 + 1;
-    Task task;
+    post_task.cost = EstimatedCost(*item, item->table_id.empty() && !tables.empty() ? *tables.rbegin() : item->table_id);
+    Task& task = post_task.task;
     task.kind = Task::Kind::kPostItem;
     task.item_index = index;
-    task.weight = weight;
     task.tables.assign(tables.begin(), tables.end());
     task.exclusive = item->kind != ObjectKind::kIndex;
     if (item->kind == ObjectKind::kConstraint) {
@@ -789,17 +802,75 @@ void RestoreRun::BuildTasks() {
         using_index_[index] = *plan;
       }
     }
+    post_position[item->id] = static_cast<int>(post_tasks.size());
+    post_tasks.push_back(std::move(post_task));
+  }
+  // Priority = the estimated work on the longest chain that starts with the item (its own
+  // cost plus the heaviest chain after it), largest first: critical-path list scheduling.
+  // An item's successors are the post-data items depending on it and, for an index build,
+  // the exclusive items on the same table (FK validation, ALTER TABLE ...), which wait for
+  // every running build on that table. Catalog order is topological, so one backward pass
+  // covers the dependencies; the exclusive items' chains are complete before the second pass.
+  std::vector<std::vector<int>> successors(post_tasks.size());
+  for (size_t i = 0; i < post_tasks.size(); ++i) {
+    for (const std::string& key : post_tasks[i].keys) {
+      auto it = post_position.find(key);
+      if (it != post_position.end()) successors[it->second].push_back(static_cast<int>(i));
+    }
+  }
+  std::map<std::string, int64_t> exclusive_chain;  // table id -> heaviest exclusive item chain
+  for (size_t i = post_tasks.size(); i-- > 0;) {
+    int64_t after = 0;
+    for (int next : successors[i]) after = std::max(after, post_tasks[next].task.weight);
+    post_tasks[i].task.weight = post_tasks[i].cost + after;
+    if (post_tasks[i].task.exclusive) {
+      for (const std::string& table : post_tasks[i].task.tables) {
+        exclusive_chain[table] = std::max(exclusive_chain[table], post_tasks[i].task.weight);
+      }
+    }
+  }
+  for (PostTask& post_task : post_tasks) {
+    Task& task = post_task.task;
+    if (!task.exclusive) {
+      for (const std::string& table : task.tables) {
+        auto chain = exclusive_chain.find(table);
+        if (chain != exclusive_chain.end()) task.weight = std::max(task.weight, post_task.cost + chain->second);
+      }
+    }
+    const int index = task.item_index;
     ++outstanding_;
-    if (keys.empty()) {
-      ready_.push_back(task);
+    if (post_task.keys.empty()) {
+      ready_.push_back(std::move(task));
       continue;
     }
-    waiting_[index] = static_cast<int>(keys.size());
-    for (const std::string& key : keys) waiters_[key].push_back(index);
+    waiting_[index] = static_cast<int>(post_task.keys.size());
+    for (const std::string& key : post_task.keys) waiters_[key].push_back(index);
     pending_tasks_[index] = std::move(task);
   }
 }
 
+// Server work of a post-data item, in ns of one backend's CPU, fitted to the PostgreSQL 15
+// measurements of docs/restore.md "Where the CPU goes" (only the relative order matters):
+// an index build scans the heap (~0.85 ns/byte) and sorts its rows (~135 ns/row);
+// GIN/GiST/SP-GiST builds cost ~5x a btree of the same table; an FK validation scans the
+// referencing table (~0.85 ns/byte + ~20 ns/row); anything else is a catalog change (~1 ms).
+int64_t RestoreRun::EstimatedCost(const CatalogItem& item, const std::string& table_id) const {
+  int64_t bytes = 0;
+  auto found = table_bytes_.find(table_id);
+  if (found != table_bytes_.end()) bytes = found->second;
+  int64_t rows = 0;
+  const int table = contents_ptr()->catalog->Find(table_id);
+  if (table >= 0 && contents_ptr()->catalog->items[table].table) {
+    rows = contents_ptr()->catalog->items[table].table->estimated_rows;  // -1: never analyzed
+  }
+  if (rows <= 0) rows = bytes / 100;
+  if (BuildsIndex(item)) {
+    const int64_t btree = bytes * 85 / 100 + rows * 135;
+    return IsSlowIndexBuild(item.create_sql) ? 5 * btree : btree;
+  }
+  if (item.kind == ObjectKind::kForeignKey) return bytes * 85 / 100 + rows * 20;
+  return 1000000;
+}
 
 bool RestoreRun::ConflictsLocked(const Task& task) {
   for (const auto& [ticket, running] : running_) {
@@ -868,10 +939,26 @@ void RestoreRun::CompleteLocked(const Task& task) {
   }
 }
 
-void RestoreRun::WorkerLoop(pg::Connection* conn) {
+std::string RestoreRun::DescribeTask(const Task& task) {
+  switch (task.kind) {
+    case Task::Kind::kTableStream:
+    case Task::Kind::kLargeObjects:
+      return absl::StrCat("data of ", contents().DescribeStream(task.stream_id));
+    case Task::Kind::kPostItem:
+      return absl::StrCat(contents().catalog->items[task.item_index].id,
+                          task.sql.empty() ? "" : " (unique index build)");
+    case Task::Kind::kAttach:
+      return absl::StrCat(contents().catalog->items[task.item_index].id, " (attaching USING INDEX)");
+  }
+  return "?";
+}
+
+void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
+  bool no_parallel_build = false;  // this session has max_parallel_maintenance_workers = 0
   while (true) {
     Task task;
     int ticket = 0;
+    bool others_busy = false;
     {
       absl::MutexLock lock(&mu_);
       while (true) {
@@ -898,10 +985,29 @@ void RestoreRun::WorkerLoop(pg::Connection* conn) {
         }
         cv_.Wait(&mu_);
       }
+      others_busy = !running_.empty();
       ticket = next_ticket_++;
       running_[ticket] = Running{task.tables, task.exclusive};
     }
-    absl::Status status = Execute(*conn, task);
+    const double started = SecondsSince(main_pass_start_);
+    absl::Status status;
+    if (task.kind == Task::Kind::kPostItem && BuildsIndex(contents().catalog->items[task.item_index]) && others_busy != no_parallel_build) {
+      // While the other connections are busy the cores are too: a btree build's parallel
+      // workers would only compete with them, and a parallel build costs ~15 % more CPU in
+      // all (worker startup, shared scan, final merge). Alone (the tail of the restore), the
+      // server's own setting applies again (docs/restore.md "Where the CPU goes").
+      no_parallel_build = others_busy;
+      status = Failed(conn->Execute(others_busy ? "SET max_parallel_maintenance_workers = 0"
+                                                : "RESET max_parallel_maintenance_workers"),
+                      DescribeTask(task));
+    }
+    if (status.ok()) status = Execute(*conn, task);
+    if (base::LogEnabled(base::LogLevel::kDebug)) {
+      // -v: one line per task, the timeline of the main pass (docs/restore.md "Where the CPU goes").
+      const double ended = SecondsSince(main_pass_start_);
+      PGARK_LOG(kDebug) << absl::StrFormat("restore: job %d (pid %d): %7.2f-%7.2f s (%6.2f s) %s%s", job, conn->backend_pid(), started, ended,
+                                           ended - started, DescribeTask(task), status.ok() ? "" : " FAILED");
+    }
     absl::MutexLock lock(&mu_);
     running_.erase(ticket);
     if (status.ok()) {
@@ -1089,12 +1195,13 @@ absl::Status RestoreRun::RunMainPass() {
   Phase(absl::StrCat("data+post-data (", in_transaction_ ? 1 : options_.jobs, " jobs)"),
         post_items_total_);
   const int jobs = in_transaction_ ? 1 : options_.jobs;
+  main_pass_start_ = std::chrono::steady_clock::now();
   if (in_transaction_) {
     {
       absl::MutexLock lock(&mu_);
       workers_.push_back(leader_.get());
     }
-    WorkerLoop(leader_.get());
+    WorkerLoop(leader_.get(), 1);
   } else {
     std::vector<std::unique_ptr<pg::Connection>> connections;
     for (int i = 0; i < jobs; ++i) {
@@ -1106,8 +1213,8 @@ absl::Status RestoreRun::RunMainPass() {
       for (auto& conn : connections) workers_.push_back(conn.get());
     }
     std::vector<std::thread> threads;
-    for (auto& conn : connections) {
-      threads.emplace_back([this, c = conn.get()] { WorkerLoop(c); });
+    for (size_t i = 0; i < connections.size(); ++i) {
+      threads.emplace_back([this, c = connections[i].get(), job = static_cast<int>(i) + 1] { WorkerLoop(c, job); });
     }
     for (auto& thread : threads) thread.join();
     absl::MutexLock lock(&mu_);
