@@ -786,7 +786,8 @@ void RestoreRun::BuildTasks() {
       // fix_dependencies: wait for the data of every table the item depends on.
       if (parts_left_.count(table)) keys.insert(absl::StrCat("DATA ", table));
     }
-    post_task.cost = EstimatedCost(*item, item->table_id.empty() && !tables.empty() ? *tables.rbegin() : item->table_id);
+    post_task.cost =
+        EstimatedCost(*item, item->table_id.empty() && !tables.empty() ? *tables.rbegin() : item->table_id);
     Task& task = post_task.task;
     task.kind = Task::Kind::kPostItem;
     task.item_index = index;
@@ -991,7 +992,8 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
     }
     const double started = SecondsSince(main_pass_start_);
     absl::Status status;
-    if (task.kind == Task::Kind::kPostItem && BuildsIndex(contents().catalog->items[task.item_index]) && others_busy != no_parallel_build) {
+    if (task.kind == Task::Kind::kPostItem && BuildsIndex(contents().catalog->items[task.item_index]) &&
+        others_busy != no_parallel_build) {
       // While the other connections are busy the cores are too: a btree build's parallel
       // workers would only compete with them, and a parallel build costs ~15 % more CPU in
       // all (worker startup, shared scan, final merge). Alone (the tail of the restore), the
@@ -1005,8 +1007,9 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
     if (base::LogEnabled(base::LogLevel::kDebug)) {
       // -v: one line per task, the timeline of the main pass (docs/restore.md "Where the CPU goes").
       const double ended = SecondsSince(main_pass_start_);
-      PGARK_LOG(kDebug) << absl::StrFormat("restore: job %d (pid %d): %7.2f-%7.2f s (%6.2f s) %s%s", job, conn->backend_pid(), started, ended,
-                                           ended - started, DescribeTask(task), status.ok() ? "" : " FAILED");
+      PGARK_LOG(kDebug) << absl::StrFormat("restore: job %d (pid %d): %7.2f-%7.2f s (%6.2f s) %s%s", job,
+                                           conn->backend_pid(), started, ended, ended - started, DescribeTask(task),
+                                           status.ok() ? "" : " FAILED");
     }
     absl::MutexLock lock(&mu_);
     running_.erase(ticket);

@@ -30,13 +30,15 @@ struct TimelineEntry {
 };
 
 std::vector<TimelineEntry> Timeline(const std::string& err) {
-  static const std::regex kLine(R"(restore: job (\d+) \(pid \d+\): +([0-9.]+)- *([0-9.]+) s \( *([0-9.]+) s\) (.*))");
+  static const std::regex kLine(
+      R"(restore: job (\d+) \(pid \d+\): +([0-9.]+)- *([0-9.]+) s \( *([0-9.]+) s\) (.*))");
   std::vector<TimelineEntry> entries;
   for (absl::string_view line : absl::StrSplit(err, '\n')) {
     std::smatch match;
     std::string text(line);
     if (!std::regex_search(text, match, kLine)) continue;
-    entries.push_back({std::stoi(match[1].str()), std::stod(match[2].str()), std::stod(match[3].str()), match[5].str()});
+    entries.push_back(
+        {std::stoi(match[1].str()), std::stod(match[2].str()), std::stod(match[3].str()), match[5].str()});
   }
   return entries;
 }
