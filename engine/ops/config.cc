@@ -52,6 +52,8 @@ const std::vector<ConfigKey>& KeyTable() {
       {"PGARK_SMTP_USER", "", "SMTP user (overrides the URL's)"},
       {"PGARK_SMTP_PASSWORD_FILE", "", "file holding the SMTP password"},
       {"PGARK_SMTP_PASSWORD", "", "SMTP password (prefer the _FILE key)", true},
+      {"PGARK_SMTP_TLS", "try", "try: smtp:// upgrades with STARTTLS when offered; required: fail without it"},
+      {"PGARK_SMTP_CA_FILE", "", "CA file (PEM) that signed the relay's certificate (internal CA)"},
       {"PGARK_NOTIFY_TIMEOUT", "20", "seconds per notification attempt (1..600)"},
       {"PGARK_LOG_FILE", "", "append log lines here too; default stderr only"},
       {"PGARK_SUMMARY_FILE", "", "JSON summary of the last run; default <log file>.summary.json"},
@@ -386,6 +388,11 @@ void Validate(const ConfigValues& values, BackupConfig* config,
   } else {
     config->smtp_password = v.Get("PGARK_SMTP_PASSWORD");
   }
+  // "try" keeps smtp:// working with relays that offer no STARTTLS; "required" refuses to send
+  // in clear text. smtps:// is TLS from the first byte whatever this says.
+  int smtp_tls = v.Choice("PGARK_SMTP_TLS", {"try", "required"});
+  if (smtp_tls >= 0) config->smtp_require_tls = smtp_tls == 1;
+  v.ReadableFile("PGARK_SMTP_CA_FILE", &config->smtp_ca_file);
   config->notify_timeout_seconds =
       v.Int("PGARK_NOTIFY_TIMEOUT", 1, 600, config->notify_timeout_seconds);
   v.WritableFile("PGARK_LOG_FILE", &config->log_file);

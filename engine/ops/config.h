@@ -68,6 +68,8 @@ struct BackupConfig {
   std::string smtp_url;                  // PGARK_SMTP_URL: smtp[s]://[user[:password]@]host[:port]
   std::string smtp_user;                 // PGARK_SMTP_USER (overrides the URL's user)
   std::string smtp_password;             // PGARK_SMTP_PASSWORD or PGARK_SMTP_PASSWORD_FILE's content
+  bool smtp_require_tls = false;         // PGARK_SMTP_TLS=required: smtp:// must upgrade (STARTTLS)
+  std::string smtp_ca_file;              // PGARK_SMTP_CA_FILE: CA bundle for the relay's certificate
   NotifyOn notify_on = NotifyOn::kFailure;  // PGARK_NOTIFY_ON
   int notify_timeout_seconds = 20;       // PGARK_NOTIFY_TIMEOUT (1..600)
   // Files of the run.

@@ -175,6 +175,31 @@ TEST(LoadBackupConfigTest, ReadsSmtpPasswordFromFileAndWeekdayForms) {
   EXPECT_EQ(LoadBackupConfig("", env).config.weekly_day, absl::Weekday::sunday);
 }
 
+TEST(LoadBackupConfigTest, SmtpTlsAndCaFileAreValidated) {
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_SMTP_URL"] = "smtp://mail.example:587";
+  env["PGARK_NOTIFY_EMAIL_TO"] = "a@example.com";
+  LoadedConfig loaded = LoadBackupConfig("", env);
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems[0].ToString();
+  EXPECT_FALSE(loaded.config.smtp_require_tls);  // default: STARTTLS when offered
+  EXPECT_EQ(loaded.config.smtp_ca_file, "");
+
+  std::string ca = WriteTemp("-----BEGIN CERTIFICATE-----\n");
+  env["PGARK_SMTP_TLS"] = "Required";
+  env["PGARK_SMTP_CA_FILE"] = ca;
+  loaded = LoadBackupConfig("", env);
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems[0].ToString();
+  EXPECT_TRUE(loaded.config.smtp_require_tls);
+  EXPECT_EQ(loaded.config.smtp_ca_file, ca);
+  unlink(ca.c_str());
+
+  env["PGARK_SMTP_TLS"] = "insecure";
+  env["PGARK_SMTP_CA_FILE"] = "/no/such/ca.pem";
+  loaded = LoadBackupConfig("", env);
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_SMTP_TLS"), HasSubstr("must be one of try | required"));
+  EXPECT_THAT(ProblemsFor(loaded, "PGARK_SMTP_CA_FILE"), HasSubstr("/no/such/ca.pem"));
+}
+
 TEST(LoadBackupConfigTest, SqlGzCannotBeEncrypted) {
   std::string key = WriteTemp("0123456789abcdef0123456789abcdef");
   std::map<std::string, std::string> env = kMinimal;

@@ -138,8 +138,14 @@ class CurlMailTransport : public MailTransport {
       curl_easy_setopt(curl.get(), CURLOPT_USERNAME, user.c_str());
       curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, password.c_str());
     }
-    // smtp://: STARTTLS when the server offers it; smtps:// is TLS from the start.
-    curl_easy_setopt(curl.get(), CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+    // smtp://: STARTTLS when the server offers it, or always when required (CURLUSESSL_ALL:
+    // curl fails before MAIL FROM, so nothing goes out in clear text); smtps:// is TLS from
+    // the start. Certificate and host name verification stay on (curl's default).
+    curl_easy_setopt(curl.get(), CURLOPT_USE_SSL,
+                     static_cast<long>(envelope.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+    if (!envelope.ca_file.empty()) {
+      curl_easy_setopt(curl.get(), CURLOPT_CAINFO, envelope.ca_file.c_str());
+    }
     curl_easy_setopt(curl.get(), CURLOPT_MAIL_FROM, from.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_MAIL_RCPT, recipients.get());
     curl_easy_setopt(curl.get(), CURLOPT_READFUNCTION, &ReadUpload);

@@ -142,7 +142,7 @@ std::vector<std::unique_ptr<Notifier>> MakeNotifiers(const BackupConfig& config,
   if (!config.email_to.empty() && !config.smtp_url.empty()) {
     MailEnvelope envelope{config.smtp_url, config.smtp_user, config.smtp_password,
                           config.email_from.empty() ? DefaultFrom() : config.email_from,
-                          config.email_to};
+                          config.email_to, config.smtp_require_tls, config.smtp_ca_file};
     notifiers.push_back(std::make_unique<EmailNotifier>(std::move(envelope), mail, timeout));
   }
   return notifiers;

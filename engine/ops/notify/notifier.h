@@ -43,6 +43,8 @@ struct MailEnvelope {
   std::string password;  // overrides the URL's password when not empty
   std::string from;
   std::vector<std::string> to;
+  bool require_tls = false;  // smtp://: fail unless the server upgrades with STARTTLS
+  std::string ca_file;       // "" = system CAs; else the PEM file that signed the server's certificate
 };
 
 // Sends one RFC 5322 message through SMTP.
