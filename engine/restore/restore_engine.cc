@@ -21,6 +21,7 @@
 #include "engine/pg/connection.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/stream_feed.h"
+#include "engine/restore/task_cost.h"
 #include "engine/restore/type_oid_patcher.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -54,21 +55,6 @@ absl::Status Failed(const absl::Status& status, absl::string_view what) {
   std::string message = absl::StrCat(what, ": ", status.message());
   if (!sqlstate.empty()) absl::StrAppend(&message, " (SQLSTATE ", sqlstate, ")");
   return absl::Status(status.code(), message);
-}
-
-// CREATE INDEX ... USING gin/gist/spgist (pg_get_indexdef's form): builds that cost far more
-// CPU than a btree on the same rows.
-bool IsSlowIndexBuild(absl::string_view create_sql) {
-  return absl::StrContains(create_sql, " USING gin (") || absl::StrContains(create_sql, " USING gist (") ||
-         absl::StrContains(create_sql, " USING spgist (");
-}
-
-// CREATE INDEX, or a PRIMARY KEY / UNIQUE / EXCLUDE constraint (not CHECK).
-bool BuildsIndex(const CatalogItem& item) {
-  if (item.kind == ObjectKind::kIndex) return true;
-  return item.kind == ObjectKind::kConstraint &&
-         (absl::StrContains(item.create_sql, " PRIMARY KEY ") || absl::StrContains(item.create_sql, " UNIQUE ") ||
-          absl::StrContains(item.create_sql, " EXCLUDE "));
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -850,27 +836,16 @@ void RestoreRun::BuildTasks() {
   }
 }
 
-// Server work of a post-data item, in ns of one backend's CPU, fitted to the PostgreSQL 15
-// measurements of docs/restore.md "Where the CPU goes" (only the relative order matters):
-// an index build scans the heap (~0.85 ns/byte) and sorts its rows (~135 ns/row);
-// GIN/GiST/SP-GiST builds cost ~5x a btree of the same table; an FK validation scans the
-// referencing table (~0.85 ns/byte + ~20 ns/row); anything else is a catalog change (~1 ms).
+// Server work of a post-data item, ns (task_cost.h).
 int64_t RestoreRun::EstimatedCost(const CatalogItem& item, const std::string& table_id) const {
   int64_t bytes = 0;
   auto found = table_bytes_.find(table_id);
   if (found != table_bytes_.end()) bytes = found->second;
-  int64_t rows = 0;
-  const int table = contents_ptr()->catalog->Find(table_id);
-  if (table >= 0 && contents_ptr()->catalog->items[table].table) {
-    rows = contents_ptr()->catalog->items[table].table->estimated_rows;  // -1: never analyzed
-  }
-  if (rows <= 0) rows = bytes / 100;
-  if (BuildsIndex(item)) {
-    const int64_t btree = bytes * 85 / 100 + rows * 135;
-    return IsSlowIndexBuild(item.create_sql) ? 5 * btree : btree;
-  }
-  if (item.kind == ObjectKind::kForeignKey) return bytes * 85 / 100 + rows * 20;
-  return 1000000;
+  const catalog::TableInfo* table = nullptr;
+  const int index = contents_ptr()->catalog->Find(table_id);
+  if (index >= 0 && contents_ptr()->catalog->items[index].table) table = &*contents_ptr()->catalog->items[index].table;
+  // reltuples: -1 when never analyzed, which EstimatedPostDataCost replaces by a guess.
+  return restore::EstimatedPostDataCost(item, table, bytes, table != nullptr ? table->estimated_rows : 0);
 }
 
 bool RestoreRun::ConflictsLocked(const Task& task) {
@@ -992,7 +967,7 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
     }
     const double started = SecondsSince(main_pass_start_);
     absl::Status status;
-    if (task.kind == Task::Kind::kPostItem && BuildsIndex(contents().catalog->items[task.item_index]) &&
+    if (task.kind == Task::Kind::kPostItem && restore::BuildsIndex(contents().catalog->items[task.item_index]) &&
         others_busy != no_parallel_build) {
       // While the other connections are busy the cores are too: a btree build's parallel
       // workers would only compete with them, and a parallel build costs ~15 % more CPU in

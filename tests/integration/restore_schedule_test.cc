@@ -98,15 +98,17 @@ TEST_F(RestoreScheduleTest, VerboseTimelineListsEveryTaskInPriorityOrder) {
   // Data first, largest table first.
   EXPECT_EQ(timeline[0].what, "data of public.wide");
   EXPECT_EQ(timeline[1].what, "data of public.keyed");
-  // A GIN build costs several btree builds of the same table: it starts first.
+  // Build costs (task_cost.h): a btree on a text key sorts by collation over whole values and
+  // costs as much as the GIN build (measured on 3.2 M rows: 6.7 s against 6.2 s), a GIN build
+  // costs several btrees on an integer key of the same table.
   const int gin = Position(timeline, "INDEX public.wide_attrs");
-  EXPECT_LT(gin, Position(timeline, "INDEX public.wide_note"));
-  EXPECT_LT(gin, Position(timeline, "CONSTRAINT public.wide wide_pkey (unique index build)"));
+  const int wide_pkey = Position(timeline, "CONSTRAINT public.wide wide_pkey (unique index build)");
+  EXPECT_LT(Position(timeline, "INDEX public.wide_note"), gin);
+  EXPECT_LT(gin, wide_pkey);
   // keyed's PK build is followed by its FK validation (which waits for every build on keyed):
-  // that chain outweighs wide's larger single btree builds.
+  // that chain outweighs wide's larger single integer-key build.
   const int keyed_pkey = Position(timeline, "CONSTRAINT public.keyed keyed_pkey (unique index build)");
-  EXPECT_LT(keyed_pkey, Position(timeline, "INDEX public.wide_note"));
-  EXPECT_LT(keyed_pkey, Position(timeline, "CONSTRAINT public.wide wide_pkey (unique index build)"));
+  EXPECT_LT(keyed_pkey, wide_pkey);
   EXPECT_LT(keyed_pkey, Position(timeline, "FK CONSTRAINT public.keyed keyed_small_id_fkey"));
 
   // Without -v there is no timeline.
