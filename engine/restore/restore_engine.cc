@@ -976,7 +976,7 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
       no_parallel_build = others_busy;
       status = Failed(conn->Execute(others_busy ? "SET max_parallel_maintenance_workers = 0"
                                                 : "RESET max_parallel_maintenance_workers"),
-                      DescribeTask(task));
+                      absl::StrCat("restoring ", DescribeTask(task)));
     }
     if (status.ok()) status = Execute(*conn, task);
     if (base::LogEnabled(base::LogLevel::kDebug)) {
