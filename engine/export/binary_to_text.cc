@@ -640,6 +640,9 @@ absl::Status DecodeTime(absl::string_view in, std::string* out, bool with_tz) {
   AppendTimeOfDay(time, out);
   if (with_tz) {
     PGARK_ASSIGN_OR_RETURN(int32_t zone, c.I32("timetz"));
+    // timetz_recv's check (TZDISP_LIMIT, 16 hours): the server never sends more.
+    constexpr int32_t kZoneLimit = 16 * 3600;
+    if (zone <= -kZoneLimit || zone >= kZoneLimit) return Malformed("time zone displacement out of range");
     AppendTimezone(zone, out);
   }
   return c.ExpectEnd("time");

@@ -49,6 +49,27 @@ TEST(BinaryToTextTest, KnownValuesPrintAsPostgresDoes) {
   EXPECT_EQ(escaped, "a\\tb\\\\c\\nd\\re\\bf\\fg\\vh");
 }
 
+// timetz: int64 microseconds, then int32 seconds west of UTC, checked like timetz_recv
+// (found by the fuzzer: a zone of INT32_MIN overflowed the sign flip in the formatter).
+TEST(BinaryToTextTest, TimetzZoneOutsideSixteenHoursIsDataLoss) {
+  ASSERT_OK_AND_ASSIGN(auto timetz, MakeValueDecoder(*BuiltinDecodeType(1266)));
+  auto value = [](int32_t zone) {
+    std::string bytes(8, '\0');  // 00:00:00
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>((zone >> shift) & 0xff));
+    return bytes;
+  };
+  std::string out;
+  ASSERT_OK(timetz->Decode(value(-3600), &out));
+  EXPECT_EQ(out, "00:00:00+01");
+  out.clear();
+  ASSERT_OK(timetz->Decode(value(16 * 3600 - 1), &out));
+  EXPECT_EQ(out, "00:00:00-15:59:59");
+  for (int32_t zone : {16 * 3600, -16 * 3600, INT32_MIN, INT32_MAX}) {
+    out.clear();
+    EXPECT_THAT(timetz->Decode(value(zone), &out), ::pgark::testing::StatusIs(absl::StatusCode::kDataLoss)) << zone;
+  }
+}
+
 TEST(BinaryToTextTest, DescriptionsAreValidated) {
   DecodeType array{DecodeType::Kind::kArray, 1007, "integer[]", {}};
   EXPECT_THAT(MakeValueDecoder(array), ::pgark::testing::StatusIs(absl::StatusCode::kInvalidArgument));
