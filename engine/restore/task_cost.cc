@@ -21,8 +21,8 @@ constexpr int64_t kStringKeyNsPerRow = 1500;
 constexpr int64_t kForeignKeyNsPerRow = 20;
 constexpr int64_t kCatalogChangeNs = 1000000;
 
-// The text between the parenthesis at `open` and its match (quotes and literals skipped);
-// npos-free: returns "" when unbalanced.
+// The text between the parenthesis at `open` and its match, skipping quoted identifiers and
+// string literals; "" when the parentheses do not balance.
 absl::string_view Parenthesized(absl::string_view sql, size_t open) {
   int depth = 0;
   char quote = 0;
