@@ -29,7 +29,9 @@ TEST(BinaryToTextTest, RandomBytesNeverCrashAndFailAsDataLoss) {
       for (char& c : value) c = static_cast<char>(rng() % 4 == 0 ? rng() : rng() % 4);
       std::string out;
       absl::Status s = decoder->Decode(value, &out);
-      if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << oid << ": " << s;
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << oid << ": " << s;
+      }
     }
   }
 }
