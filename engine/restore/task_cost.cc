@@ -1,5 +1,6 @@
 #include "engine/restore/task_cost.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
@@ -21,11 +22,14 @@ constexpr int64_t kStringKeyNsPerRow = 1500;
 constexpr int64_t kForeignKeyNsPerRow = 20;
 constexpr int64_t kCatalogChangeNs = 1000000;
 
-// The text between the parenthesis at `open` and its match, skipping quoted identifiers and
-// string literals; "" when the parentheses do not balance.
-absl::string_view Parenthesized(absl::string_view sql, size_t open) {
+// The comma-separated elements of the parenthesized list at `open` (commas inside nested
+// parentheses, quoted identifiers and string literals do not split), whitespace-trimmed; empty
+// when the list is empty or its parentheses do not balance.
+std::vector<absl::string_view> ListElements(absl::string_view sql, size_t open) {
+  std::vector<absl::string_view> elements;
   int depth = 0;
   char quote = 0;
+  size_t start = open + 1;
   for (size_t i = open; i < sql.size(); ++i) {
     const char c = sql[i];
     if (quote != 0) {
@@ -36,35 +40,16 @@ absl::string_view Parenthesized(absl::string_view sql, size_t open) {
       quote = c;
     } else if (c == '(') {
       ++depth;
-    } else if (c == ')' && --depth == 0) {
-      return sql.substr(open + 1, i - open - 1);
-    }
-  }
-  return "";
-}
-
-// Top-level comma-separated elements of a key list.
-std::vector<absl::string_view> SplitTopLevel(absl::string_view list) {
-  std::vector<absl::string_view> parts;
-  int depth = 0;
-  char quote = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const char c = list[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-      continue;
-    }
-    if (c == '"' || c == '\'') quote = c;
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      parts.push_back(absl::StripAsciiWhitespace(list.substr(start, i - start)));
+    } else if (c == ',' && depth == 1) {
+      elements.push_back(absl::StripAsciiWhitespace(sql.substr(start, i - start)));
       start = i + 1;
+    } else if (c == ')' && --depth == 0) {
+      const absl::string_view last = absl::StripAsciiWhitespace(sql.substr(start, i - start));
+      if (!elements.empty() || !last.empty()) elements.push_back(last);
+      return elements;
     }
   }
-  parts.push_back(absl::StripAsciiWhitespace(list.substr(start)));
-  return parts;
+  return {};
 }
 
 // The column a key element names ("col DESC", "\"Col\" text_pattern_ops"), "" for an
@@ -97,11 +82,10 @@ std::string KeyColumn(absl::string_view element) {
 }
 
 int64_t KeyClassNsPerRow(const std::string& key, const std::vector<ColumnInfo>& columns) {
-  const ColumnInfo* column = nullptr;
-  for (const ColumnInfo& candidate : columns) {
-    if (!key.empty() && candidate.name == key) column = &candidate;
-  }
-  if (column == nullptr) {
+  const auto column = key.empty() ? columns.end()
+                                   : std::find_if(columns.begin(), columns.end(),
+                                                  [&](const ColumnInfo& c) { return c.name == key; });
+  if (column == columns.end()) {
     // An expression (a function of whole values) or, without column information, a column.
     return key.empty() || !columns.empty() ? kStringKeyNsPerRow : kScalarKeyNsPerRow;
   }
@@ -147,9 +131,7 @@ std::vector<std::string> IndexKeyColumns(absl::string_view create_sql) {
   }
   std::vector<std::string> keys;
   if (open == absl::string_view::npos) return keys;
-  const absl::string_view list = Parenthesized(create_sql, open);
-  if (list.empty()) return keys;
-  for (absl::string_view element : SplitTopLevel(list)) keys.push_back(KeyColumn(element));
+  for (absl::string_view element : ListElements(create_sql, open)) keys.push_back(KeyColumn(element));
   return keys;
 }
 
