@@ -9,6 +9,7 @@
 #include "cli/exit_code.h"
 #include "format/base/cancellation.h"
 #include "format/base/logging.h"
+#include "format/base/status_util.h"
 
 #ifndef PGARK_VERSION
 #define PGARK_VERSION "unknown"
@@ -95,7 +96,10 @@ int Run(int argc, char** argv) {
     if (!status.ok()) {
       std::string path = CommandPath(app);
       std::cerr << path << ": " << status.message() << "\n";
-      if (status.code() == absl::StatusCode::kInvalidArgument) {
+      // A server's error (SQLSTATE classes 22/23/42 map to kInvalidArgument) is not about
+      // the command line: no usage hint then.
+      if (status.code() == absl::StatusCode::kInvalidArgument &&
+          base::GetPayload(status, base::kSqlStatePayload).empty()) {
         std::cerr << "hint: run '" << path << " --help' for usage\n";
       }
     }

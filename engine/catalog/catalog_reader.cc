@@ -914,10 +914,12 @@ absl::Status Reader::CollectColumnsAndTables() {
               " ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid), "
               "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(o.option_name) || ' ' || pg_catalog.quote_literal(o.option_value), ', ') "
               " FROM pg_catalog.pg_foreign_table ft, pg_catalog.pg_options_to_table(ft.ftoptions) o WHERE ft.ftrelid = c.oid), "
-              // 23: hash partitioning over an enum hashes OIDs: load through the root.
+              // 23: hash partitioning over an enum hashes OIDs: load through the root. Any
+              // level counts (pg_dump looks at the root only): a sub-partitioned range table
+              // whose lower level hashes an enum routes rows by OIDs all the same.
               "EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table pt, pg_catalog.unnest(pt.partclass) pc(opc) "
-              " JOIN pg_catalog.pg_opclass o ON o.oid = pc.opc WHERE pt.partrelid = "
-              " (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY a(relid, n) ORDER BY n DESC LIMIT 1) "
+              " JOIN pg_catalog.pg_opclass o ON o.oid = pc.opc WHERE pt.partrelid IN "
+              " (SELECT a.relid FROM pg_catalog.pg_partition_ancestors(c.oid) a(relid)) "
               " AND pt.partstrat = 'h' AND o.opcname = 'enum_ops'), "
               "CASE WHEN c.relispartition THEN (SELECT a.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(c.oid) WITH ORDINALITY a(relid, n) "
               " ORDER BY n DESC LIMIT 1) END, c.relfilenode "

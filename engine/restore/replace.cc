@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "engine/pg/connection.h"
 #include "engine/pg/conninfo.h"
+#include "engine/restore/row_counts.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
@@ -193,26 +194,16 @@ absl::StatusOr<ExistingDatabase> ReadExisting(pg::Connection& conn, const std::s
   return old;
 }
 
-// Every loaded table holds exactly the rows the archive's index records.
+// Every loaded table holds exactly the rows the archive's index records (row_counts.h).
 absl::StatusOr<int> VerifyRowCounts(const RestoreOptions& options, const std::string& database,
                                     const RestoreResult& result) {
   pg::ConnectOptions connect;
   connect.application_name = options.application_name;
   connect.dbname = database;
   PGARK_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(options.conninfo, connect));
-  int checked = 0;
-  for (const LoadedTable& table : result.loaded_tables) {
-    const std::string name = absl::StrCat(conn->QuoteIdentifier(table.schema), ".", conn->QuoteIdentifier(table.name));
-    PGARK_ASSIGN_OR_RETURN(pg::Result count, conn->Query(absl::StrCat("SELECT pg_catalog.count(*) FROM ONLY ", name)));
-    int64_t rows = count.GetInt64(0, 0).value_or(-1);
-    if (rows != table.archive_rows) {
-      return absl::DataLossError(absl::StrCat("verification: table ", table.schema, ".", table.name, " has ", rows,
-                                              " rows after the restore but the archive records ",
-                                              table.archive_rows));
-    }
-    ++checked;
-  }
-  return checked;
+  PGARK_ASSIGN_OR_RETURN(std::vector<int64_t> counts, CountRestoredRows(*conn, result.loaded_tables));
+  PGARK_RETURN_IF_ERROR(base::Annotate(CompareRestoredRows(result.loaded_tables, counts), "verification"));
+  return static_cast<int>(counts.size());
 }
 
 class Replace {
@@ -229,8 +220,8 @@ class Replace {
           ? absl::StrCat("the temporary database '", temp_, "' was dropped")
           : absl::StrCat("dropping the temporary database '", temp_, "' failed too (", dropped.message(),
                          "): drop it by hand");
-      return absl::Status(status.code(), absl::StrCat(status.message(), "; database '", result_.database,
-                                                      "' was not changed, ", outcome));
+      return base::WithMessage(status, absl::StrCat(status.message(), "; database '", result_.database,
+                                                    "' was not changed, ", outcome));
     }
     return result_;
   }
@@ -375,8 +366,8 @@ class Replace {
   static absl::Status Annotated(const absl::Status& status, absl::string_view what) {
     if (status.ok()) return status;
     std::string sqlstate = pg::SqlStateOf(status);
-    return absl::Status(status.code(), absl::StrCat(what, ": ", status.message(),
-                                                    sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")")));
+    return base::WithMessage(status, absl::StrCat(what, ": ", status.message(),
+                                                  sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")")));
   }
 
   const ReplaceOptions& options_;

@@ -54,7 +54,7 @@ absl::Status Failed(const absl::Status& status, absl::string_view what) {
   std::string sqlstate = pg::SqlStateOf(status);
   std::string message = absl::StrCat(what, ": ", status.message());
   if (!sqlstate.empty()) absl::StrAppend(&message, " (SQLSTATE ", sqlstate, ")");
-  return absl::Status(status.code(), message);
+  return base::WithMessage(status, message);
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -268,6 +268,10 @@ class RestoreRun {
   }
   const ArchiveContents* contents_ptr() const { return &open_.contents; }
   void ResolveTableIds();
+  // The catalog index of the partition root a table's rows must be loaded through
+  // (load_via_partition_root: hash partitioning on an enum hashes OIDs, which differ on the
+  // target), -1 if none.
+  int LoadRoot(const TableStreams& table) const;
 
   const RestoreOptions& options_;
   OpenedArchive& archive_;
@@ -306,6 +310,13 @@ class RestoreRun {
   std::map<int, int> waiting_ ABSL_GUARDED_BY(mu_);  // post item index -> unmet dependencies
   std::map<std::string, std::vector<int>> waiters_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> parts_left_ ABSL_GUARDED_BY(mu_);  // table id -> streams left
+  // "DATA <id>" key -> streams left before the data it names is complete. The id is the
+  // table's, or for tables loaded through their partition root, the root's: a stream routed
+  // through the root can put rows into any sibling, so no sibling's data is complete before
+  // all of them are loaded.
+  std::map<std::string, int> data_left_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> data_key_;  // loaded table id -> its "DATA ..." key
+  std::map<std::string, int> load_root_;  // loaded table id -> catalog index of the root it loads through
   absl::CondVar cv_;
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // tasks not finished (incl. waiting items)
   absl::Status error_ ABSL_GUARDED_BY(mu_);
@@ -341,6 +352,9 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
 
 absl::Status RestoreRun::Prepare() {
   PGARK_ASSIGN_OR_RETURN(open_, OpenForRestore(archive_, options_.keys));
+  const format::HeaderInfo& header = open_.reader ? open_.reader->info().header : open_.scanner->header();
+  result_.archive_id = header.archive_id_hex;
+  result_.encrypted = header.encrypted;
   // Errors name streams by table ("public.orders part 2/4"); open_ stays put from here on.
   const ArchiveContents* described = &open_.contents;
   auto describe = [described](uint32_t id) { return described->DescribeStream(id); };
@@ -706,12 +720,31 @@ absl::Status RestoreRun::PrepareTypeOidPatching() {
   return absl::OkStatus();
 }
 
+int RestoreRun::LoadRoot(const TableStreams& table) const {
+  const catalog::Catalog* catalog = contents_ptr()->catalog ? &*contents_ptr()->catalog : nullptr;
+  if (catalog == nullptr) return -1;
+  for (const std::string& id : {table.catalog_id, TableId(table)}) {
+    int index = id.empty() ? -1 : catalog->Find(id);
+    if (index < 0 || !catalog->items[index].table) continue;
+    const catalog::TableInfo& info = *catalog->items[index].table;
+    if (!info.load_via_partition_root || info.partition_root_id.empty()) return -1;
+    int root = catalog->Find(info.partition_root_id);
+    return root >= 0 && catalog->items[root].table ? root : -1;
+  }
+  return -1;
+}
+
 void RestoreRun::BuildTasks() {
   absl::MutexLock lock(&mu_);
+  const catalog::Catalog* catalog = contents().catalog ? &*contents().catalog : nullptr;
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
     const std::string id = TableId(table);
     parts_left_[id] = static_cast<int>(table.streams.size());
+    const int root = LoadRoot(table);
+    if (root >= 0) load_root_[id] = root;
+    data_key_[id] = absl::StrCat("DATA ", root >= 0 ? catalog->items[root].id : id);
+    data_left_[data_key_[id]] += static_cast<int>(table.streams.size());
     for (uint32_t stream : table.streams) {
       Task task;
       task.kind = Task::Kind::kTableStream;
@@ -746,7 +779,15 @@ void RestoreRun::BuildTasks() {
     }
   }
   post_items_total_ = static_cast<int>(post.size());
-  const catalog::Catalog* catalog = contents().catalog ? &*contents().catalog : nullptr;
+  // A partitioned table's data is its partitions' data: an item on it (a FOREIGN KEY
+  // validates every partition) waits for every loaded table of the same partition tree.
+  std::map<std::string, std::set<std::string>> tree_data_keys;  // root id -> "DATA ..." keys
+  for (const auto& [id, key] : data_key_) {
+    int index = catalog != nullptr ? catalog->Find(id) : -1;
+    if (index >= 0 && catalog->items[index].table && !catalog->items[index].table->partition_root_id.empty()) {
+      tree_data_keys[catalog->items[index].table->partition_root_id].insert(key);
+    }
+  }
   struct PostTask {
     Task task;
     std::set<std::string> keys;  // unmet dependencies: post-data item ids, "DATA <table id>"
@@ -770,7 +811,16 @@ void RestoreRun::BuildTasks() {
     }
     for (const std::string& table : tables) {
       // fix_dependencies: wait for the data of every table the item depends on.
-      if (parts_left_.count(table)) keys.insert(absl::StrCat("DATA ", table));
+      auto loaded = data_key_.find(table);
+      if (loaded != data_key_.end()) keys.insert(loaded->second);
+      int table_index = catalog->Find(table);
+      if (table_index < 0 || !catalog->items[table_index].table ||
+          catalog->items[table_index].table->relkind != 'p') {
+        continue;
+      }
+      const std::string& root = catalog->items[table_index].table->partition_root_id;
+      auto tree = tree_data_keys.find(root.empty() ? table : root);
+      if (tree != tree_data_keys.end()) keys.insert(tree->second.begin(), tree->second.end());
     }
     post_task.cost =
         EstimatedCost(*item, item->table_id.empty() && !tables.empty() ? *tables.rbegin() : item->table_id);
@@ -879,10 +929,9 @@ void RestoreRun::CompleteLocked(const Task& task) {
     case Task::Kind::kTableStream: {
       ++result_.streams;
       const std::string& id = task.tables.front();
-      if (--parts_left_[id] == 0) {
-        ++result_.tables;
-        ReleaseLocked(absl::StrCat("DATA ", id));
-      }
+      if (--parts_left_[id] == 0) ++result_.tables;
+      const std::string& key = data_key_.at(id);
+      if (--data_left_[key] == 0) ReleaseLocked(key);
       break;
     }
     case Task::Kind::kLargeObjects:
@@ -1032,13 +1081,22 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
   for (const auto& column : table.columns) columns.push_back(Quote(column.name));
   // One stream owns a table this run created: TRUNCATE + COPY FREEZE in one transaction
   // writes the rows frozen (no later anti-wraparound rewrite) and can skip WAL.
+  // A table loaded through its partition root shares the root with its siblings' streams:
+  // never TRUNCATE it (FREEZE), the other streams' rows may already be in it.
+  auto root = load_root_.find(task.tables.front());
   bool freeze = false;
-  if (!in_transaction_ && table.streams.size() == 1 && created_tables_.count(task.tables.front())) {
+  if (root == load_root_.end() && !in_transaction_ && table.streams.size() == 1 &&
+      created_tables_.count(task.tables.front())) {
     int item = contents().catalog->Find(task.tables.front());
     freeze = item >= 0 && contents().catalog->items[item].table &&
              contents().catalog->items[item].table->relkind == 'r';
   }
-  std::string sql = absl::StrCat("COPY ", Qualified(table.schema, table.name));
+  std::string target = Qualified(table.schema, table.name);
+  if (root != load_root_.end()) {
+    const CatalogItem& root_item = contents().catalog->items[root->second];
+    target = Qualified(root_item.schema, root_item.name);
+  }
+  std::string sql = absl::StrCat("COPY ", target);
   if (!columns.empty()) absl::StrAppend(&sql, " (", absl::StrJoin(columns, ", "), ")");
   absl::StrAppend(&sql, " FROM STDIN");
   std::vector<std::string> copy_options;
@@ -1340,17 +1398,23 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     if (pipe_ != nullptr) pipe_->Abort(status);
     if (in_transaction_) {
       leader_->Execute("ROLLBACK").IgnoreError();
-      return absl::Status(status.code(),
-                          absl::StrCat(status.message(), "; the transaction was rolled back: nothing was restored"));
+      return base::WithMessage(
+          status, absl::StrCat(status.message(), "; the transaction was rolled back: nothing was restored"));
     }
-    return absl::Status(status.code(), absl::StrCat(status.message(), "; ", Summary()));
+    return base::WithMessage(status, absl::StrCat(status.message(), "; ", Summary()));
   }
   result_.seconds = SecondsSince(start);
   {
     absl::MutexLock lock(&mu_);
     for (int index : tables_to_load_) {
       const TableStreams& table = contents().tables[index];
-      result_.loaded_tables.push_back({table.schema, table.name, archive_rows_[index]});
+      LoadedTable loaded{table.schema, table.name, archive_rows_[index], static_cast<int>(table.streams.size()), ""};
+      auto root = load_root_.find(TableId(table));
+      if (root != load_root_.end()) {
+        const CatalogItem& root_item = contents().catalog->items[root->second];
+        loaded.load_root = absl::StrCat(root_item.schema, ".", root_item.name);
+      }
+      result_.loaded_tables.push_back(std::move(loaded));
     }
   }
   return result_;

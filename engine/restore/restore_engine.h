@@ -41,10 +41,16 @@ namespace pgark::engine {
 struct LoadedTable {
   std::string schema, name;
   int64_t archive_rows = 0;
+  int streams = 0;
+  // "schema.name" of the partition root the rows were loaded through (hash partitioning on
+  // an enum), "" when loaded into the table itself; such rows may sit in any sibling.
+  std::string load_root;
 };
 
 struct RestoreResult {
   std::string database;        // the database restored into
+  std::string archive_id;      // from the archive's header (hex)
+  bool encrypted = false;
   std::vector<LoadedTable> loaded_tables;  // every table whose data was loaded
   int pre_data_items = 0;
   int tables = 0;              // tables whose data was loaded

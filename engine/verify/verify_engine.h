@@ -35,6 +35,7 @@ struct VerifiedTable {
   uint64_t stored_bytes = 0;
   bool binary = true;
   int64_t restored_rows = -1;  // restore test: rows found after the restore (-1: not run)
+  std::string load_root;       // restore test: "schema.name" of the partition root it loads through
 };
 
 struct VerifyReport {

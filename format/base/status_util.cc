@@ -10,11 +10,16 @@ namespace pgark::base {
 
 absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
-  absl::Status annotated(status.code(), absl::StrCat(context, ": ", status.message()));
+  return WithMessage(status, absl::StrCat(context, ": ", status.message()));
+}
+
+absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
+  if (status.ok()) return status;
+  absl::Status replaced(status.code(), message);
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    annotated.SetPayload(type_url, payload);
+    replaced.SetPayload(type_url, payload);
   });
-  return annotated;
+  return replaced;
 }
 
 absl::Status ErrnoToStatus(int error_number, absl::string_view message) {

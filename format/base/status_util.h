@@ -22,6 +22,10 @@ inline constexpr absl::string_view kHttpStatusPayload = "pgark/http_status";
 // Example: return base::Annotate(s, "dumping table 'public.orders'");
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
+// Returns `status` with its message replaced by `message`, keeping the code and every
+// payload (the SQLSTATE, which decides e.g. whether the CLI prints a usage hint). OK stays OK.
+absl::Status WithMessage(const absl::Status& status, absl::string_view message);
+
 // Maps an errno value to a Status: ENOENT -> kNotFound, EACCES/EPERM -> kPermissionDenied,
 // ENOSPC/EDQUOT/ENOMEM -> kResourceExhausted, EEXIST -> kAlreadyExists,
 // EINTR/EAGAIN/EIO/network errors -> kUnavailable, EINVAL -> kInvalidArgument, else kUnknown.

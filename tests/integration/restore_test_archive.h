@@ -191,13 +191,41 @@ inline std::string WriteTempFile(const std::string& name, const std::string& byt
   return path;
 }
 
-// "<rows>:<md5 of the rows' text forms, sorted>" of a table (FROM ONLY).
-inline std::string Digest(pg::Connection& conn, const std::string& qualified) {
+// "<rows>:<md5 of the rows' text forms, sorted>" of `FROM <relation>`.
+inline std::string DigestOf(pg::Connection& conn, const std::string& relation) {
   auto result = conn.Query(absl::StrCat(
-      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ONLY ",
-      qualified, " t"));
+      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ",
+      relation, " t"));
   if (!result.ok()) return std::string(result.status().message());
   return std::string(result->Get(0, 0));
+}
+
+// Digest of a table's own rows (FROM ONLY).
+inline std::string Digest(pg::Connection& conn, const std::string& qualified) {
+  return DigestOf(conn, absl::StrCat("ONLY ", qualified));
+}
+
+// What to digest to compare two databases' data (as tools/lib/compare.sh does): "ONLY
+// schema.table" for every user table and materialized view, except that partitions under a
+// table hash-partitioned on an enum are compared through their topmost root (the hash is of
+// the enum's OIDs, which differ between databases, so a row may sit in another partition).
+inline std::vector<std::string> ComparableRelations(pg::Connection& conn) {
+  auto result = conn.Query(
+      "WITH t AS (SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, "
+      "  EXISTS (SELECT 1 FROM pg_partition_ancestors(c.oid) a(relid) "
+      "          JOIN pg_partitioned_table pt ON pt.partrelid = a.relid "
+      "          CROSS JOIN unnest(pt.partclass) pc(opc) JOIN pg_opclass o ON o.oid = pc.opc "
+      "          WHERE pt.partstrat = 'h' AND o.opcname = 'enum_ops') AS via_root "
+      "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm') "
+      "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%') "
+      "SELECT DISTINCT CASE WHEN via_root THEN (SELECT quote_ident(rn.nspname) || '.' || quote_ident(r.relname) "
+      "  FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace WHERE r.oid = pg_partition_root(t.oid)) "
+      "  ELSE 'ONLY ' || name END FROM t ORDER BY 1");
+  std::vector<std::string> relations;
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok()) return relations;
+  for (int row = 0; row < result->rows(); ++row) relations.emplace_back(result->Get(row, 0));
+  return relations;
 }
 
 inline std::string Scalar(pg::Connection& conn, const std::string& sql) {

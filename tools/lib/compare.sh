@@ -22,19 +22,28 @@ _schema_of() {
   "$(referee_pg_dump)" -s --no-tablespaces "$1" | grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict'
 }
 
-# One line per user table: name, row count, md5 of all rows in a canonical order.
+# One line per user table: name, row count, md5 of all rows in a canonical order. A partition
+# under a table hash-partitioned on an enum is compared through its topmost root instead (the
+# hash is of the enum's OIDs, which differ between databases, so rows may sit in another
+# partition; pgark loads such partitions through the root, as pg_dump 16+ does).
 _table_digests() {
   psql -X -At -d "$1" -c "
-    SELECT format('%I.%I', n.nspname, c.relname)
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg\_%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                      AND d.objid = c.oid AND d.deptype = 'e')
-    ORDER BY 1" |
+    WITH t AS (
+      SELECT c.oid, EXISTS (SELECT 1 FROM pg_partition_ancestors(c.oid) a(relid)
+                            JOIN pg_partitioned_table pt ON pt.partrelid = a.relid
+                            CROSS JOIN unnest(pt.partclass) pc(opc) JOIN pg_opclass o ON o.oid = pc.opc
+                            WHERE pt.partstrat = 'h' AND o.opcname = 'enum_ops') AS via_root
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                        AND d.objid = c.oid AND d.deptype = 'e'))
+    SELECT DISTINCT CASE WHEN via_root THEN pg_partition_root(oid)::regclass::text
+                         ELSE 'ONLY ' || oid::regclass::text END
+    FROM t ORDER BY 1" |
   while read -r table; do
     printf '%s %s\n' "$table" "$(psql -X -At -d "$1" -c \
-      "SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM ONLY $table x")"
+      "SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM $table x")"
   done
 }
 
