@@ -114,8 +114,8 @@ void LogResult(const engine::RestoreResult& result) {
                    << result.sequences << " sequences, " << result.post_data_items << " post-data items ("
                    << result.attached_using_index << " constraints attached USING INDEX), "
                    << result.acl_items << " privilege items, " << result.post_acl_items
-                   << " post-ACL items in " << result.seconds << " s (data+post-data " << result.data_seconds
-                   << " s)";
+                   << " post-ACL items in " << absl::StrFormat("%.2f", result.seconds) << " s (data+post-data "
+                   << absl::StrFormat("%.2f", result.data_seconds) << " s)";
   if (result.type_oids_patched > 0) {
     PGARK_LOG(kInfo) << "restore: " << result.type_oids_patched << " embedded type OIDs patched for the target";
   }

@@ -105,6 +105,7 @@ struct Obj {
   // Views.
   std::string dummy_sql;       // CREATE VIEW ... AS SELECT NULL::type AS col ...
   std::string view_replace_sql;  // CREATE OR REPLACE VIEW (definition of a dummy view)
+  std::string dummy_replace_sql;  // CREATE OR REPLACE VIEW ... AS SELECT NULL::type ... (undoes it)
   // Domains.
   bool is_domain = false;
   std::string domain_head;     // CREATE DOMAIN s.d AS type [COLLATE] [DEFAULT]
@@ -580,6 +581,9 @@ absl::Status Reader::CollectTypes() {
       }
       case 'b': {
         nodes_[idx].shellable = true;
+        // Its I/O functions depend on it (and it on them): CASCADE drops them with it, as
+        // pg_dump --clean does; their own DROP ... IF EXISTS then finds nothing.
+        obj.drop_sql = absl::StrCat("DROP TYPE IF EXISTS ", qname, " CASCADE;\n");
         std::string body = absl::StrCat("INTERNALLENGTH = ", opt(26) == "-1" ? "variable" : opt(26),
                                         ",\n    INPUT = ", opt(18), ",\n    OUTPUT = ", opt(19));
         auto add = [&](absl::string_view key, const std::string& value) {
@@ -1335,6 +1339,10 @@ absl::Status Reader::CollectViews() {
       std::vector<std::string> cols;
       for (const ColumnDef& c : obj.columns) cols.push_back(c.text);
       obj.dummy_sql = absl::StrCat("CREATE VIEW ", qname, with, " AS\n SELECT ", absl::StrJoin(cols, ",\n    "), ";\n");
+      // --clean undoes the split view's definition by turning it back into the dummy, which
+      // frees the functions the definition uses before they are dropped (as pg_dump does).
+      obj.dummy_replace_sql =
+          absl::StrCat("CREATE OR REPLACE VIEW ", qname, with, " AS\n SELECT ", absl::StrJoin(cols, ",\n    "), ";\n");
     } else {
       std::string am = r.IsNull(row, 4) ? "" : absl::StrCat("\nUSING ", Q(r.Get(row, 4)));
       std::string ts = r.IsNull(row, 5) ? "" : absl::StrCat("\nTABLESPACE ", Q(r.Get(row, 5)));
@@ -2629,7 +2637,7 @@ absl::StatusOr<Catalog> Reader::Run() {
       absl::StrAppend(&item.comment_sql, objs_[part].comment_sql);
       absl::StrAppend(&item.seclabel_sql, objs_[part].seclabel_sql);
     }
-    item.drop_sql = obj.drop_sql;
+    item.drop_sql = node.definition_of >= 0 ? objs_[node.definition_of].dummy_replace_sql : obj.drop_sql;
     if (obj.table_node >= 0) item.table_id = nodes_[obj.table_node].id;
     item.table = obj.table;
     item.sequence = obj.sequence;

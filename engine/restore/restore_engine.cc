@@ -128,6 +128,20 @@ absl::StatusOr<OpenReader> OpenForRestore(OpenedArchive& archive, const format::
   return open;
 }
 
+// DROP SUBSCRIPTION would also drop its replication slot on the publisher. A subscription
+// restored from an archive (connect = false) names the slot of the source's subscription,
+// which may still be in use: detach the slot first (slot_name = NONE needs the subscription
+// disabled), so that dropping never touches the publisher. The DO block keeps IF EXISTS.
+std::string SubscriptionDropSql(const std::string& name) {
+  const std::string quoted = Quote(name);
+  return absl::StrCat(
+      "DO $pgark$BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = ", Literal(name),
+      " AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) THEN "
+      "EXECUTE ", Literal(absl::StrCat("ALTER SUBSCRIPTION ", quoted, " DISABLE")), "; EXECUTE ",
+      Literal(absl::StrCat("ALTER SUBSCRIPTION ", quoted, " SET (slot_name = NONE)")),
+      "; END IF; END$pgark$;\nDROP SUBSCRIPTION IF EXISTS ", quoted, ";\n");
+}
+
 // ---- Selection -------------------------------------------------------------------------
 
 class Selection {
@@ -240,6 +254,7 @@ class RestoreRun {
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
   absl::Status Clean();
+  absl::Status DropAndEmpty();  // the statements of Clean(), on the leader
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
   absl::Status PrepareTypeOidPatching();
@@ -574,14 +589,75 @@ absl::Status RestoreRun::CheckConflicts() {
       absl::StrJoin(conflicts, ", "), "; nothing was changed (use --clean to replace them)"));
 }
 
+// --clean in one transaction: a failing DROP (or an interrupted run) leaves the target as it
+// was. A schema too large for the server's lock table (out of shared memory, 53200) is
+// cleaned item by item instead, with a warning: every drop then tolerates objects a previous
+// attempt already removed, so a failed clean can be completed by running the restore again.
 absl::Status RestoreRun::Clean() {
   if (!options_.clean) return absl::OkStatus();
+  if (in_transaction_) return DropAndEmpty();  // -1: inside the restore's transaction already
+  PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("BEGIN"), "starting the clean"));
+  absl::Status status = DropAndEmpty();
+  if (status.ok()) status = Failed(leader_->Execute("COMMIT"), "committing the clean");
+  if (status.ok()) return status;
+  leader_->Execute("ROLLBACK").IgnoreError();
+  if (pg::SqlStateOf(status) == "53200") {
+    PGARK_LOG(kWarning) << "restore: the clean does not fit in one transaction (" << status.message()
+                        << "); dropping item by item instead: if it fails, run the restore with --clean again";
+    return DropAndEmpty();
+  }
+  return base::WithMessage(status, absl::StrCat(status.message(), "; the clean was rolled back: nothing was changed"));
+}
+
+absl::Status RestoreRun::DropAndEmpty() {
+  // What goes with its table or publication (indexes, constraints, triggers, policies,
+  // publication members) needs no DROP of its own when that is dropped in this pass, and
+  // some of it cannot be dropped alone: an index attached to a partitioned index, a
+  // partition's inherited constraint, a member of a publication already gone. FOREIGN KEYs
+  // are still dropped first (they tie two tables together), and rules too (a split view's
+  // "rule" turns it back into its dummy, which frees the functions it uses).
+  std::set<std::string> dropped_containers;
+  for (const CatalogItem* item : items_) {
+    const bool container = item->kind == ObjectKind::kTable || item->kind == ObjectKind::kView ||
+                           item->kind == ObjectKind::kMaterializedView || item->kind == ObjectKind::kPublication;
+    if (container && !item->drop_sql.empty()) dropped_containers.insert(item->id);
+  }
+  auto goes_with_a_dropped_container = [&](const CatalogItem& item) {
+    switch (item.kind) {
+      case ObjectKind::kIndex:
+      case ObjectKind::kIndexAttach:
+      case ObjectKind::kConstraint:
+      case ObjectKind::kTrigger:
+      case ObjectKind::kPolicy:
+      case ObjectKind::kStatistics:
+        return item.table_id != item.id && dropped_containers.count(item.table_id) > 0;
+      case ObjectKind::kPublicationTable:
+      case ObjectKind::kPublicationSchema:
+        return dropped_containers.count(item.table_id) > 0 ||
+               std::any_of(item.dependencies.begin(), item.dependencies.end(),
+                           [&](const std::string& dep) { return dropped_containers.count(dep) > 0; });
+      default:
+        return false;
+    }
+  };
   for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
     const CatalogItem& item = **it;
-    if (item.drop_sql.empty() || !options_.pre_data) continue;
+    if (item.drop_sql.empty() || !options_.pre_data || goes_with_a_dropped_container(item)) continue;
     // Like pg_restore --if-exists: a constraint's table may be missing too.
     std::string drop = std::regex_replace(item.drop_sql, std::regex("^ALTER TABLE (?!IF EXISTS)"),
                                           "ALTER TABLE IF EXISTS ");
+    if (item.kind == ObjectKind::kSubscription) {
+      drop = SubscriptionDropSql(item.name);
+      auto slot = leader_->QueryParams(
+          "SELECT subslotname FROM pg_catalog.pg_subscription WHERE subname = $1 AND subslotname IS NOT NULL "
+          "AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
+          {item.name});
+      if (slot.ok() && slot->rows() > 0) {
+        PGARK_LOG(kWarning) << "restore: subscription \"" << item.name << "\" is dropped without its replication slot \""
+                            << slot->Get(0, 0) << "\" on the publisher (it may be the source's): drop the slot "
+                            << "there if nothing uses it";
+      }
+    }
     absl::Status dropped = leader_->Execute(drop);
     if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
   }
@@ -1202,7 +1278,10 @@ absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task
   absl::StatusOr<int64_t> rows = conn.EndCopyIn();
   if (!rows.ok()) return fail(rows.status());
   std::string sql;
-  if (options_.clean) {
+  // A data-only --clean replaces the target's objects. With pre-data, the clean pass has
+  // unlinked them already and pre-data re-created them with their owner, ACL and comment,
+  // which an unlink here would throw away.
+  if (options_.clean && !options_.pre_data) {
     sql = "SELECT pg_catalog.lo_unlink(m.oid) FROM pg_catalog.pg_largeobject_metadata m "
           "WHERE m.oid IN (SELECT s.oid FROM pg_temp.pgark_lo_stage s WHERE s.off = 0);";
   }
