@@ -642,7 +642,10 @@ absl::Status RestoreRun::DropAndEmpty() {
   };
   for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
     const CatalogItem& item = **it;
-    if (item.drop_sql.empty() || !options_.pre_data || goes_with_a_dropped_container(item)) continue;
+    // Without pre-data only large objects are dropped (their items are in the data section);
+    // tables are emptied below.
+    if (item.drop_sql.empty() || goes_with_a_dropped_container(item)) continue;
+    if (!options_.pre_data && item.kind != ObjectKind::kLargeObject) continue;
     // Like pg_restore --if-exists: a constraint's table may be missing too.
     std::string drop = std::regex_replace(item.drop_sql, std::regex("^ALTER TABLE (?!IF EXISTS)"),
                                           "ALTER TABLE IF EXISTS ");
@@ -661,16 +664,23 @@ absl::Status RestoreRun::DropAndEmpty() {
     absl::Status dropped = leader_->Execute(drop);
     if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
   }
-  // Tables loaded but not re-created by this run: empty them.
+  // Tables loaded but not re-created by this run: empty them, in one statement so that
+  // tables referencing each other by FOREIGN KEY can be emptied together.
+  std::vector<std::string> to_empty, names;
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
     // A configuration table keeps its extension's standard rows (and with -c the
     // extension, hence the table, is re-created anyway).
     if (table.extension_config) continue;
     if (options_.pre_data && contents().catalog && contents().catalog->Find(TableId(table)) >= 0) continue;
-    absl::Status truncated =
-        leader_->Execute(absl::StrCat("TRUNCATE TABLE ONLY ", Qualified(table.schema, table.name)));
-    if (!truncated.ok()) return Failed(truncated, absl::StrCat("emptying table ", table.Display()));
+    to_empty.push_back(Qualified(table.schema, table.name));
+    names.push_back(table.Display());
+  }
+  if (to_empty.empty()) return absl::OkStatus();
+  absl::Status truncated = leader_->Execute(absl::StrCat("TRUNCATE TABLE ONLY ", absl::StrJoin(to_empty, ", ")));
+  if (!truncated.ok()) {
+    return Failed(truncated, absl::StrCat("emptying ", names.size() == 1 ? "table " : "tables ",
+                                          absl::StrJoin(names, ", ")));
   }
   return absl::OkStatus();
 }
@@ -1277,20 +1287,12 @@ absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task
   }
   absl::StatusOr<int64_t> rows = conn.EndCopyIn();
   if (!rows.ok()) return fail(rows.status());
-  std::string sql;
-  // A data-only --clean replaces the target's objects. With pre-data, the clean pass has
-  // unlinked them already and pre-data re-created them with their owner, ACL and comment,
-  // which an unlink here would throw away.
-  if (options_.clean && !options_.pre_data) {
-    sql = "SELECT pg_catalog.lo_unlink(m.oid) FROM pg_catalog.pg_largeobject_metadata m "
-          "WHERE m.oid IN (SELECT s.oid FROM pg_temp.pgark_lo_stage s WHERE s.off = 0);";
-  }
-  // Objects the catalog created already (with their owner) are only written.
-  absl::StrAppend(&sql,
-                  "SELECT pg_catalog.count(pg_catalog.lo_create(s.oid)) FROM pg_temp.pgark_lo_stage s "
-                  "WHERE s.off = 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata m "
-                  "WHERE m.oid = s.oid);");
-  status = conn.Execute(sql);
+  // Objects the catalog created already (with their owner, ACL and comment) are only
+  // written. With --clean, the clean pass unlinked the archive's objects before their
+  // catalog items re-created them (every object in a stream has an item).
+  status = conn.Execute(
+      "SELECT pg_catalog.count(pg_catalog.lo_create(s.oid)) FROM pg_temp.pgark_lo_stage s "
+      "WHERE s.off = 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata m WHERE m.oid = s.oid)");
   absl::StatusOr<pg::Result> written;
   if (status.ok()) {
     written = conn.Query(
