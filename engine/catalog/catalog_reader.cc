@@ -1341,8 +1341,11 @@ absl::Status Reader::CollectViews() {
       obj.dummy_sql = absl::StrCat("CREATE VIEW ", qname, with, " AS\n SELECT ", absl::StrJoin(cols, ",\n    "), ";\n");
       // --clean undoes the split view's definition by turning it back into the dummy, which
       // frees the functions the definition uses before they are dropped (as pg_dump does).
-      obj.dummy_replace_sql =
-          absl::StrCat("CREATE OR REPLACE VIEW ", qname, with, " AS\n SELECT ", absl::StrJoin(cols, ",\n    "), ";\n");
+      // Only if the view is there: a clean must tolerate what is already gone.
+      obj.dummy_replace_sql = absl::StrCat(
+          "DO $pgark$BEGIN IF pg_catalog.to_regclass(", Literal(qname), ") IS NOT NULL THEN EXECUTE ",
+          Literal(absl::StrCat("CREATE OR REPLACE VIEW ", qname, with, " AS SELECT ", absl::StrJoin(cols, ", "))),
+          "; END IF; END$pgark$;\n");
     } else {
       std::string am = r.IsNull(row, 4) ? "" : absl::StrCat("\nUSING ", Q(r.Get(row, 4)));
       std::string ts = r.IsNull(row, 5) ? "" : absl::StrCat("\nTABLESPACE ", Q(r.Get(row, 5)));

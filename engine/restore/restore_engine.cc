@@ -142,6 +142,26 @@ std::string SubscriptionDropSql(const std::string& name) {
       "; END IF; END$pgark$;\nDROP SUBSCRIPTION IF EXISTS ", quoted, ";\n");
 }
 
+// Drops the subscription `name` of the connected database (all of them when empty) with
+// SubscriptionDropSql, warning for each replication slot left on a publisher.
+absl::Status DropSubscriptions(pg::Connection& conn, const std::string& name = "") {
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result subscriptions,
+      conn.QueryParams("SELECT subname, subslotname FROM pg_catalog.pg_subscription WHERE ($1 = '' OR subname = $1) "
+                       "AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
+                       {name}));
+  for (int row = 0; row < subscriptions.rows(); ++row) {
+    const std::string subscription(subscriptions.Get(row, 0));
+    if (!subscriptions.IsNull(row, 1)) {
+      PGARK_LOG(kWarning) << "restore: subscription \"" << subscription << "\" is dropped without its replication slot \""
+                          << subscriptions.Get(row, 1) << "\" on the publisher (it may be the source's): drop the slot "
+                          << "there if nothing uses it";
+    }
+    PGARK_RETURN_IF_ERROR(conn.Execute(SubscriptionDropSql(subscription)));
+  }
+  return absl::OkStatus();
+}
+
 // ---- Selection -------------------------------------------------------------------------
 
 class Selection {
@@ -473,6 +493,13 @@ absl::Status RestoreRun::CreateDatabase() {
   // The roles and tablespaces the database and its objects name, before anything is dropped.
   if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals(*maintenance));
   if (exists.rows() > 0) {
+    // DROP DATABASE refuses a database with subscriptions: drop them first, without their
+    // slots (SubscriptionDropSql), in the database itself.
+    connect.dbname = database_;
+    PGARK_ASSIGN_OR_RETURN(auto existing, pg::Connection::Open(options_.conninfo, connect));
+    PGARK_RETURN_IF_ERROR(
+        Failed(DropSubscriptions(*existing), absl::StrCat("dropping the subscriptions of database '", database_, "'")));
+    existing.reset();
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
                                  absl::StrCat("dropping database '", database_, "'")));
   }
@@ -649,19 +676,8 @@ absl::Status RestoreRun::DropAndEmpty() {
     // Like pg_restore --if-exists: a constraint's table may be missing too.
     std::string drop = std::regex_replace(item.drop_sql, std::regex("^ALTER TABLE (?!IF EXISTS)"),
                                           "ALTER TABLE IF EXISTS ");
-    if (item.kind == ObjectKind::kSubscription) {
-      drop = SubscriptionDropSql(item.name);
-      auto slot = leader_->QueryParams(
-          "SELECT subslotname FROM pg_catalog.pg_subscription WHERE subname = $1 AND subslotname IS NOT NULL "
-          "AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
-          {item.name});
-      if (slot.ok() && slot->rows() > 0) {
-        PGARK_LOG(kWarning) << "restore: subscription \"" << item.name << "\" is dropped without its replication slot \""
-                            << slot->Get(0, 0) << "\" on the publisher (it may be the source's): drop the slot "
-                            << "there if nothing uses it";
-      }
-    }
-    absl::Status dropped = leader_->Execute(drop);
+    absl::Status dropped =
+        item.kind == ObjectKind::kSubscription ? DropSubscriptions(*leader_, item.name) : leader_->Execute(drop);
     if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
   }
   // Tables loaded but not re-created by this run: empty them, in one statement so that
@@ -1458,8 +1474,11 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {
-    if (options_.clean) Phase("clean", 0);
-    PGARK_RETURN_IF_ERROR(Clean());
+    // With -C the database was just created: nothing to clean in it.
+    if (!options_.create) {
+      if (options_.clean) Phase("clean", 0);
+      PGARK_RETURN_IF_ERROR(Clean());
+    }
     Phase("pre-data", PreDataTotal());
     PGARK_RETURN_IF_ERROR(RunPreData());
     PGARK_RETURN_IF_ERROR(CheckTargetColumns());

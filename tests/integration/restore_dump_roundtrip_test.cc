@@ -159,6 +159,18 @@ TEST_F(RestoreDumpRoundTripTest, FileAtFourJobsThenVerify) {
   auto data_only = RunCommand({PGARK_BINARY, "restore", "--clean", "--section", "data", "-d", target.conninfo(), path_});
   ASSERT_EQ(data_only.exit_code, 0) << data_only.err;
   ExpectSameAsSource(target);
+
+  // -C --clean drops and re-creates the recorded database (the target's, from a dump of it);
+  // DROP DATABASE refuses a database with subscriptions, so they are dropped first.
+  conn.reset();
+  const std::string second = absl::StrCat(path_, ".second");
+  ASSERT_EQ(RunCommand({PGARK_BINARY, "dump", "-d", target.conninfo(), "-f", second}).exit_code, 0);
+  auto recreate = RunCommand({PGARK_BINARY, "restore", "-C", "--clean", "--yes", "-d",
+                              testing::PgTestServer::Get().Conninfo("postgres"), second});
+  std::remove(second.c_str());
+  ASSERT_EQ(recreate.exit_code, 0) << recreate.err;
+  EXPECT_THAT(recreate.err, HasSubstr("without its replication slot"));
+  ExpectSameAsSource(target);
 }
 
 TEST_F(RestoreDumpRoundTripTest, EncryptedPipeAtOneAndFourJobs) {
