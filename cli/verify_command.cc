@@ -29,7 +29,8 @@ CommandRunner SetupVerifyCommand(CLI::App& app) {
       ->required();
   AddKeySourceOptions(app, &flags->keys);
   app.add_flag("--restore-test", flags->restore_test,
-               "also restore into a scratch database on -d's server and compare");
+               "instead of the offline check, restore into a scratch database on -d's server (every frame "
+               "is checked while loading), compare row counts, drop it");
   AddConnectionOption(app, &flags->conninfo);
   app.add_flag("--json", flags->json, "print the report as JSON");
   AddJobsOption(app, &flags->jobs, "streams checked (or restore connections) in parallel (default 2)");

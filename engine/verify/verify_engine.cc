@@ -227,12 +227,25 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
                             const std::string& conninfo, int jobs, VerifyReport* report) {
   const auto start = std::chrono::steady_clock::now();
   report->archive = archive.display_name;
+  report->restore_test = true;
+  auto finish = [&](absl::Status status) {
+    report->seconds = SecondsSince(start);
+    report->ok = status.ok();
+    report->error = std::string(status.message());
+    report->damaged = status.code() == absl::StatusCode::kDataLoss;
+    return status;
+  };
   std::random_device random;
-  report->scratch_database = absl::StrFormat("pgark_verify_%08x%08x", random(), random());
-  PGARK_ASSIGN_OR_RETURN(auto maintenance, pg::Connection::Open(conninfo));
-  PGARK_RETURN_IF_ERROR(maintenance->Execute(
-      absl::StrCat("CREATE DATABASE ", maintenance->QuoteIdentifier(report->scratch_database),
-                   " TEMPLATE template0")));
+  const std::string scratch = absl::StrFormat("pgark_verify_%08x%08x", random(), random());
+  auto opened = pg::Connection::Open(conninfo);
+  if (!opened.ok()) return finish(opened.status());
+  std::unique_ptr<pg::Connection> maintenance = std::move(*opened);
+  absl::Status created = maintenance->Execute(
+      absl::StrCat("CREATE DATABASE ", maintenance->QuoteIdentifier(scratch), " TEMPLATE template0"));
+  if (!created.ok()) {
+    return finish(base::Annotate(created, "restore test: creating a scratch database (the role needs CREATEDB)"));
+  }
+  report->scratch_database = scratch;
   absl::Status status = [&]() -> absl::Status {
     RestoreOptions restore;
     restore.conninfo = conninfo;
@@ -268,17 +281,14 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
   std::string drop = absl::StrCat("DROP DATABASE IF EXISTS ", maintenance->QuoteIdentifier(report->scratch_database));
   if (maintenance->server_version() >= 130000) absl::StrAppend(&drop, " WITH (FORCE)");
   absl::Status dropped = maintenance->Execute(drop);
+  report->scratch_dropped = dropped.ok();
   if (status.ok()) status = dropped;
-  report->seconds = SecondsSince(start);
-  report->ok = status.ok();
-  report->error = std::string(status.message());
-  return status;
+  return finish(status);
 }
 
 std::string VerifyReport::ToText() const {
   std::string out = absl::StrFormat("archive %s (id %s, %s)\n", archive, archive_id.empty() ? "?" : archive_id,
                                     encrypted ? "encrypted" : "not encrypted");
-  const bool restore_test = !scratch_database.empty();
   if (restore_test) {
     // The restore checked every frame while loading; what this report adds is the rows found.
     absl::StrAppendFormat(&out, "%-44s %8s %14s %14s\n", "table", "streams", "archive rows", "restored rows");
@@ -287,8 +297,11 @@ std::string VerifyReport::ToText() const {
       if (!table.load_root.empty()) absl::StrAppend(&name, " (via ", table.load_root, ")");
       absl::StrAppendFormat(&out, "%-44s %8d %14d %14d\n", name, table.streams, table.rows, table.restored_rows);
     }
-    absl::StrAppendFormat(&out, "restore test into scratch database %s: restore %.2f s, %.2f s in all (dropped)\n",
-                          scratch_database, restore_seconds, seconds);
+    if (!scratch_database.empty()) {
+      absl::StrAppendFormat(&out, "restore test into scratch database %s: restore %.2f s, %.2f s in all (%s)\n",
+                            scratch_database, restore_seconds, seconds,
+                            scratch_dropped ? "dropped" : "NOT dropped: drop it by hand");
+    }
   } else {
     absl::StrAppendFormat(&out, "%-44s %8s %14s %14s %14s\n", "table", "streams", "rows", "raw bytes",
                           "stored bytes");
@@ -303,7 +316,8 @@ std::string VerifyReport::ToText() const {
                             static_cast<double>(archive_bytes) / 1e6 / seconds);
     }
   }
-  absl::StrAppend(&out, ok ? "OK: the archive is intact\n" : absl::StrCat("DAMAGED: ", error, "\n"));
+  absl::StrAppend(&out, ok ? "OK: the archive is intact\n"
+                           : absl::StrCat(!restore_test || damaged ? "DAMAGED: " : "FAILED: ", error, "\n"));
   return out;
 }
 
@@ -313,8 +327,10 @@ std::string VerifyReport::ToJson() const {
                         {"metadata_records", metadata_records}, {"streams", streams},
                         {"seconds", seconds}, {"ok", ok}};
   if (!error.empty()) out["error"] = error;
-  if (!scratch_database.empty()) {
-    out["restore_test"] = {{"scratch_database", scratch_database}, {"restore_seconds", restore_seconds}};
+  if (restore_test) {
+    out["restore_test"] = {{"scratch_database", scratch_database}, {"restore_seconds", restore_seconds},
+                           {"scratch_dropped", scratch_dropped}};
+    out["damaged"] = !ok && damaged;
   }
   nlohmann::json list = nlohmann::json::array();
   for (const VerifiedTable& table : tables) {

@@ -50,9 +50,15 @@ struct VerifyReport {
   std::vector<VerifiedTable> tables;
   double seconds = 0;
   double restore_seconds = 0;  // restore test only
-  std::string scratch_database;  // restore test only
+  bool restore_test = false;
+  std::string scratch_database;  // restore test: set once it was created
+  bool scratch_dropped = false;  // restore test: dropped again
   bool ok = false;
   std::string error;           // the first failure, "" when ok
+  // The failure is damage to the archive (kDataLoss). The offline check reports every
+  // failure as damage; a restore test can also fail for the server's reasons (a role
+  // without CREATEDB, a missing extension), which the report calls FAILED.
+  bool damaged = false;
 
   std::string ToText() const;
   std::string ToJson() const;

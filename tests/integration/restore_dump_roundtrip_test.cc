@@ -325,5 +325,31 @@ TEST(RestoreServerErrorTest, ConstraintViolationNamesTheTableWithoutAUsageHint) 
   std::remove(path.c_str());
 }
 
+
+// A restore test the server refuses (a role without CREATEDB) is FAILED with the server's
+// error and exit code, not DAMAGED: the archive was never read.
+TEST(RestoreServerErrorTest, RestoreTestWithoutCreatedbFailsWithoutCallingTheArchiveDamaged) {
+  ScratchDatabase source("rtsrc");
+  auto admin = source.Connect();
+  ASSERT_OK(admin->Execute(
+      "CREATE TABLE t (v integer); INSERT INTO t VALUES (1);"
+      "DO $$ BEGIN CREATE ROLE pgark_verify_nocreatedb LOGIN NOCREATEDB; "
+      "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"));
+  const std::string path = absl::StrCat(::testing::TempDir(), "/pgark_nocreatedb_", getpid(), ".pgark");
+  ASSERT_EQ(RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", path}).exit_code, 0);
+  const std::string plain = absl::StrCat(source.conninfo(), " user=pgark_verify_nocreatedb");
+  if (!pg::Connection::Open(plain).ok()) GTEST_SKIP() << "cannot log in as a plain role here";
+  auto text = RunCommand({PGARK_BINARY, "verify", "--restore-test", "-d", plain, path});
+  EXPECT_EQ(text.exit_code, 7) << text.out << text.err;
+  EXPECT_THAT(text.out, HasSubstr("FAILED: restore test: creating a scratch database (the role needs CREATEDB)"));
+  EXPECT_THAT(text.out, ::testing::Not(HasSubstr("DAMAGED")));
+  auto json = RunCommand({PGARK_BINARY, "verify", "--restore-test", "--json", "-d", plain, path});
+  EXPECT_EQ(json.exit_code, 7);
+  nlohmann::json report = nlohmann::json::parse(json.out);
+  EXPECT_EQ(report["damaged"], false);
+  EXPECT_EQ(report["ok"], false);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace pgark
