@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/pg/connection.h"
 #include "engine/restore/name_filter.h"
+#include "engine/restore/statement_batch.h"
 #include "engine/restore/stream_feed.h"
 #include "engine/restore/task_cost.h"
 #include "engine/restore/type_oid_patcher.h"
@@ -50,12 +51,7 @@ std::string Qualified(absl::string_view schema, absl::string_view name) {
 }
 
 // "<what>: <server message> (SQLSTATE xxxxx)".
-absl::Status Failed(const absl::Status& status, absl::string_view what) {
-  std::string sqlstate = pg::SqlStateOf(status);
-  std::string message = absl::StrCat(what, ": ", status.message());
-  if (!sqlstate.empty()) absl::StrAppend(&message, " (SQLSTATE ", sqlstate, ")");
-  return base::WithMessage(status, message);
-}
+absl::Status Failed(const absl::Status& status, absl::string_view what) { return restore::FailedItem(status, what); }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -274,7 +270,7 @@ class RestoreRun {
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
   absl::Status Clean();
-  absl::Status DropAndEmpty();  // the statements of Clean(), on the leader
+  absl::Status DropAndEmpty(bool in_transaction);  // the statements of Clean(), on the leader
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
   absl::Status PrepareTypeOidPatching();
@@ -292,6 +288,10 @@ class RestoreRun {
   absl::Status LoadTableStream(pg::Connection& conn, const Task& task);
   absl::Status LoadLargeObjects(pg::Connection& conn, const Task& task);
   absl::Status RunItem(pg::Connection& conn, const CatalogItem& item, bool create);
+  // An item's statements (with `create`, its CREATE; its owner unless -O; comment; label).
+  std::string ItemSql(const CatalogItem& item, bool create) const;
+  // "restoring <id> (table <table id>)", how errors name an item.
+  static std::string Restoring(const CatalogItem& item);
   absl::Status SetSequences();
   absl::Status RunAclPass();
   absl::Status RunPostAclPass();
@@ -622,21 +622,21 @@ absl::Status RestoreRun::CheckConflicts() {
 // attempt already removed, so a failed clean can be completed by running the restore again.
 absl::Status RestoreRun::Clean() {
   if (!options_.clean) return absl::OkStatus();
-  if (in_transaction_) return DropAndEmpty();  // -1: inside the restore's transaction already
+  if (in_transaction_) return DropAndEmpty(true);  // -1: inside the restore's transaction already
   PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("BEGIN"), "starting the clean"));
-  absl::Status status = DropAndEmpty();
+  absl::Status status = DropAndEmpty(true);
   if (status.ok()) status = Failed(leader_->Execute("COMMIT"), "committing the clean");
   if (status.ok()) return status;
   leader_->Execute("ROLLBACK").IgnoreError();
   if (pg::SqlStateOf(status) == "53200") {
     PGARK_LOG(kWarning) << "restore: the clean does not fit in one transaction (" << status.message()
                         << "); dropping item by item instead: if it fails, run the restore with --clean again";
-    return DropAndEmpty();
+    return DropAndEmpty(false);
   }
   return base::WithMessage(status, absl::StrCat(status.message(), "; the clean was rolled back: nothing was changed"));
 }
 
-absl::Status RestoreRun::DropAndEmpty() {
+absl::Status RestoreRun::DropAndEmpty(bool in_transaction) {
   // What goes with its table or publication (indexes, constraints, triggers, policies,
   // publication members) needs no DROP of its own when that is dropped in this pass, and
   // some of it cannot be dropped alone: an index attached to a partitioned index, a
@@ -667,19 +667,27 @@ absl::Status RestoreRun::DropAndEmpty() {
         return false;
     }
   };
+  restore::StatementBatch batch(*leader_, in_transaction);
   for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
     const CatalogItem& item = **it;
     // Without pre-data only large objects are dropped (their items are in the data section);
     // tables are emptied below.
     if (item.drop_sql.empty() || goes_with_a_dropped_container(item)) continue;
     if (!options_.pre_data && item.kind != ObjectKind::kLargeObject) continue;
+    const std::string what = absl::StrCat("dropping ", item.id);
+    if (item.kind == ObjectKind::kSubscription) {
+      PGARK_RETURN_IF_ERROR(batch.Flush());
+      absl::Status dropped = DropSubscriptions(*leader_, item.name);
+      if (!dropped.ok()) return Failed(dropped, what);
+      continue;
+    }
     // Like pg_restore --if-exists: a constraint's table may be missing too.
-    std::string drop = std::regex_replace(item.drop_sql, std::regex("^ALTER TABLE (?!IF EXISTS)"),
-                                          "ALTER TABLE IF EXISTS ");
-    absl::Status dropped =
-        item.kind == ObjectKind::kSubscription ? DropSubscriptions(*leader_, item.name) : leader_->Execute(drop);
-    if (!dropped.ok()) return Failed(dropped, absl::StrCat("dropping ", item.id));
+    std::string drop = absl::StartsWith(item.drop_sql, "ALTER TABLE ") && !absl::StartsWith(item.drop_sql, "ALTER TABLE IF EXISTS")
+                           ? absl::StrCat("ALTER TABLE IF EXISTS ", item.drop_sql.substr(12))
+                           : item.drop_sql;
+    PGARK_RETURN_IF_ERROR(batch.Add(std::move(drop), what));
   }
+  PGARK_RETURN_IF_ERROR(batch.Flush());
   // Tables loaded but not re-created by this run: empty them, in one statement so that
   // tables referencing each other by FOREIGN KEY can be emptied together.
   std::vector<std::string> to_empty, names;
@@ -701,38 +709,40 @@ absl::Status RestoreRun::DropAndEmpty() {
   return absl::OkStatus();
 }
 
+std::string RestoreRun::ItemSql(const CatalogItem& item, bool create) const {
+  return absl::StrCat(create ? item.create_sql : "", options_.no_owner ? "" : item.owner_sql, item.comment_sql,
+                      item.seclabel_sql);
+}
+
+std::string RestoreRun::Restoring(const CatalogItem& item) {
+  return absl::StrCat("restoring ", item.id, item.table_id.empty() ? "" : absl::StrCat(" (table ", item.table_id, ")"));
+}
+
+// One round trip: the statements run as one implicit transaction (or inside -1's).
 absl::Status RestoreRun::RunItem(pg::Connection& conn, const CatalogItem& item, bool create) {
-  std::vector<const std::string*> statements;
-  if (create) statements.push_back(&item.create_sql);
-  if (!options_.no_owner) statements.push_back(&item.owner_sql);
-  statements.push_back(&item.comment_sql);
-  statements.push_back(&item.seclabel_sql);
-  for (const std::string* sql : statements) {
-    if (sql->empty()) continue;
-    absl::Status status = conn.Execute(*sql);
-    if (!status.ok()) {
-      return Failed(status, absl::StrCat("restoring ", item.id,
-                                         item.table_id.empty() ? "" : absl::StrCat(" (table ", item.table_id, ")")));
-    }
-  }
-  return absl::OkStatus();
+  const std::string sql = ItemSql(item, create);
+  if (sql.empty()) return absl::OkStatus();
+  absl::Status status = conn.Execute(sql);
+  return status.ok() ? status : Failed(status, Restoring(item));
 }
 
 absl::Status RestoreRun::RunPreData() {
+  restore::StatementBatch batch(*leader_, in_transaction_);
   for (const CatalogItem* item : items_) {
     if (item->section == Section::kData || item->section == Section::kPostData) continue;
     if (item->pass != catalog::RestorePass::kMain) continue;
-    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
-    if (item->kind == ObjectKind::kTable) created_tables_.insert(item->id);
-    ++result_.pre_data_items;
-    ItemDone();
+    PGARK_RETURN_IF_ERROR(batch.Add(ItemSql(*item, true), Restoring(*item), [this, item] {
+      if (item->kind == ObjectKind::kTable) created_tables_.insert(item->id);
+      ++result_.pre_data_items;
+      ItemDone();
+    }));
   }
   // Data-section items with SQL of their own (large-object creation from the catalog).
   for (const CatalogItem* item : items_) {
     if (item->section != Section::kData || item->kind != ObjectKind::kLargeObject) continue;
-    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
+    PGARK_RETURN_IF_ERROR(batch.Add(ItemSql(*item, true), Restoring(*item)));
   }
-  return absl::OkStatus();
+  return batch.Flush();
 }
 
 absl::Status RestoreRun::CheckTargetColumns() {
@@ -1379,27 +1389,27 @@ absl::Status RestoreRun::SetSequences() {
     }
     return absl::OkStatus();
   }
+  restore::StatementBatch batch(*leader_, in_transaction_);
   for (const CatalogItem* item : items_) {
     if (item->kind != ObjectKind::kSequenceSet) continue;
-    PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
-    ++result_.sequences;
+    PGARK_RETURN_IF_ERROR(batch.Add(ItemSql(*item, true), Restoring(*item), [this] { ++result_.sequences; }));
   }
-  return absl::OkStatus();
+  return batch.Flush();
 }
 
 absl::Status RestoreRun::RunAclPass() {
+  if (options_.no_acl) return absl::OkStatus();
+  restore::StatementBatch batch(*leader_, in_transaction_);
+  auto counted = [this] { ++result_.acl_items; };
   for (const CatalogItem* item : items_) {
-    if (item->pass == catalog::RestorePass::kAcl && !options_.no_acl) {
-      PGARK_RETURN_IF_ERROR(RunItem(*leader_, *item, true));
-      ++result_.acl_items;
+    if (item->pass == catalog::RestorePass::kAcl) {
+      PGARK_RETURN_IF_ERROR(batch.Add(ItemSql(*item, true), Restoring(*item), counted));
     }
-    if (!options_.no_acl && !item->acl_sql.empty()) {
-      absl::Status status = leader_->Execute(item->acl_sql);
-      if (!status.ok()) return Failed(status, absl::StrCat("restoring privileges of ", item->id));
-      ++result_.acl_items;
+    if (!item->acl_sql.empty()) {
+      PGARK_RETURN_IF_ERROR(batch.Add(item->acl_sql, absl::StrCat("restoring privileges of ", item->id), counted));
     }
   }
-  return absl::OkStatus();
+  return batch.Flush();
 }
 
 absl::Status RestoreRun::RunPostAclPass() {
