@@ -682,8 +682,11 @@ absl::Status RestoreRun::DropAndEmpty(bool in_transaction) {
       continue;
     }
     // Like pg_restore --if-exists: a constraint's table may be missing too.
-    std::string drop = absl::StartsWith(item.drop_sql, "ALTER TABLE ") && !absl::StartsWith(item.drop_sql, "ALTER TABLE IF EXISTS")
-                           ? absl::StrCat("ALTER TABLE IF EXISTS ", item.drop_sql.substr(12))
+    constexpr absl::string_view kAlterTable = "ALTER TABLE ";
+    const bool add_if_exists = absl::StartsWith(item.drop_sql, kAlterTable) &&
+                               !absl::StartsWith(item.drop_sql, "ALTER TABLE IF EXISTS");
+    std::string drop = add_if_exists
+                           ? absl::StrCat("ALTER TABLE IF EXISTS ", item.drop_sql.substr(kAlterTable.size()))
                            : item.drop_sql;
     PGARK_RETURN_IF_ERROR(batch.Add(std::move(drop), what));
   }
@@ -1518,7 +1521,8 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     absl::MutexLock lock(&mu_);
     for (int index : tables_to_load_) {
       const TableStreams& table = contents().tables[index];
-      LoadedTable loaded{table.schema, table.name, archive_rows_[index], static_cast<int>(table.streams.size()), ""};
+      LoadedTable loaded{table.schema, table.name, archive_rows_[index], static_cast<int>(table.streams.size()),
+                         table.binary, ""};
       auto root = load_root_.find(TableId(table));
       if (root != load_root_.end()) {
         const CatalogItem& root_item = contents().catalog->items[root->second];

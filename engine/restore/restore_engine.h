@@ -42,6 +42,7 @@ struct LoadedTable {
   std::string schema, name;
   int64_t archive_rows = 0;
   int streams = 0;
+  bool binary = true;  // COPY format recorded by the dump
   // "schema.name" of the partition root the rows were loaded through (hash partitioning on
   // an enum), "" when loaded into the table itself; such rows may sit in any sibling.
   std::string load_root;

@@ -11,7 +11,7 @@ using ::pgark::testing::StatusIs;
 using ::testing::HasSubstr;
 
 LoadedTable Table(const char* name, int64_t archive_rows, const char* load_root = "") {
-  return LoadedTable{"public", name, archive_rows, 1, load_root};
+  return LoadedTable{"public", name, archive_rows, 1, true, load_root};
 }
 
 TEST(CompareRestoredRowsTest, PlainTablesMustMatchOneByOne) {

@@ -271,6 +271,7 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
       verified.name = absl::StrCat(table.schema, ".", table.name);
       verified.load_root = table.load_root;
       verified.streams = table.streams;
+      verified.binary = table.binary;
       verified.rows = table.archive_rows;
       verified.restored_rows = counts[i];
       report->tables.push_back(std::move(verified));
