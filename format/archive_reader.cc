@@ -283,6 +283,7 @@ class ReaderImpl : public ArchiveReader {
     std::string record;
     DecoderSet decoders;
     std::string frame;
+    std::string part;  // one frame's raw bytes, appended to record
     for (size_t i = 0; i < meta->frames.size(); ++i, ++seq) {
       const IndexFrameRef& f = meta->frames[i];
       frame.clear();
@@ -296,8 +297,9 @@ class ReaderImpl : public ArchiveReader {
       if (s.ok() && ((h.flags & kFlagFinal) != 0) != last) s = Completeness("metadata record not final");
       if (s.ok()) {
         s = DecodeFramePayload(keys_, h, view.substr(0, kFrameHeaderSize),
-                               view.substr(kFrameHeaderSize), &decoders, &record);
+                               view.substr(kFrameHeaderSize), &decoders, &part);
       }
+      if (s.ok()) record += part;
       PGARK_RETURN_IF_ERROR(At(s, f.offset, kMetaStreamId, nullptr, i, meta->frames.size()));
     }
     if (record.empty() || static_cast<uint8_t>(record[0]) != name.size() ||
@@ -421,7 +423,7 @@ absl::StatusOr<bool> ChunkReaderImpl::Next(Chunk* chunk) {
   }
   absl::string_view view = absl::string_view(buffer_).substr(f.offset - buffer_offset_, frame_len);
   FrameHeader h;
-  chunk->data.clear();
+  // chunk->data is not cleared: DecodeFramePayload decodes over its bytes (see there).
   absl::Status s = ParseFrameHeader(view, reader_->header_.chunk_size, &h);
   if (s.ok()) s = CheckFrame(h, FrameType::kData, id, pos_, raw_offset_);
   if (s.ok()) s = CheckRef(h, f);
@@ -429,7 +431,10 @@ absl::StatusOr<bool> ChunkReaderImpl::Next(Chunk* chunk) {
     s = DecodeFramePayload(reader_->keys_, h, view.substr(0, kFrameHeaderSize),
                            view.substr(kFrameHeaderSize), &decoders_, &chunk->data);
   }
-  PGARK_RETURN_IF_ERROR(At(s, f.offset, id, reader_->describe(), pos_, total));
+  if (!s.ok()) {
+    chunk->data.clear();
+    return At(s, f.offset, id, reader_->describe(), pos_, total);
+  }
   if (full_) digest_.Update(chunk->data);
   chunk->stream_id = id;
   chunk->seq = pos_;
@@ -474,7 +479,8 @@ class ScannerImpl : public ArchiveScanner {
     if (done_) return false;
     while (true) {
       uint64_t at = offset_;
-      std::string frame;
+      std::string& frame = frame_;
+      frame.clear();
       PGARK_ASSIGN_OR_RETURN(size_t got, ReadExact(kFrameHeaderSize, &frame));
       if (got < kFrameHeaderSize) return Truncated(at, got);
       FrameHeader h;
@@ -483,7 +489,10 @@ class ScannerImpl : public ArchiveScanner {
       if (got < h.stored_len) return Truncated(at, got + kFrameHeaderSize);
       ++frames_;
       absl::string_view view(frame);
-      std::string raw;
+      // A DATA frame is decoded straight into the item's chunk, over the buffer the caller
+      // left there (PipeFeed hands back its readers' spent buffers): no copy, and no
+      // allocation or zero-fill when the buffer is reused.
+      std::string& raw = h.type == FrameType::kData ? item->chunk.data : raw_;
       absl::Status s = DecodeFramePayload(keys_, h, view.substr(0, kFrameHeaderSize),
                                           view.substr(kFrameHeaderSize), &decoders_, &raw);
       PGARK_RETURN_IF_ERROR(At(s, at, h.stream_id, options_.describe_stream));
@@ -532,8 +541,7 @@ class ScannerImpl : public ArchiveScanner {
           chunk.seq = h.seq;
           chunk.raw_offset = st.raw_bytes;
           chunk.file_offset = at;
-          chunk.ends_mid_row = (h.flags & kFlagContinues) != 0;
-          chunk.data = std::move(raw);
+          chunk.ends_mid_row = (h.flags & kFlagContinues) != 0;  // chunk.data: decoded above
           st.raw_bytes += h.raw_len;
           return true;
         }
@@ -664,6 +672,8 @@ class ScannerImpl : public ArchiveScanner {
   ArchiveKeys keys_;
   ArchiveInfo info_;
   DecoderSet decoders_;
+  std::string frame_;  // the frame being read, kept between frames
+  std::string raw_;    // raw bytes of a non-DATA frame
   uint64_t offset_ = 0;
   uint64_t frames_ = 0;
   uint64_t meta_seq_ = 0;

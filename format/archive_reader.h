@@ -149,7 +149,9 @@ class ChunkReader {
   virtual ~ChunkReader() = default;
   // Returns true and fills *chunk with the next verified chunk, or false at the end of
   // the run. When the run covers the whole stream, reaching the end also checks the
-  // STREAM_END frame and the stream digest against the index.
+  // STREAM_END frame and the stream digest against the index. The random-access reader
+  // decodes over chunk->data's memory: pass the same Chunk for every call, so a stream's
+  // chunks need no new allocation or zero-fill, and leaves chunk->data empty on error.
   virtual absl::StatusOr<bool> Next(Chunk* chunk) = 0;
 };
 
@@ -183,7 +185,7 @@ struct ScanItem {
   Kind kind = Kind::kChunk;
   std::string name;   // kMetadata: record name
   std::string body;   // kMetadata: record bytes
-  Chunk chunk;        // kChunk
+  Chunk chunk;        // kChunk; the scanner decodes over chunk.data's memory (reuse it)
   StreamInfo stream;  // kStreamEnd: totals of the finished stream (rows, digest...)
 };
 

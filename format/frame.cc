@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "format/codec/checksum.h"
@@ -150,10 +152,11 @@ absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags,
     if (verifier != nullptr) {
       // Round trip before anything is written: a codec or RAM bug must not produce an
       // archive that only fails at restore time (restic #4681).
+      // Decoded over the previous chunk's bytes (no zero-fill of a reused buffer).
       std::string& check = scratch->check;
-      check.clear();
-      absl::Status s =
-          verifier->Decompress(absl::string_view(*plain).substr(plain_start + 8), raw.size(), &check);
+      check.resize(raw.size());
+      absl::Status s = verifier->DecompressTo(absl::string_view(*plain).substr(plain_start + 8),
+                                              raw.size(), check.data());
       if (!s.ok() || Xxh3_64(check, keys.seed()) != raw_digest) {
         return absl::InternalError(absl::StrCat(
             "compression round-trip check failed for stream ", stream_id, " chunk ", seq, " (",
@@ -208,63 +211,77 @@ absl::Status DecodeFramePayload(const ArchiveKeys& keys, const FrameHeader& h,
                                 absl::string_view header_bytes, absl::string_view payload,
                                 DecoderSet* decoders, std::string* raw) {
   if (payload.size() != h.stored_len) {
+    raw->clear();
     return absl::DataLossError(absl::StrCat("framing: payload truncated (", payload.size(), " of ",
                                             h.stored_len, " bytes)"));
   }
   uint64_t digest = Xxh3_64(payload);
   if (digest != h.payload_xxh3) {
+    raw->clear();
     return absl::DataLossError(absl::StrCat("storage checksum: payload checksum mismatch (stored ",
                                             Hex64(h.payload_xxh3), ", computed ", Hex64(digest),
                                             "); storage or transfer corruption"));
   }
   bool frame_encrypted = (h.flags & kFlagEncrypted) != 0;
   if (frame_encrypted != keys.encrypted) {
+    raw->clear();
     return absl::DataLossError(absl::StrCat("authentication: frame is ",
                                             frame_encrypted ? "encrypted" : "not encrypted",
                                             " but the archive header says otherwise"));
   }
-  std::string plain;
+  // On any failure below *raw is left empty: no unverified byte reaches the caller.
+  auto fail = [raw](absl::Status status) {
+    raw->clear();
+    return status;
+  };
   absl::string_view plain_view = payload;
   if (keys.encrypted) {
+    if (payload.size() < ChunkCipher::kOverhead) {
+      return fail(absl::DataLossError("authentication: payload shorter than nonce + tag"));
+    }
+    // The decoder set's buffer keeps its size between frames of similar length, so resize()
+    // zero-fills at most the growth, not the whole plaintext.
+    std::string& plain = decoders->plain_;
+    plain.resize(payload.size() - ChunkCipher::kOverhead);
     std::string aad = BuildAad(keys, header_bytes);
-    absl::Status s = CipherFor(keys, h.type).Open(aad, payload, &plain);
+    absl::Status s = CipherFor(keys, h.type).OpenTo(aad, payload, plain.data());
     if (!s.ok()) {
-      return absl::DataLossError(
+      return fail(absl::DataLossError(
           "authentication: authentication failed although the storage checksum matches: the "
           "frame was modified, moved or spliced from another archive by someone able to "
-          "recompute checksums");
+          "recompute checksums"));
     }
     plain_view = plain;
   }
   if (plain_view.size() < kRawDigestSize) {
-    return absl::DataLossError("framing: payload shorter than its raw checksum");
+    return fail(absl::DataLossError("framing: payload shorter than its raw checksum"));
   }
   uint64_t raw_digest = wire::GetU64(plain_view.data());
   absl::string_view body = plain_view.substr(kRawDigestSize);
-  size_t before = raw->size();
+  // Decode over *raw's existing bytes: a buffer reused for the chunks of a stream already has
+  // about the right size, so this resize zero-fills little or nothing (it used to zero-fill
+  // every raw byte before the decoder overwrote it: ~7 % of a restore's client CPU).
+  raw->resize(h.raw_len);
   if (h.codec == CompressionType::kNone) {
     if (body.size() != h.raw_len) {
-      return absl::DataLossError(absl::StrCat("decompression: stored chunk has ", body.size(),
-                                              " bytes, header says ", h.raw_len));
+      return fail(absl::DataLossError(absl::StrCat("decompression: stored chunk has ", body.size(),
+                                                   " bytes, header says ", h.raw_len)));
     }
-    raw->append(body.data(), body.size());
+    if (!body.empty()) std::memcpy(raw->data(), body.data(), body.size());
   } else {
     auto decoder = decoders->Get(h.codec);
-    if (!decoder.ok()) return decoder.status();
-    absl::Status s = (*decoder)->Decompress(body, h.raw_len, raw);
+    if (!decoder.ok()) return fail(decoder.status());
+    absl::Status s = (*decoder)->DecompressTo(body, h.raw_len, raw->data());
     if (!s.ok()) {
-      return absl::DataLossError(absl::StrCat("decompression: ", CompressionName(h.codec), ": ",
-                                              s.message()));
+      return fail(absl::DataLossError(absl::StrCat("decompression: ", CompressionName(h.codec),
+                                                   ": ", s.message())));
     }
   }
-  uint64_t computed =
-      Xxh3_64(absl::string_view(raw->data() + before, raw->size() - before), keys.seed());
+  uint64_t computed = Xxh3_64(*raw, keys.seed());
   if (computed != raw_digest) {
-    raw->resize(before);
-    return absl::DataLossError(absl::StrCat("raw checksum: chunk decoded but raw checksum mismatch "
-                                            "(stored ", Hex64(raw_digest), ", computed ",
-                                            Hex64(computed), "; codec ", CompressionName(h.codec),
-                                            ")"));
+    return fail(absl::DataLossError(absl::StrCat(
+        "raw checksum: chunk decoded but raw checksum mismatch (stored ", Hex64(raw_digest),
+        ", computed ", Hex64(computed), "; codec ", CompressionName(h.codec), ")")));
   }
   return absl::OkStatus();
 }

@@ -73,18 +73,26 @@ absl::Status EncodeFrame(const ArchiveKeys& keys, FrameType type, uint8_t flags,
                          Compressor* compressor, Decompressor* verifier, std::string* out,
                          FrameScratch* scratch = nullptr);
 
-// Lazily created decompressors, one per codec. Not thread-safe.
+// Per-reader decoding state: lazily created decompressors, one per codec, and the
+// buffer for decrypted payloads (kept between frames). Not thread-safe.
 class DecoderSet {
  public:
   absl::StatusOr<Decompressor*> Get(CompressionType type);
 
  private:
+  friend absl::Status DecodeFramePayload(const ArchiveKeys&, const FrameHeader&,
+                                         absl::string_view, absl::string_view, DecoderSet*,
+                                         std::string*);
   std::unique_ptr<Decompressor> decoders_[3];
+  std::string plain_;  // decrypted payload of the last encrypted frame
 };
 
 // Checks and decodes a frame payload whose header `h` was parsed from `header_bytes`:
-// payload XXH3 (no key needed), AEAD, decompression, raw XXH3. Appends the raw bytes to
-// *raw. With `checksum_only`, stops after the payload XXH3 (for key-free verification).
+// payload XXH3 (no key needed), AEAD, decompression, raw XXH3. On success *raw holds
+// exactly the frame's raw bytes (its previous contents are replaced); on error *raw is
+// empty. The raw bytes are decoded over *raw's existing memory without zero-filling it
+// first, so a reader that passes the same string for every chunk of a stream (the chunk
+// sizes are about equal) neither allocates nor clears per chunk.
 absl::Status DecodeFramePayload(const ArchiveKeys& keys, const FrameHeader& h,
                                 absl::string_view header_bytes, absl::string_view payload,
                                 DecoderSet* decoders, std::string* raw);

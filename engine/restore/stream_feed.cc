@@ -55,10 +55,18 @@ struct PipeFeed::State {
   bool stop ABSL_GUARDED_BY(mu) = false;
   FILE* spill ABSL_GUARDED_BY(mu) = nullptr;
   uint64_t spill_end ABSL_GUARDED_BY(mu) = 0;
+  // Chunk buffers the readers are done with (and those of spilled chunks), handed back to
+  // the scanner to decode the next DATA frame into: a chunk-sized buffer is then neither
+  // allocated nor zero-filled per chunk. At most memory_chunks are kept.
+  std::vector<std::string> spare ABSL_GUARDED_BY(mu);
   std::thread thread;
 
   ~State() {
     if (spill != nullptr) fclose(spill);
+  }
+
+  void RecycleLocked(std::string buffer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (buffer.capacity() > 0 && spare.size() < memory_chunks) spare.push_back(std::move(buffer));
   }
 
   absl::Status SpillLocked(StreamQueue& queue, format::Chunk& chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -83,7 +91,10 @@ struct PipeFeed::State {
     spilled.offset = spill_end;
     spilled.size = chunk.data.size();
     spill_end = at;
-    chunk.data.clear();
+    // Move the buffer out, not clear() it: a cleared string keeps its capacity, and every
+    // spilled chunk would keep its chunk-sized allocation in memory.
+    RecycleLocked(std::move(chunk.data));
+    chunk.data = std::string();
     spilled.meta = std::move(chunk);
     queue.spilled.push_back(std::move(spilled));
     return absl::OkStatus();
@@ -125,6 +136,11 @@ struct PipeFeed::State {
       {
         absl::MutexLock lock(&mu);
         if (stop) break;
+        // The last chunk went to a queue: decode the next one over a spent buffer.
+        if (item.chunk.data.empty() && !spare.empty()) {
+          item.chunk.data = std::move(spare.back());
+          spare.pop_back();
+        }
       }
       absl::StatusOr<bool> more = scanner->Next(&item);
       if (!more.ok()) {
@@ -149,14 +165,18 @@ struct PipeFeed::State {
     mu.Await(absl::Condition(&ready));
     if (!error.ok()) return error;
     if (!queue.memory.empty()) {
+      std::string spent = std::move(chunk->data);
       *chunk = std::move(queue.memory.front());
       queue.memory.pop_front();
+      RecycleLocked(std::move(spent));
       return true;
     }
     if (!queue.spilled.empty()) {
       SpilledChunk spilled = std::move(queue.spilled.front());
       queue.spilled.pop_front();
+      std::string buffer = std::move(chunk->data);  // read back over the reader's last chunk
       *chunk = std::move(spilled.meta);
+      chunk->data = std::move(buffer);
       chunk->data.resize(spilled.size);
       size_t got = 0;
       while (got < spilled.size) {
@@ -241,6 +261,19 @@ absl::Status PipeFeed::Finish() {
 std::map<std::string, std::string> PipeFeed::TakeLateMetadata() {
   absl::MutexLock lock(&state_->mu);
   return std::move(state_->late_metadata);
+}
+
+size_t PipeFeed::QueuedBufferBytesForTesting() {
+  // A string's capacity counts heap bytes only beyond its inline (small-string) buffer.
+  const size_t inline_capacity = std::string().capacity();
+  auto heap = [&](const std::string& s) { return s.capacity() > inline_capacity ? s.capacity() : 0; };
+  absl::MutexLock lock(&state_->mu);
+  size_t bytes = 0;
+  for (const auto& [id, queue] : state_->queues) {
+    for (const format::Chunk& chunk : queue.memory) bytes += heap(chunk.data);
+    for (const SpilledChunk& spilled : queue.spilled) bytes += heap(spilled.meta.data);
+  }
+  return bytes;
 }
 
 void PipeFeed::Abort(const absl::Status& status) {

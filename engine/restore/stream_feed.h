@@ -15,6 +15,9 @@
 // Errors from the scanner (damage, wrong key, truncation) are delivered to every reader
 // waiting on a stream and returned by Finish().
 //
+// Chunk buffers circulate: a reader's Next() hands its previous chunk's buffer back to the
+// demultiplexer, which decodes a later frame over it (pass the same Chunk to every Next()).
+//
 // Thread-safety: Open() and TakeLateMetadata() are thread-safe; each returned ChunkReader is
 // used by one thread at a time.
 
@@ -76,6 +79,9 @@ class PipeFeed : public StreamFeed {
   // Makes every waiting and future reader fail with `status` and stops the demultiplexer
   // at its next frame (used when a restore fails elsewhere).
   void Abort(const absl::Status& status);
+  // Heap bytes held by the chunks waiting in queues (in memory and spilled): tests check
+  // that a spilled chunk holds none.
+  size_t QueuedBufferBytesForTesting();
 
   struct State;
 

@@ -24,16 +24,24 @@ absl::Status ChunkCipher::Open(absl::string_view aad, absl::string_view sealed,
   if (sealed.size() < kOverhead) {
     return absl::DataLossError("authentication failed: sealed payload shorter than nonce + tag");
   }
-  size_t plain = sealed.size() - kOverhead;
   size_t old = out->size();
-  out->resize(old + plain);
+  out->resize(old + sealed.size() - kOverhead);
+  absl::Status s = OpenTo(aad, sealed, out->data() + old);
+  if (!s.ok()) out->resize(old);
+  return s;
+}
+
+absl::Status ChunkCipher::OpenTo(absl::string_view aad, absl::string_view sealed,
+                                 char* out) const {
+  if (sealed.size() < kOverhead) {
+    return absl::DataLossError("authentication failed: sealed payload shorter than nonce + tag");
+  }
   const auto* base = reinterpret_cast<const unsigned char*>(sealed.data());
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(out->data() + old), &mlen, nullptr, base + kNonceSize,
+          reinterpret_cast<unsigned char*>(out), &mlen, nullptr, base + kNonceSize,
           sealed.size() - kNonceSize, reinterpret_cast<const unsigned char*>(aad.data()),
           aad.size(), base, key_.data()) != 0) {
-    out->resize(old);
     return absl::DataLossError("authentication failed");
   }
   return absl::OkStatus();

@@ -27,6 +27,10 @@ class ChunkCipher {
   // Appends the plaintext to *out, or returns kDataLoss ("authentication failed") if the
   // sealed bytes, the AAD or the key differ. `sealed` shorter than kOverhead: kDataLoss.
   absl::Status Open(absl::string_view aad, absl::string_view sealed, std::string* out) const;
+  // Like Open(), but writes the sealed.size() - kOverhead plaintext bytes to `out` (memory
+  // the caller owns, so a reader can reuse one buffer without zero-filling it). On error the
+  // bytes at `out` are unspecified and must be discarded. REQUIRES: sealed.size() >= kOverhead.
+  absl::Status OpenTo(absl::string_view aad, absl::string_view sealed, char* out) const;
 
  private:
   SecretKey key_;

@@ -3,6 +3,8 @@
 #include <libdeflate.h>
 #include <zstd.h>
 
+#include <cstring>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -23,12 +25,12 @@ class NoneCompressor : public Compressor {
 
 class NoneDecompressor : public Decompressor {
  public:
-  absl::Status Decompress(absl::string_view input, size_t raw_size, std::string* output) override {
+  absl::Status DecompressTo(absl::string_view input, size_t raw_size, char* out) override {
     if (input.size() != raw_size) {
       return absl::DataLossError(absl::StrCat("uncompressed chunk has ", input.size(),
                                               " bytes, expected ", raw_size));
     }
-    output->append(input.data(), input.size());
+    if (raw_size > 0) std::memcpy(out, input.data(), raw_size);
     return absl::OkStatus();
   }
 };
@@ -70,19 +72,15 @@ class ZstdDecompressor : public Decompressor {
     ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, 27);
   }
   ~ZstdDecompressor() override { ZSTD_freeDCtx(dctx_); }
-  absl::Status Decompress(absl::string_view input, size_t raw_size, std::string* output) override {
+  absl::Status DecompressTo(absl::string_view input, size_t raw_size, char* out) override {
     unsigned long long content = ZSTD_getFrameContentSize(input.data(), input.size());
     if (content != raw_size) {
       return absl::DataLossError(absl::StrCat("zstd frame announces ",
                                               static_cast<long long>(content),
                                               " bytes, expected ", raw_size));
     }
-    size_t old = output->size();
-    output->resize(old + raw_size);
-    size_t n = ZSTD_decompressDCtx(dctx_, output->data() + old, raw_size, input.data(),
-                                   input.size());
+    size_t n = ZSTD_decompressDCtx(dctx_, out, raw_size, input.data(), input.size());
     if (ZSTD_isError(n) || n != raw_size) {
-      output->resize(old);
       return absl::DataLossError(absl::StrCat(
           "zstd decompression failed: ",
           ZSTD_isError(n) ? ZSTD_getErrorName(n) : absl::StrCat("got ", n, " bytes, expected ",
@@ -125,16 +123,13 @@ class DeflateDecompressor : public Decompressor {
  public:
   DeflateDecompressor() : d_(libdeflate_alloc_decompressor()) {}
   ~DeflateDecompressor() override { libdeflate_free_decompressor(d_); }
-  absl::Status Decompress(absl::string_view input, size_t raw_size, std::string* output) override {
+  absl::Status DecompressTo(absl::string_view input, size_t raw_size, char* out) override {
     if (d_ == nullptr) return absl::InternalError("libdeflate: out of memory");
-    size_t old = output->size();
-    output->resize(old + raw_size);
     size_t in_used = 0;
     size_t out_n = 0;
     libdeflate_result r = libdeflate_deflate_decompress_ex(
-        d_, input.data(), input.size(), output->data() + old, raw_size, &in_used, &out_n);
+        d_, input.data(), input.size(), out, raw_size, &in_used, &out_n);
     if (r != LIBDEFLATE_SUCCESS || out_n != raw_size || in_used != input.size()) {
-      output->resize(old);
       return absl::DataLossError(absl::StrCat("deflate decompression failed (result ",
                                               static_cast<int>(r), ", ", out_n, " of ", raw_size,
                                               " bytes)"));
@@ -147,6 +142,15 @@ class DeflateDecompressor : public Decompressor {
 };
 
 }  // namespace
+
+absl::Status Decompressor::Decompress(absl::string_view input, size_t raw_size,
+                                      std::string* output) {
+  const size_t old = output->size();
+  output->resize(old + raw_size);
+  absl::Status s = DecompressTo(input, raw_size, output->data() + old);
+  if (!s.ok()) output->resize(old);
+  return s;
+}
 
 absl::StatusOr<std::unique_ptr<Compressor>> NewCompressor(CompressionType type, int level) {
   switch (type) {

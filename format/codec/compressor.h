@@ -31,11 +31,16 @@ class Compressor {
 class Decompressor {
  public:
   virtual ~Decompressor() = default;
-  // Appends exactly `raw_size` bytes decoded from `input` to *output, or returns kDataLoss
-  // (malformed input, or a size other than raw_size). REQUIRES: raw_size <= kMaxChunkSize
-  // (callers check lengths read from an archive before calling).
-  virtual absl::Status Decompress(absl::string_view input, size_t raw_size,
-                                  std::string* output) = 0;
+  // Decodes `input` into exactly `raw_size` bytes at `out` (which has room for raw_size
+  // bytes), or returns kDataLoss (malformed input, or a size other than raw_size); on error
+  // the bytes at `out` are unspecified. Writing into memory the caller already owns lets a
+  // reader reuse one chunk-sized buffer without zero-filling it first.
+  // REQUIRES: raw_size <= kMaxChunkSize (callers check lengths read from an archive first).
+  virtual absl::Status DecompressTo(absl::string_view input, size_t raw_size, char* out) = 0;
+  // Appends exactly `raw_size` bytes decoded from `input` to *output (DecompressTo into a
+  // new tail, which std::string zero-fills first), or returns kDataLoss and leaves *output
+  // as it was. Same REQUIRES.
+  absl::Status Decompress(absl::string_view input, size_t raw_size, std::string* output);
 };
 
 // `level`: -1000 = the codec's default. Errors: kInvalidArgument (unknown type, level out
