@@ -12,6 +12,8 @@
 //   - When a batch fails it is rolled back, and its items run again one at a time: the items
 //     before the failing one are applied (as without batching), and the error is the failing
 //     item's, annotated as FailedItem(status, what) ("<what>: <server message> (SQLSTATE x)").
+//     When every item succeeds alone (the batch as a whole needed more locks than the
+//     server's lock table holds, SQLSTATE 53200), the batch counts as done.
 //   - Inside a transaction a failure leaves it aborted; the caller rolls back.
 //
 // Thread-safety: one thread at a time, like the connection it borrows.
