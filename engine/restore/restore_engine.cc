@@ -124,22 +124,11 @@ absl::StatusOr<OpenReader> OpenForRestore(OpenedArchive& archive, const format::
   return open;
 }
 
+// Drops the subscription `name` of the connected database (all of them when empty).
 // DROP SUBSCRIPTION would also drop its replication slot on the publisher. A subscription
 // restored from an archive (connect = false) names the slot of the source's subscription,
-// which may still be in use: detach the slot first (slot_name = NONE needs the subscription
-// disabled), so that dropping never touches the publisher. The DO block keeps IF EXISTS.
-std::string SubscriptionDropSql(const std::string& name) {
-  const std::string quoted = Quote(name);
-  return absl::StrCat(
-      "DO $pgark$BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = ", Literal(name),
-      " AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) THEN "
-      "EXECUTE ", Literal(absl::StrCat("ALTER SUBSCRIPTION ", quoted, " DISABLE")), "; EXECUTE ",
-      Literal(absl::StrCat("ALTER SUBSCRIPTION ", quoted, " SET (slot_name = NONE)")),
-      "; END IF; END$pgark$;\nDROP SUBSCRIPTION IF EXISTS ", quoted, ";\n");
-}
-
-// Drops the subscription `name` of the connected database (all of them when empty) with
-// SubscriptionDropSql, warning for each replication slot left on a publisher.
+// which may still be in use: the slot is detached first (slot_name = NONE needs the
+// subscription disabled), so dropping never touches the publisher; a warning names it.
 absl::Status DropSubscriptions(pg::Connection& conn, const std::string& name = "") {
   PGARK_ASSIGN_OR_RETURN(
       pg::Result subscriptions,
@@ -153,7 +142,9 @@ absl::Status DropSubscriptions(pg::Connection& conn, const std::string& name = "
                           << subscriptions.Get(row, 1) << "\" on the publisher (it may be the source's): drop the slot "
                           << "there if nothing uses it";
     }
-    PGARK_RETURN_IF_ERROR(conn.Execute(SubscriptionDropSql(subscription)));
+    const std::string quoted = Quote(subscription);
+    PGARK_RETURN_IF_ERROR(conn.Execute(absl::StrCat("ALTER SUBSCRIPTION ", quoted, " DISABLE; ALTER SUBSCRIPTION ",
+                                                    quoted, " SET (slot_name = NONE); DROP SUBSCRIPTION ", quoted)));
   }
   return absl::OkStatus();
 }
@@ -494,7 +485,7 @@ absl::Status RestoreRun::CreateDatabase() {
   if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals(*maintenance));
   if (exists.rows() > 0) {
     // DROP DATABASE refuses a database with subscriptions: drop them first, without their
-    // slots (SubscriptionDropSql), in the database itself.
+    // slots (DropSubscriptions), in the database itself.
     connect.dbname = database_;
     PGARK_ASSIGN_OR_RETURN(auto existing, pg::Connection::Open(options_.conninfo, connect));
     PGARK_RETURN_IF_ERROR(
