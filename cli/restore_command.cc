@@ -31,6 +31,8 @@ struct RestoreFlags {
   int jobs = 4;
   bool create = false, clean = false, if_exists = false, no_owner = false, no_acl = false;
   bool single_transaction = false, list = false, globals = false;
+  bool no_tablespaces = false, no_comments = false, no_security_labels = false;
+  bool no_publications = false, no_subscriptions = false;
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string section;
   std::string progress = "auto";
@@ -88,6 +90,11 @@ engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys
   options.if_exists = flags.if_exists;
   options.no_owner = flags.no_owner;
   options.no_acl = flags.no_acl;
+  options.no_tablespaces = flags.no_tablespaces;
+  options.no_comments = flags.no_comments;
+  options.no_security_labels = flags.no_security_labels;
+  options.no_publications = flags.no_publications;
+  options.no_subscriptions = flags.no_subscriptions;
   options.single_transaction = flags.single_transaction;
   options.globals = flags.globals;
   options.schemas = flags.schemas;
@@ -189,6 +196,12 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("--if-exists", flags->if_exists, "with --clean, use DROP ... IF EXISTS");
   app.add_flag("-O,--no-owner", flags->no_owner, "do not restore object ownership");
   app.add_flag("-x,--no-acl", flags->no_acl, "do not restore privileges (GRANT/REVOKE)");
+  app.add_flag("--no-tablespaces", flags->no_tablespaces,
+               "create everything in the target database's default tablespace");
+  app.add_flag("--no-comments", flags->no_comments, "do not restore comments");
+  app.add_flag("--no-security-labels", flags->no_security_labels, "do not restore security labels");
+  app.add_flag("--no-publications", flags->no_publications, "do not restore publications");
+  app.add_flag("--no-subscriptions", flags->no_subscriptions, "do not restore subscriptions");
   app.add_flag("-1,--single-transaction", flags->single_transaction,
                "restore in one transaction: all or nothing");
   app.add_flag("-l,--list", flags->list, "list the archive's contents and stop");

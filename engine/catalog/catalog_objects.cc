@@ -196,6 +196,7 @@ std::string CatalogToJson(const Catalog& catalog) {
     if (item.table) j["table"] = TableToJson(*item.table);
     if (item.sequence) j["sequence"] = SequenceToJson(*item.sequence);
     if (item.large_object_oid != 0) j["large_object_oid"] = item.large_object_oid;
+    if (!item.tablespace.empty()) j["tablespace"] = item.tablespace;
     items.push_back(std::move(j));
   }
   Json root{{"format", "pgark-catalog"},
@@ -204,6 +205,7 @@ std::string CatalogToJson(const Catalog& catalog) {
             {"server_encoding", catalog.server_encoding},
             {"database", catalog.database},
             {"warnings", catalog.warnings},
+            {"item_tablespaces", catalog.item_tablespaces},
             {"items", std::move(items)}};
   if (catalog.database_info) {
     const DatabaseInfo& d = *catalog.database_info;
@@ -236,6 +238,8 @@ absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
     catalog.server_encoding = root.at("server_encoding").get<std::string>();
     catalog.database = root.at("database").get<std::string>();
     catalog.warnings = root.at("warnings").get<std::vector<std::string>>();
+    // Absent before 2026-11-25: those archives keep TABLESPACE clauses in create_sql.
+    catalog.item_tablespaces = root.value("item_tablespaces", false);
     if (root.contains("database_info")) {
       const Json& j = root.at("database_info");
       DatabaseInfo d;
@@ -290,6 +294,7 @@ absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
       if (j.contains("table")) item.table = TableFromJson(j.at("table"));
       if (j.contains("sequence")) item.sequence = SequenceFromJson(j.at("sequence"));
       if (j.contains("large_object_oid")) item.large_object_oid = j.at("large_object_oid").get<uint32_t>();
+      if (j.contains("tablespace")) item.tablespace = j.at("tablespace").get<std::string>();
       for (const std::string& dep : item.dependencies) {
         if (seen.count(dep) == 0) {
           return absl::InvalidArgumentError(absl::StrCat(
@@ -334,7 +339,7 @@ bool operator==(const CatalogItem& a, const CatalogItem& b) {
          a.comment_sql == b.comment_sql && a.seclabel_sql == b.seclabel_sql &&
          a.drop_sql == b.drop_sql && a.dependencies == b.dependencies &&
          a.table_id == b.table_id && a.table == b.table && a.sequence == b.sequence &&
-         a.large_object_oid == b.large_object_oid;
+         a.large_object_oid == b.large_object_oid && a.tablespace == b.tablespace;
 }
 
 }  // namespace pgark::catalog

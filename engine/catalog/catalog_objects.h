@@ -164,6 +164,12 @@ struct CatalogItem {
   std::string comment_sql;   // COMMENT ON ...
   std::string seclabel_sql;  // SECURITY LABEL ...
   std::string drop_sql;      // DROP ... IF EXISTS ...; for --clean ("" if not droppable)
+  // Tables, materialized views, indexes and index-backed constraints outside the database's
+  // default tablespace: that tablespace (unquoted), "" otherwise. create_sql does not name it;
+  // the replay runs create_sql under `SET default_tablespace` (as pg_dump does), so that
+  // --no-tablespaces can leave it out. Archives written before 2026-11-25 (see
+  // Catalog::item_tablespaces) have the clause inside create_sql instead.
+  std::string tablespace;
   std::vector<std::string> dependencies;  // ids of earlier items this one needs
   // Post-data items attached to a table (index, constraint, trigger, rule, policy, ...),
   // TABLE DATA, TABLE ATTACH, REFRESH: the id of that table. "" otherwise.
@@ -198,6 +204,9 @@ struct Catalog {
   std::vector<CatalogItem> items;  // dependency order: every dependency precedes its dependant
   // One line per object the reader could not reproduce faithfully (also logged).
   std::vector<std::string> warnings;
+  // True when items record their tablespace in CatalogItem::tablespace (pgark 2026-11-25 and
+  // later); false for older archives, whose create_sql carries TABLESPACE clauses.
+  bool item_tablespaces = true;
 
   // Index of the item with `id`, or -1.
   int Find(absl::string_view id) const;

@@ -85,6 +85,7 @@ struct Obj {
   std::string column_acl_sql;  // column GRANTs (tables)
   std::string drop_sql;
   std::string comment_sql, seclabel_sql;
+  std::string tablespace;      // CatalogItem::tablespace
   bool no_owner_sql = false;
   int table_node = -1;         // the table a post-data item belongs to
   std::optional<TableInfo> table;
@@ -166,6 +167,13 @@ class Reader {
   absl::Status CollectSequences();
   absl::Status CollectViews();
   absl::Status CollectIndexesAndConstraints();
+  // An index-backed constraint's kind ('p', 'u', 'x') and what its definition ends with.
+  struct IndexConstraint {
+    char contype = 'p';
+    std::string deferral;  // " DEFERRABLE", " DEFERRABLE INITIALLY DEFERRED" or ""
+  };
+  void ApplyConstraintIndexStorage(const IndexConstraint& constraint, const std::string& tablespace,
+                                   const std::string& quoted_tablespace, const std::string& reloptions, Obj& obj);
   absl::Status CollectTriggersRulesPolicies();
   absl::Status CollectStatistics();
   absl::Status CollectPublicationsAndSubscriptions();
@@ -990,7 +998,7 @@ absl::Status Reader::CollectColumnsAndTables() {
       with.push_back(absl::StrCat("toast.", opt));
     }
     if (!with.empty()) absl::StrAppend(&tail, "\nWITH (", absl::StrJoin(with, ", "), ")");
-    if (!t.IsNull(row, 13)) absl::StrAppend(&tail, "\nTABLESPACE ", Q(t.Get(row, 13)));
+    if (!t.IsNull(row, 13)) obj.tablespace = std::string(t.Get(row, 13));
     obj.table_tail = absl::StrCat(tail, ";\n");
     // Foreign tables report 'n' but cannot take REPLICA IDENTITY.
     char replident = rel.relkind == 'f' ? 'd' : t.Get(row, 9)[0];
@@ -1348,8 +1356,8 @@ absl::Status Reader::CollectViews() {
           "; END IF; END$pgark$;\n");
     } else {
       std::string am = r.IsNull(row, 4) ? "" : absl::StrCat("\nUSING ", Q(r.Get(row, 4)));
-      std::string ts = r.IsNull(row, 5) ? "" : absl::StrCat("\nTABLESPACE ", Q(r.Get(row, 5)));
-      obj.create_sql = absl::StrCat("CREATE MATERIALIZED VIEW ", qname, am, with, ts, " AS\n", def, "\n  WITH NO DATA;\n");
+      if (!r.IsNull(row, 5)) obj.tablespace = std::string(r.Get(row, 5));
+      obj.create_sql = absl::StrCat("CREATE MATERIALIZED VIEW ", qname, am, with, " AS\n", def, "\n  WITH NO DATA;\n");
       if (obj.table->matview_populated && !options_.schema_only) {
         int refresh = AddNode(0, 0, ObjectKind::kMaterializedViewData, Section::kPostData, rel.schema, rel.name);
         objs_[refresh].no_owner_sql = true;
@@ -1376,6 +1384,30 @@ absl::Status Reader::CollectViews() {
   return absl::OkStatus();
 }
 
+// pg_get_constraintdef(oid) leaves out a PRIMARY KEY's or UNIQUE constraint's index
+// parameters (WITH options, USING INDEX TABLESPACE: ruleutils prints them only for a "full
+// command"); pg_dump adds the WITH options itself and sets default_tablespace. An EXCLUDE
+// constraint's definition has its WITH options but not its tablespace (PostgreSQL 15); should
+// a server print one, it is moved out, so that every index records its tablespace the same
+// way (CatalogItem::tablespace).
+void Reader::ApplyConstraintIndexStorage(const IndexConstraint& constraint, const std::string& tablespace,
+                                         const std::string& quoted_tablespace, const std::string& reloptions,
+                                         Obj& obj) {
+  // create_sql is "ALTER TABLE ... ADD CONSTRAINT c <definition>;\n".
+  std::string& sql = obj.create_sql;
+  const std::string end = absl::StrCat(constraint.deferral, ";\n");
+  obj.tablespace = tablespace;
+  if (constraint.contype == 'x') {
+    if (tablespace.empty()) return;
+    const std::string clause = absl::StrCat(" USING INDEX TABLESPACE ", quoted_tablespace);
+    const size_t at = sql.find(clause);
+    if (at != std::string::npos) sql.erase(at, clause.size());
+    return;
+  }
+  if (reloptions.empty() || !absl::EndsWith(sql, end)) return;
+  sql.insert(sql.size() - end.size(), absl::StrCat(" WITH (", reloptions, ")"));
+}
+
 absl::Status Reader::CollectIndexesAndConstraints() {
   std::string stat = version_ >= 170000 ? "COALESCE(a.attstattarget, -1)" : "a.attstattarget";
   PGARK_ASSIGN_OR_RETURN(
@@ -1388,7 +1420,8 @@ absl::Status Reader::CollectIndexesAndConstraints() {
               " AND co.contype IN ('p','u','x')), "
               "(SELECT inh.inhparent FROM pg_catalog.pg_inherits inh WHERE inh.inhrelid = i.indexrelid), "
               "(SELECT pg_catalog.string_agg('ALTER COLUMN ' || a.attnum || ' SET STATISTICS ' || ", stat, ", ', ' ORDER BY a.attnum) "
-              " FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND ", stat, " >= 0), ts.spcname "
+              " FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND ", stat, " >= 0), ts.spcname, "
+              "pg_catalog.quote_ident(ts.spcname), pg_catalog.array_to_string(ic.reloptions, ', ') "
               "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
               "LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace "
               "WHERE i.indrelid = ANY(", rel_oids_, ") AND (i.indisvalid OR ic.relkind = 'I') AND i.indisready "
@@ -1397,10 +1430,11 @@ absl::Status Reader::CollectIndexesAndConstraints() {
       pg::Result c,
       Run("constraints",
           absl::StrCat("SELECT co.oid, co.conrelid, co.conname, co.contype, pg_catalog.pg_get_constraintdef(co.oid), "
-                       "co.conindid, co.conparentid FROM pg_catalog.pg_constraint co "
+                       "co.conindid, co.conparentid, co.condeferrable, co.condeferred FROM pg_catalog.pg_constraint co "
                        "WHERE co.conrelid = ANY(", rel_oids_, ") AND co.contype IN ('p','u','x','f') "
                        "ORDER BY co.conrelid, co.conname")));
   std::map<uint32_t, int> constraint_node;
+  std::map<uint32_t, IndexConstraint> index_constraint;  // by index oid
   for (int row = 0; row < c.rows(); ++row) {
     auto rel_it = rels_.find(Oid((c.Get(row, 1))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;
@@ -1425,6 +1459,10 @@ absl::Status Reader::CollectIndexesAndConstraints() {
       uint32_t index = Oid((c.Get(row, 5)));
       Alias(kPgClass, index, idx);
       constraint_node[index] = idx;
+      // What pg_get_constraintdef appends after the index parameters (ruleutils.c).
+      std::string deferral = c.GetBool(row, 7) ? " DEFERRABLE" : "";
+      if (c.GetBool(row, 8)) absl::StrAppend(&deferral, " INITIALLY DEFERRED");
+      index_constraint[index] = IndexConstraint{c.Get(row, 3)[0], std::move(deferral)};
     }
   }
   for (int row = 0; row < r.rows(); ++row) {
@@ -1443,6 +1481,8 @@ absl::Status Reader::CollectIndexesAndConstraints() {
     if (!r.IsNull(row, 8)) absl::StrAppend(&extra, "ALTER INDEX ", qindex, " ", r.Get(row, 8), ";\n");
     if (con != constraint_node.end()) {
       idx = con->second;
+      ApplyConstraintIndexStorage(index_constraint.at(index_oid), r.IsNull(row, 9) ? "" : std::string(r.Get(row, 9)),
+                                  std::string(r.Get(row, 10)), std::string(r.Get(row, 11)), objs_[idx]);
       absl::StrAppend(&objs_[idx].create_sql, extra);
     } else {
       idx = AddNode(kPgClass, index_oid, ObjectKind::kIndex, Section::kPostData, rel.schema, name);
@@ -1451,7 +1491,8 @@ absl::Status Reader::CollectIndexesAndConstraints() {
       obj.table_node = rel.node;
       obj.ref = absl::StrCat("INDEX ", qindex);
       std::string def(r.Get(row, 3));
-      obj.create_sql = absl::StrCat(def, r.IsNull(row, 9) ? "" : absl::StrCat(" TABLESPACE ", Q(r.Get(row, 9))), ";\n", extra);
+      if (!r.IsNull(row, 9)) obj.tablespace = std::string(r.Get(row, 9));
+      obj.create_sql = absl::StrCat(def, ";\n", extra);
       obj.drop_sql = absl::StrCat("DROP INDEX IF EXISTS ", qindex, ";\n");
       AddDep(idx, rel.node);
     }
@@ -2634,6 +2675,7 @@ absl::StatusOr<Catalog> Reader::Run() {
     absl::StrAppend(&item.acl_sql, obj.column_acl_sql);
     item.comment_sql = obj.comment_sql;
     item.seclabel_sql = obj.seclabel_sql;
+    item.tablespace = obj.tablespace;
     // Comments of CHECK constraints printed inside this table or domain.
     for (int part : obj.checks.empty() ? obj.domain_checks : obj.checks) {
       if (nodes_[part].separated) continue;

@@ -143,6 +143,11 @@ std::string Literal(absl::string_view value) {
   return out;
 }
 
+std::string InTablespace(absl::string_view tablespace, absl::string_view sql) {
+  if (tablespace.empty()) return std::string(sql);
+  return absl::StrCat("SET default_tablespace = ", Literal(tablespace), ";\n", sql, "SET default_tablespace = '';\n");
+}
+
 bool ParseAcl(absl::string_view text, std::vector<AclEntry>* out) {
   out->clear();
   if (text.size() < 2 || text.front() != '{' || text.back() != '}') return false;

@@ -28,6 +28,12 @@ class Quoter {
 // A string literal for a session with standard_conforming_strings = on.
 std::string Literal(absl::string_view value);
 
+// `sql` run with `tablespace` as default_tablespace, as pg_dump places tables and indexes:
+// "SET default_tablespace = '<tablespace>';\n<sql>SET default_tablespace = '';\n" (the
+// session runs with default_tablespace = '', the database's own). Just `sql` when
+// `tablespace` is empty.
+std::string InTablespace(absl::string_view tablespace, absl::string_view sql);
+
 // One entry of an aclitem[] ("grantee=privs/grantor"; empty grantee = PUBLIC).
 struct AclEntry {
   std::string grantee;  // unquoted role name; "" for PUBLIC

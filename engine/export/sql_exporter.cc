@@ -45,6 +45,7 @@ std::string ScriptHeader(absl::string_view client_encoding, absl::string_view re
       "SET xmloption = content;\n"
       "SET client_min_messages = warning;\n"
       "SET row_security = off;\n"
+      "SET default_tablespace = '';\n"
       "SET DateStyle = 'ISO';\n"
       "SET IntervalStyle = 'postgres';\n"
       "SET lc_monetary = 'C';\n\n");
@@ -115,7 +116,7 @@ absl::StatusOr<std::string> CopyFromStdinSql(const catalog::Catalog& catalog,
 }
 
 std::string MainPassSql(const CatalogItem& item, bool no_owner) {
-  std::string sql = item.create_sql;
+  std::string sql = catalog::InTablespace(item.tablespace, item.create_sql);
   if (!no_owner) sql += item.owner_sql;
   sql += item.comment_sql;
   sql += item.seclabel_sql;

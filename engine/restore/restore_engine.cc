@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/statement_batch.h"
@@ -167,7 +168,7 @@ class Selection {
   bool Table(absl::string_view schema, absl::string_view name) const { return filter_.Table(schema, name); }
 
   bool Item(const CatalogItem& item, const catalog::Catalog& catalog) const {
-    if (!SectionOn(item.section)) return false;
+    if (!SectionOn(item.section) || KindLeftOut(item.kind)) return false;
     if (filter_.SelectsAll()) return true;
     if (!item.table_id.empty()) {
       int table = catalog.Find(item.table_id);
@@ -194,6 +195,18 @@ class Selection {
     }
   }
   bool LargeObjects() const { return options_.data && filter_.SelectsAll(); }
+
+  // --no-publications, --no-subscriptions.
+  bool KindLeftOut(ObjectKind kind) const {
+    switch (kind) {
+      case ObjectKind::kPublication: case ObjectKind::kPublicationTable: case ObjectKind::kPublicationSchema:
+        return options_.no_publications;
+      case ObjectKind::kSubscription:
+        return options_.no_subscriptions;
+      default:
+        return false;
+    }
+  }
 
  private:
   const RestoreOptions& options_;
@@ -222,19 +235,20 @@ struct UsingIndexPlan {
 };
 
 std::optional<UsingIndexPlan> PlanUsingIndex(const CatalogItem& item) {
-  // ALTER TABLE [ONLY] t ADD CONSTRAINT c {PRIMARY KEY|UNIQUE} (cols) [DEFERRABLE ...];
-  // Anything else (INCLUDE, WITH, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE)
-  // keeps the plain form: USING INDEX only takes default btree indexes.
+  // ALTER TABLE [ONLY] t ADD CONSTRAINT c {PRIMARY KEY|UNIQUE} (cols) [WITH (...)] [DEFERRABLE ...];
+  // Anything else (INCLUDE, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE) keeps the
+  // plain form: USING INDEX only takes default btree indexes. (The tablespace is not in
+  // the statement: the caller runs both statements in the item's, CatalogItem::tablespace.)
   static const std::regex kPattern(
-      R"(^\s*ALTER TABLE (ONLY )?(\S+)\s+ADD CONSTRAINT (\S+) (PRIMARY KEY|UNIQUE) \(([^()]*)\)((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);\s*$)");
+      R"(^\s*ALTER TABLE (ONLY )?(\S+)\s+ADD CONSTRAINT (\S+) (PRIMARY KEY|UNIQUE) \(([^()]*)\)( WITH \([^()]*\))?((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);\s*$)");
   std::smatch match;
   if (!std::regex_match(item.create_sql, match, kPattern)) return std::nullopt;
   UsingIndexPlan plan;
   plan.create_index = absl::StrCat("CREATE UNIQUE INDEX ", match[3].str(), " ON ", match[1].str(),
-                                   match[2].str(), " USING btree (", match[5].str(), ");\n");
+                                   match[2].str(), " USING btree (", match[5].str(), ")", match[6].str(), ";\n");
   plan.attach = absl::StrCat("ALTER TABLE ", match[1].str(), match[2].str(), " ADD CONSTRAINT ",
                              match[3].str(), " ", match[4].str(), " USING INDEX ", match[3].str(),
-                             match[6].str(), ";\n");
+                             match[7].str(), ";\n");
   return plan;
 }
 
@@ -281,6 +295,10 @@ class RestoreRun {
   absl::Status RunItem(pg::Connection& conn, const CatalogItem& item, bool create);
   // An item's statements (with `create`, its CREATE; its owner unless -O; comment; label).
   std::string ItemSql(const CatalogItem& item, bool create) const;
+  // `sql` (the item's CREATE, or a statement derived from it) in the item's tablespace.
+  std::string CreateSql(const CatalogItem& item, const std::string& sql) const;
+  // --no-tablespaces on an archive whose statements name tablespaces: kFailedPrecondition.
+  absl::Status CheckTablespacesSeparable() const;
   // "restoring <id> (table <table id>)", how errors name an item.
   static std::string Restoring(const CatalogItem& item);
   absl::Status SetSequences();
@@ -368,6 +386,10 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
       "SET xmloption = content; SET client_min_messages = warning; SET row_security = off; "
       "SET default_transaction_read_only = off; "
       "SELECT pg_catalog.set_config('search_path', '', false);";
+  // Objects without a recorded tablespace go to the database's default, whatever
+  // default_tablespace the target configures (pg_dump's SET default_tablespace = '');
+  // with --no-tablespaces the target's setting applies, as with pg_restore.
+  if (!options_.no_tablespaces) absl::StrAppend(&sql, " SET default_tablespace = '';");
   if (conn.server_version() >= 170000) absl::StrAppend(&sql, " SET transaction_timeout = 0;");
   // Text inside COPY data is in the dump's client_encoding: load it with the same one.
   if (!contents().client_encoding.empty()) {
@@ -394,6 +416,7 @@ absl::Status RestoreRun::Prepare() {
     for (const CatalogItem& item : contents().catalog->items) {
       if (selection_.Item(item, *contents().catalog)) items_.push_back(&item);
     }
+    if (options_.no_tablespaces) PGARK_RETURN_IF_ERROR(CheckTablespacesSeparable());
   }
   ResolveTableIds();
   if (options_.data) {
@@ -502,7 +525,9 @@ absl::Status RestoreRun::CreateDatabase() {
   if (info) {
     absl::StrAppend(&sql, info->locale_sql);
     if (!options_.no_owner && !info->owner.empty()) absl::StrAppend(&sql, " OWNER ", Quote(info->owner));
-    if (!info->tablespace.empty()) absl::StrAppend(&sql, " TABLESPACE ", Quote(info->tablespace));
+    if (!info->tablespace.empty() && !options_.no_tablespaces) {
+      absl::StrAppend(&sql, " TABLESPACE ", Quote(info->tablespace));
+    }
   }
   absl::Status created = maintenance->Execute(sql);
   if (!created.ok()) {
@@ -513,7 +538,8 @@ absl::Status RestoreRun::CreateDatabase() {
   if (!info) return absl::OkStatus();
   // Settings are applied now, as pg_restore -C does; the restore's own sessions override
   // those that would get in its way (SetupSession).
-  std::string properties = absl::StrCat(info->settings_sql, info->comment_sql, options_.no_acl ? "" : info->acl_sql);
+  std::string properties = absl::StrCat(info->settings_sql, options_.no_comments ? "" : info->comment_sql,
+                                        options_.no_acl ? "" : info->acl_sql);
   if (!properties.empty()) {
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(properties),
                                  absl::StrCat("setting the properties of database '", database_, "'")));
@@ -704,8 +730,30 @@ absl::Status RestoreRun::DropAndEmpty(bool in_transaction) {
 }
 
 std::string RestoreRun::ItemSql(const CatalogItem& item, bool create) const {
-  return absl::StrCat(create ? item.create_sql : "", options_.no_owner ? "" : item.owner_sql, item.comment_sql,
-                      item.seclabel_sql);
+  return absl::StrCat(create ? CreateSql(item, item.create_sql) : "", options_.no_owner ? "" : item.owner_sql,
+                      options_.no_comments ? "" : item.comment_sql,
+                      options_.no_security_labels ? "" : item.seclabel_sql);
+}
+
+std::string RestoreRun::CreateSql(const CatalogItem& item, const std::string& sql) const {
+  return options_.no_tablespaces ? sql : catalog::InTablespace(item.tablespace, sql);
+}
+
+absl::Status RestoreRun::CheckTablespacesSeparable() const {
+  if (contents_ptr()->catalog->item_tablespaces) return absl::OkStatus();
+  // Older archives put the clause in the statement: the table's "\nTABLESPACE x" tail, an
+  // index's " TABLESPACE x", a constraint's " USING INDEX TABLESPACE x".
+  for (const CatalogItem* item : items_) {
+    const bool placed = item->kind == ObjectKind::kTable || item->kind == ObjectKind::kMaterializedView ||
+                        item->kind == ObjectKind::kIndex || item->kind == ObjectKind::kConstraint;
+    if (placed && absl::StrContains(item->create_sql, "TABLESPACE ")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--no-tablespaces: this archive was written before pgark recorded tablespaces apart from the "
+          "statements, and ", item->id, " names its tablespace in its CREATE statement; nothing was changed "
+          "(restore without --no-tablespaces into a server that has the tablespace, or dump again)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string RestoreRun::Restoring(const CatalogItem& item) {
@@ -941,7 +989,7 @@ void RestoreRun::BuildTasks() {
       auto plan = partitioned ? std::nullopt : PlanUsingIndex(*item);
       if (plan) {
         task.exclusive = false;  // stage 1 is an index build
-        task.sql = plan->create_index;
+        task.sql = CreateSql(*item, plan->create_index);
         using_index_[index] = *plan;
       }
     }
@@ -1459,7 +1507,14 @@ absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
     return absl::FailedPreconditionError(
         "--globals: the archive holds no roles or tablespaces (dump it with 'pgark dump --globals')");
   }
-  PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(conn, *contents().globals));
+  catalog::Globals globals = *contents().globals;
+  if (options_.no_tablespaces) {
+    std::erase_if(globals.items, [](const catalog::GlobalItem& item) {
+      return item.kind == catalog::GlobalItem::Kind::kTablespace ||
+             item.kind == catalog::GlobalItem::Kind::kTablespaceProperties;
+    });
+  }
+  PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(conn, globals));
   for (const std::string& notice : applied.notices) PGARK_LOG(kInfo) << "restore: " << notice;
   PGARK_LOG(kInfo) << "restore: globals: " << applied.created << " roles/tablespaces created, "
                    << applied.memberships << " memberships granted";

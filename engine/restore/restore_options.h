@@ -29,6 +29,17 @@ struct RestoreOptions {
   bool if_exists = false;  // accepted for pg_restore compatibility; drops always use IF EXISTS
   bool no_owner = false;   // -O: skip owner_sql
   bool no_acl = false;     // -x: skip the ACL pass
+  // For restoring into another environment (pg_restore's options of the same names), all
+  // default false:
+  // --no-tablespaces: every object goes to the target database's default tablespace (no
+  // SET default_tablespace, no TABLESPACE in CREATE DATABASE, no tablespaces from --globals).
+  // Archives written before 2026-11-25 carry TABLESPACE clauses inside their statements:
+  // the restore then fails before changing anything if any selected item has one.
+  bool no_tablespaces = false;
+  bool no_comments = false;         // --no-comments: no COMMENT ON (objects and database)
+  bool no_security_labels = false;  // --no-security-labels: no SECURITY LABEL
+  bool no_publications = false;     // --no-publications: no publications or their members
+  bool no_subscriptions = false;    // --no-subscriptions: no subscriptions
   // -1: everything on one connection in one transaction; on failure nothing is left behind.
   bool single_transaction = false;
   // --globals: first create the archive's roles and tablespaces (pgark dump --globals),
