@@ -113,6 +113,10 @@ CREATE TABLE app.b (id integer PRIMARY KEY, a_id integer REFERENCES app.a DEFERR
 ALTER TABLE app.a ADD CONSTRAINT a_b_fk FOREIGN KEY (b_id) REFERENCES app.b (id) NOT VALID;
 CREATE TABLE app.excl (r int4range, EXCLUDE USING gist (r WITH &&));
 CREATE TABLE app.uniq (a integer, b integer, UNIQUE (a, b) DEFERRABLE);
+-- Index parameters of constraint indexes (pg_get_constraintdef leaves them out).
+CREATE TABLE app.storage_opts (id integer, code text,
+  CONSTRAINT storage_opts_pk PRIMARY KEY (id) WITH (fillfactor = 70),
+  CONSTRAINT storage_opts_code UNIQUE (code) WITH (fillfactor = 60, deduplicate_items = off) DEFERRABLE INITIALLY DEFERRED);
 
 -- Partitioning.
 CREATE TABLE app.events (id integer NOT NULL, kind text NOT NULL, at date NOT NULL, payload text)
