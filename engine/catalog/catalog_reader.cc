@@ -208,6 +208,9 @@ class Reader {
   std::map<uint32_t, Rel> rels_;
   std::string rel_oids_;  // '{1,2,3}' for = ANY($1)
   std::map<uint32_t, int> refresh_node_;  // matview oid -> its REFRESH node
+  // A constraint's index oid -> the constraint's node and "INDEX s.name" (for its comment).
+  std::map<uint32_t, std::pair<int, std::string>> constraint_index_;
+  std::map<uint32_t, int> composite_relation_;  // a composite type's typrelid -> the type's node
   std::map<std::pair<uint32_t, std::string>, std::string> identity_;
   struct PendingAttach {
     int attach;
@@ -535,7 +538,9 @@ absl::Status Reader::CollectTypes() {
               "FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
               "WHERE co.oid = a.attcollation) ELSE '' END, ',\n    ' ORDER BY a.attnum) "
               "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid "
-              "WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) "
+              "WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), "
+              // 37
+              "t.typrelid "
               "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
               "LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid "
               "WHERE ", UserObject(kPgType, "t.oid"), " AND ", kUserSchema,
@@ -567,6 +572,7 @@ absl::Status Reader::CollectTypes() {
         break;
       case 'c':
         obj.create_sql = absl::StrCat("CREATE TYPE ", qname, " AS (\n    ", opt(36), "\n);\n");
+        composite_relation_[Oid(r.Get(row, 37))] = idx;
         break;
       case 'r': {
         nodes_[idx].shellable = true;
@@ -1481,6 +1487,7 @@ absl::Status Reader::CollectIndexesAndConstraints() {
     if (!r.IsNull(row, 8)) absl::StrAppend(&extra, "ALTER INDEX ", qindex, " ", r.Get(row, 8), ";\n");
     if (con != constraint_node.end()) {
       idx = con->second;
+      constraint_index_[index_oid] = {idx, absl::StrCat("INDEX ", qindex)};
       ApplyConstraintIndexStorage(index_constraint.at(index_oid), r.IsNull(row, 9) ? "" : std::string(r.Get(row, 9)),
                                   std::string(r.Get(row, 10)), std::string(r.Get(row, 11)), objs_[idx]);
       absl::StrAppend(&objs_[idx].create_sql, extra);
@@ -2429,9 +2436,19 @@ absl::Status Reader::CollectCommentsAndLabels() {
           "WHERE s.classoid = 6100 ORDER BY 1, 2, 3"));
   for (int row = 0; row < r.rows(); ++row) {
     uint32_t classid = Oid((r.Get(row, 0)));
-    int idx = by_key_.count({classid, Oid((r.Get(row, 1)))})
-                  ? by_key_[{classid, static_cast<uint32_t>(Oid((r.Get(row, 1))))}]
-                  : -1;
+    const uint32_t objoid = Oid(r.Get(row, 1));
+    int idx = by_key_.count({classid, objoid}) ? by_key_[{classid, objoid}] : -1;
+    // Relations that are not items of their own: a constraint's index (its item is the
+    // constraint's) and a composite type's pg_class entry (the type's, for its attributes).
+    std::string relation_target;
+    if (idx < 0 && classid == kPgClass) {
+      if (auto index = constraint_index_.find(objoid); index != constraint_index_.end() && r.Get(row, 2) == "0") {
+        idx = index->second.first;
+        relation_target = index->second.second;
+      } else if (auto type = composite_relation_.find(objoid); type != composite_relation_.end()) {
+        idx = type->second;
+      }
+    }
     if (idx < 0) {
       if (!r.IsNull(row, 7) && NodeOf(kPgExtension, Oid(r.Get(row, 7))) >= 0) {
         Warn(absl::StrCat("security label (", r.Get(row, 5), ") on extension member ", r.Get(row, 6),
@@ -2445,7 +2462,7 @@ absl::Status Reader::CollectCommentsAndLabels() {
         text == "standard public schema" && r.IsNull(row, 5)) {
       continue;  // the initial comment of public
     }
-    std::string target = obj.ref;
+    std::string target = relation_target.empty() ? obj.ref : relation_target;
     if (!r.IsNull(row, 4)) {
       // A column: COMMENT ON COLUMN s.t.c
       target = absl::StrCat("COLUMN ", QQ(nodes_[idx].schema, nodes_[idx].name), ".", Q(r.Get(row, 4)));

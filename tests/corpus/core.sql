@@ -25,6 +25,7 @@ CREATE DOMAIN app.later AS integer;
 ALTER DOMAIN app.later ADD CONSTRAINT later_check CHECK (VALUE > 0) NOT VALID;
 CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
 COMMENT ON TYPE app.pair IS 'a composite';
+COMMENT ON COLUMN app.pair.b IS 'a composite type''s attribute';
 -- Base types: a shell type first, then I/O functions in LANGUAGE internal over built-in C
 -- functions (int4's and point's), then the full definition. myint has typmod functions and
 -- non-default options; mypoint has an element type (subscripting).
@@ -117,6 +118,8 @@ CREATE TABLE app.uniq (a integer, b integer, UNIQUE (a, b) DEFERRABLE);
 CREATE TABLE app.storage_opts (id integer, code text,
   CONSTRAINT storage_opts_pk PRIMARY KEY (id) WITH (fillfactor = 70),
   CONSTRAINT storage_opts_code UNIQUE (code) WITH (fillfactor = 60, deduplicate_items = off) DEFERRABLE INITIALLY DEFERRED);
+COMMENT ON INDEX app.storage_opts_pk IS 'the index of a constraint';
+COMMENT ON CONSTRAINT storage_opts_pk ON app.storage_opts IS 'the constraint';
 
 -- Partitioning.
 CREATE TABLE app.events (id integer NOT NULL, kind text NOT NULL, at date NOT NULL, payload text)
