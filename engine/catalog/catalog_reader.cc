@@ -217,6 +217,7 @@ class Reader {
     uint32_t parent_index;
     int child;
     std::string child_name;
+    uint32_t child_index = 0;
   };
   std::vector<PendingAttach> pending_index_attach_;
   // Configuration tables and sequences of dumped extensions (pg_extension_config_dump).
@@ -1441,6 +1442,7 @@ absl::Status Reader::CollectIndexesAndConstraints() {
                        "ORDER BY co.conrelid, co.conname")));
   std::map<uint32_t, int> constraint_node;
   std::map<uint32_t, IndexConstraint> index_constraint;  // by index oid
+  std::vector<std::pair<int, uint32_t>> foreign_keys;    // FK node, the referenced table's index
   for (int row = 0; row < c.rows(); ++row) {
     auto rel_it = rels_.find(Oid((c.Get(row, 1))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;
@@ -1461,6 +1463,7 @@ absl::Status Reader::CollectIndexesAndConstraints() {
                                   qname, "\n    ADD CONSTRAINT ", Q(name), " ", c.Get(row, 4), ";\n");
     obj.drop_sql = absl::StrCat("ALTER TABLE ", only ? "ONLY " : "", qname, " DROP CONSTRAINT IF EXISTS ", Q(name), ";\n");
     AddDep(idx, rel.node);
+    if (fk && c.Get(row, 5) != "0") foreign_keys.emplace_back(idx, Oid(c.Get(row, 5)));
     if (!fk && c.Get(row, 5) != "0") {
       uint32_t index = Oid((c.Get(row, 5)));
       Alias(kPgClass, index, idx);
@@ -1509,7 +1512,7 @@ absl::Status Reader::CollectIndexesAndConstraints() {
       int attach = AddNode(0, 0, ObjectKind::kIndexAttach, Section::kPostData, rel.schema, name);
       objs_[attach].no_owner_sql = true;
       objs_[attach].table_node = rel.node;
-      pending_index_attach_.push_back({attach, parent_index, idx, qindex});
+      pending_index_attach_.push_back({attach, parent_index, idx, qindex, index_oid});
     }
   }
   // Names of the parent indexes, in one query (a partition tree can have thousands).
@@ -1533,6 +1536,23 @@ absl::Status Reader::CollectIndexesAndConstraints() {
     AddDep(pending.attach, pending.child);
     AddDep(pending.attach, objs_[parent].table_node);
     AddDep(pending.attach, objs_[pending.child].table_node);
+  }
+  // A partitioned table's unique index is valid, and so usable by a FOREIGN KEY, only once
+  // every partition's index is attached: an FK waits for all the ATTACHes under the index it
+  // references, at every level (pg_dump's addConstrChildIdxDeps). Without it, a parallel
+  // restore could run the FK first: "there is no unique constraint matching given keys".
+  std::multimap<uint32_t, const PendingAttach*> attaches_under;
+  for (const auto& pending : pending_index_attach_) attaches_under.emplace(pending.parent_index, &pending);
+  for (const auto& [fk, referenced_index] : foreign_keys) {
+    std::vector<uint32_t> stack{referenced_index};
+    while (!stack.empty()) {
+      const uint32_t index = stack.back();
+      stack.pop_back();
+      for (auto [it, end] = attaches_under.equal_range(index); it != end; ++it) {
+        AddDep(fk, it->second->attach);
+        stack.push_back(it->second->child_index);
+      }
+    }
   }
   return absl::OkStatus();
 }
