@@ -17,6 +17,7 @@
 #include "engine/dump/data_plan.h"
 #include "engine/pg/connection.h"
 #include "engine/pg/snapshot.h"
+#include "engine/dump/read_access.h"
 #include "format/base/cancellation.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -196,6 +197,11 @@ absl::Status DumpRun::PlanOnLeader() {
   PGARK_RETURN_IF_ERROR(OpenSession(*leader_));
   PGARK_ASSIGN_OR_RETURN(snapshot_, pg::BeginExportedSnapshot(*leader_));
   PGARK_ASSIGN_OR_RETURN(selection_, SelectObjects(*leader_, options_));
+  // Every row readable (no missing SELECT, no row-level security in the way) before locking:
+  // LOCK TABLE already needs SELECT, and a COPY failing mid-dump names less than this does.
+  std::vector<uint32_t> readable = selection_.lock_oids;
+  readable.insert(readable.end(), selection_.sequences.begin(), selection_.sequences.end());
+  PGARK_RETURN_IF_ERROR(CheckReadAccess(*leader_, readable, selection_.include_large_objects));
   // Lock before any pg_get_*def runs (the catalog reader) and before reading sizes.
   PGARK_RETURN_IF_ERROR(
       pg::LockTablesShared(*leader_, selection_.lock_names, options_.lock_wait_timeout));

@@ -21,6 +21,7 @@
 #include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
 #include "engine/restore/name_filter.h"
+#include "engine/restore/restoring_role.h"
 #include "engine/restore/statement_batch.h"
 #include "engine/restore/stream_feed.h"
 #include "engine/restore/task_cost.h"
@@ -274,6 +275,7 @@ class RestoreRun {
   absl::Status CreateDatabase();
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
+  absl::Status CheckRestoringRole(pg::Connection& conn);
   absl::Status Clean();
   absl::Status DropAndEmpty(bool in_transaction);  // the statements of Clean(), on the leader
   absl::Status RunPreData();
@@ -304,6 +306,7 @@ class RestoreRun {
   absl::Status SetSequences();
   absl::Status RunAclPass();
   absl::Status RunPostAclPass();
+  absl::Status RunPostAclItems();
   std::string Summary() const;
   int PreDataTotal() const;
   // The catalog id of the TABLE item a plan table belongs to (dependencies point at it).
@@ -506,6 +509,7 @@ absl::Status RestoreRun::CreateDatabase() {
   }
   // The roles and tablespaces the database and its objects name, before anything is dropped.
   if (options_.globals) PGARK_RETURN_IF_ERROR(RestoreGlobals(*maintenance));
+  PGARK_RETURN_IF_ERROR(CheckRestoringRole(*maintenance));
   if (exists.rows() > 0) {
     // DROP DATABASE refuses a database with subscriptions: drop them first, without their
     // slots (DropSubscriptions), in the database itself.
@@ -996,6 +1000,23 @@ void RestoreRun::BuildTasks() {
     post_position[item->id] = static_cast<int>(post_tasks.size());
     post_tasks.push_back(std::move(post_task));
   }
+  // ENABLE ROW LEVEL SECURITY waits for the FOREIGN KEYs on or referencing its table, as in
+  // pg_restore's order: validating one reads both tables as their owners, whom FORCE ROW LEVEL
+  // SECURITY subjects to the policies, an error under row_security = off when the restoring
+  // role is not a superuser (docs/restore.md "As a non-superuser").
+  std::map<std::string, std::vector<std::string>> foreign_keys;  // table id -> FK item ids
+  for (const PostTask& post_task : post_tasks) {
+    const CatalogItem& item = catalog->items[post_task.task.item_index];
+    if (item.kind != ObjectKind::kForeignKey) continue;
+    for (const std::string& table : post_task.task.tables) foreign_keys[table].push_back(item.id);
+  }
+  for (PostTask& post_task : post_tasks) {
+    const CatalogItem& item = catalog->items[post_task.task.item_index];
+    auto fks = foreign_keys.find(item.table_id);
+    if (item.kind == ObjectKind::kRowSecurity && fks != foreign_keys.end()) {
+      post_task.keys.insert(fks->second.begin(), fks->second.end());
+    }
+  }
   // Priority = the estimated work on the longest chain that starts with the item (its own
   // cost plus the heaviest chain after it), largest first: critical-path list scheduling.
   // An item's successors are the post-data items depending on it and, for an index build,
@@ -1455,6 +1476,16 @@ absl::Status RestoreRun::RunAclPass() {
 }
 
 absl::Status RestoreRun::RunPostAclPass() {
+  // REFRESH runs the matview's query as its owner. FORCE ROW LEVEL SECURITY subjects an owner
+  // that is not a superuser (or BYPASSRLS) to the policies of its own tables, and with the
+  // restore's row_security = off that is an error (pg_restore fails there too); with on the
+  // refresh computes what a plain REFRESH on the source does. Superusers are not affected.
+  PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("SET row_security = on"), "refreshing materialized views"));
+  PGARK_RETURN_IF_ERROR(RunPostAclItems());
+  return Failed(leader_->Execute("SET row_security = off"), "refreshing materialized views");
+}
+
+absl::Status RestoreRun::RunPostAclItems() {
   bool catalog_refreshes = false;
   for (const CatalogItem* item : items_) {
     if (item->pass != catalog::RestorePass::kPostAcl) continue;
@@ -1500,6 +1531,22 @@ std::string RestoreRun::Summary() const {
                       result_.acl_items, ", post-ACL items ", result_.post_acl_items);
 }
 
+// Before any change: the roles the archive's objects go to exist and may be given objects
+// (restoring_role.h), and what only a superuser can create is left out, with a warning.
+absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
+  PGARK_ASSIGN_OR_RETURN(restore::RestoringRole role, restore::DescribeRestoringRole(conn));
+  const std::vector<std::string> skipped = restore::SkipSuperuserOnly(role, items_);
+  if (!options_.no_owner) {
+    std::string database_owner;
+    if (options_.create && contents().catalog && contents().catalog->database_info) {
+      database_owner = contents().catalog->database_info->owner;
+    }
+    PGARK_RETURN_IF_ERROR(restore::CheckOwners(conn, role, items_, database_owner));
+  }
+  for (const std::string& warning : skipped) PGARK_LOG(kWarning) << "restore: " << warning;
+  return absl::OkStatus();
+}
+
 // Roles and tablespaces before anything that names them, outside any transaction
 // (CREATE TABLESPACE cannot run in one), once nothing can conflict any more.
 absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
@@ -1530,6 +1577,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   PGARK_RETURN_IF_ERROR(CheckConflicts());
   if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
   if (options_.globals && !options_.create) PGARK_RETURN_IF_ERROR(RestoreGlobals(*leader_));
+  if (!options_.create) PGARK_RETURN_IF_ERROR(CheckRestoringRole(*leader_));
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {

@@ -1,0 +1,102 @@
+#include "engine/restore/restoring_role.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "format/base/status_macros.h"
+
+namespace pgark::engine::restore {
+
+using catalog::CatalogItem;
+using catalog::ObjectKind;
+
+absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn) {
+  PGARK_ASSIGN_OR_RETURN(pg::Result r, conn.Query("SELECT current_user, rolsuper FROM pg_catalog.pg_roles "
+                                                  "WHERE rolname OPERATOR(pg_catalog.=) current_user"));
+  RestoringRole role;
+  if (r.rows() == 0) return role;  // cannot happen: the session's own role is in pg_roles
+  role.name = std::string(r.Get(0, 0));
+  role.superuser = r.GetBool(0, 1);
+  return role;
+}
+
+std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role, std::vector<const CatalogItem*>& items) {
+  std::vector<std::string> warnings;
+  if (role.superuser) return warnings;
+  std::vector<const CatalogItem*> kept;
+  kept.reserve(items.size());
+  for (const CatalogItem* item : items) {
+    if (item->kind == ObjectKind::kEventTrigger) {
+      warnings.push_back(absl::StrCat(item->id, " is not restored: creating an event trigger needs a superuser and ",
+                                      role.name, " is not one (restore as a superuser to include it)"));
+      continue;
+    }
+    kept.push_back(item);
+  }
+  items.swap(kept);
+  return warnings;
+}
+
+absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,
+                         const std::string& database_owner) {
+  if (role.superuser) return absl::OkStatus();
+  std::map<std::string, std::vector<std::string>> objects;  // owner -> ids of the items it owns
+  if (!database_owner.empty()) objects[database_owner].push_back("the database");
+  for (const CatalogItem* item : items) {
+    if (!item->owner_sql.empty() && !item->owner.empty()) objects[item->owner].push_back(item->id);
+  }
+  if (objects.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& [owner, ids] : objects) names.push_back(owner);
+  // PostgreSQL 16 made ALTER ... OWNER TO need the right to SET ROLE, which a membership
+  // granted WITH SET FALSE lacks; before 16 any membership does.
+  const char* privilege = conn.server_version() >= 160000 ? "SET" : "MEMBER";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.QueryParams(absl::StrCat("SELECT o.name, r.oid IS NOT NULL, r.oid IS NOT NULL AND "
+                                    "pg_catalog.pg_has_role(r.oid, '", privilege, "') "
+                                    "FROM pg_catalog.unnest($1::text[]) AS o(name) "
+                                    "LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.name "
+                                    "ORDER BY o.name"),
+                       {absl::StrCat("{", absl::StrJoin(names, ",", [](std::string* out, const std::string& name) {
+                                       // An array literal: every element double-quoted, \ and " escaped.
+                                       out->push_back('"');
+                                       for (char c : name) {
+                                         if (c == '"' || c == '\\') out->push_back('\\');
+                                         out->push_back(c);
+                                       }
+                                       out->push_back('"');
+                                     }),
+                                     "}")}));
+  std::vector<std::string> missing, foreign;
+  for (int row = 0; row < r.rows(); ++row) {
+    std::string name(r.Get(row, 0));
+    if (!r.GetBool(row, 1)) {
+      missing.push_back(name);
+    } else if (!r.GetBool(row, 2)) {
+      foreign.push_back(name);
+    }
+  }
+  if (missing.empty() && foreign.empty()) return absl::OkStatus();
+  const std::string& first = !missing.empty() ? missing.front() : foreign.front();
+  const std::vector<std::string>& owned = objects[first];
+  std::string example = absl::StrJoin(owned.begin(), owned.begin() + std::min<size_t>(owned.size(), 3), ", ");
+  if (owned.size() > 3) absl::StrAppend(&example, ", ... (", owned.size(), " objects)");
+  std::string problem;
+  if (!missing.empty()) {
+    absl::StrAppend(&problem, "the owner role(s) ", absl::StrJoin(missing, ", "), " do not exist on the target");
+  }
+  if (!foreign.empty()) {
+    absl::StrAppend(&problem, problem.empty() ? "" : ", and ", role.name, " may not give objects to ",
+                    absl::StrJoin(foreign, ", "), " (ALTER ... OWNER TO needs ",
+                    conn.server_version() >= 160000 ? "the right to SET ROLE to" : "membership in",
+                    " the new owner, or a superuser)");
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot restore ownership: ", problem, "; ", first, " owns ", example,
+      "; nothing was changed (restore with -O/--no-owner to make ", role.name, " the owner of everything",
+      missing.empty() ? "" : ", or create the roles first (--globals)", ")"));
+}
+
+}  // namespace pgark::engine::restore
