@@ -276,6 +276,7 @@ class RestoreRun {
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
   absl::Status CheckRestoringRole(pg::Connection& conn);
+  bool SchemaAclEarly(const CatalogItem& item) const;
   absl::Status Clean();
   absl::Status DropAndEmpty(bool in_transaction);  // the statements of Clean(), on the leader
   absl::Status RunPreData();
@@ -330,6 +331,7 @@ class RestoreRun {
   std::unique_ptr<pg::Connection> leader_;
   std::string database_;
   std::vector<const CatalogItem*> items_;  // selected catalog items, catalog order
+  bool superuser_ = true;                  // the restoring role (CheckRestoringRole)
   std::set<std::string> created_tables_;   // table ids created by this run's pre-data
   std::vector<int> tables_to_load_;        // indexes into contents().tables
   std::map<std::string, int64_t> table_bytes_;  // table id -> bytes (post-data weights)
@@ -782,6 +784,10 @@ absl::Status RestoreRun::RunPreData() {
       ++result_.pre_data_items;
       ItemDone();
     }));
+    if (SchemaAclEarly(*item)) {
+      PGARK_RETURN_IF_ERROR(batch.Add(item->acl_sql, absl::StrCat("restoring privileges of ", item->id),
+                                      [this] { ++result_.acl_items; }));
+    }
   }
   // Data-section items with SQL of their own (large-object creation from the catalog).
   for (const CatalogItem* item : items_) {
@@ -1468,7 +1474,7 @@ absl::Status RestoreRun::RunAclPass() {
     if (item->pass == catalog::RestorePass::kAcl) {
       PGARK_RETURN_IF_ERROR(batch.Add(ItemSql(*item, true), Restoring(*item), counted));
     }
-    if (!item->acl_sql.empty()) {
+    if (!item->acl_sql.empty() && !SchemaAclEarly(*item)) {
       PGARK_RETURN_IF_ERROR(batch.Add(item->acl_sql, absl::StrCat("restoring privileges of ", item->id), counted));
     }
   }
@@ -1535,6 +1541,7 @@ std::string RestoreRun::Summary() const {
 // (restoring_role.h), and what only a superuser can create is left out, with a warning.
 absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   PGARK_ASSIGN_OR_RETURN(restore::RestoringRole role, restore::DescribeRestoringRole(conn));
+  superuser_ = role.superuser;
   const std::vector<std::string> skipped = restore::SkipSuperuserOnly(role, items_);
   if (!options_.no_owner) {
     std::string database_owner;
@@ -1545,6 +1552,15 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   }
   for (const std::string& warning : skipped) PGARK_LOG(kWarning) << "restore: " << warning;
   return absl::OkStatus();
+}
+
+// A schema's privileges right after the schema, for a role that is not a superuser:
+// ALTER ... OWNER TO r of an object in the schema needs r to have CREATE on it, which the
+// archive grants (pg_restore fails there too, "permission denied for schema"). Granting on a
+// schema early changes no object created in it; a superuser's restore keeps pg_restore's order.
+bool RestoreRun::SchemaAclEarly(const CatalogItem& item) const {
+  return !superuser_ && !options_.no_acl && !options_.no_owner && item.kind == ObjectKind::kSchema &&
+         !item.acl_sql.empty() && item.pass == catalog::RestorePass::kMain;
 }
 
 // Roles and tablespaces before anything that names them, outside any transaction
