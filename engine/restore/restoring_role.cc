@@ -38,6 +38,28 @@ std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role, std::vecto
   return warnings;
 }
 
+absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
+                                const std::vector<const CatalogItem*>& items) {
+  if (role.superuser) return absl::OkStatus();
+  const CatalogItem* first = nullptr;
+  int count = 0;
+  for (const CatalogItem* item : items) {
+    if (item->kind != ObjectKind::kSubscription) continue;
+    if (first == nullptr) first = item;
+    ++count;
+  }
+  if (first == nullptr) return absl::OkStatus();
+  const bool v16 = conn.server_version() >= 160000;
+  if (v16) {
+    PGARK_ASSIGN_OR_RETURN(pg::Result r, conn.Query("SELECT pg_catalog.pg_has_role('pg_create_subscription', 'USAGE')"));
+    if (r.GetBool(0, 0)) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot restore ", first->id, count > 1 ? absl::StrCat(" (and ", count - 1, " more)") : "",
+      ": creating a subscription needs a superuser", v16 ? " or membership in pg_create_subscription" : "",
+      " and ", role.name, " has neither; nothing was changed (restore with --no-subscriptions to leave them out)"));
+}
+
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,
                          const std::string& database_owner) {
   if (role.superuser) return absl::OkStatus();

@@ -7,6 +7,9 @@
 //   - ALTER ... OWNER TO r needs r to exist and the role to be a member of r (PostgreSQL 16+:
 //     to be allowed to SET ROLE r). CheckOwners fails before any change, naming the roles and
 //     suggesting -O, instead of failing at the first such item with a half-restored target.
+//   - CREATE SUBSCRIPTION needs a superuser (PostgreSQL 16+: membership in
+//     pg_create_subscription). CheckSubscriptions fails before any change, suggesting
+//     --no-subscriptions.
 //   - CREATE EVENT TRIGGER is superuser only, and no grant makes it possible. SkipSuperuserOnly
 //     takes the archive's event triggers out of the restore with one warning each (as pg_dump
 //     leaves out subscriptions it cannot read): a schema-level hook, no data.
@@ -33,6 +36,11 @@ absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn);
 // is not a superuser) and returns one warning line per removed item. Superuser: no change.
 std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role,
                                            std::vector<const catalog::CatalogItem*>& items);
+
+// Fails with kFailedPrecondition (exit 4), naming the first subscription, when `items` hold
+// subscriptions `role` may not create. Changes nothing.
+absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
+                                const std::vector<const catalog::CatalogItem*>& items);
 
 // Fails with kFailedPrecondition (exit 4) when an owner the restore would assign (the owner of
 // each item with owner_sql, and `database_owner` when not empty) does not exist on the server

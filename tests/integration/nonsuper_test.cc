@@ -132,6 +132,13 @@ class NonSuperuserTest : public ::testing::Test {
     return db;
   }
 
+  // The archive of the source as the test's superuser sees it (replacing any earlier one).
+  void DumpAsSuperuser() {
+    std::remove(archive_.c_str());
+    CommandResult dump = Pgark({"dump", "-d", source_.conninfo(), "-f", archive_});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  }
+
   CommandResult Pgark(std::vector<std::string> args) {
     args.insert(args.begin(), PGARK_BINARY);
     return RunCommand(args);
@@ -235,8 +242,7 @@ TEST_F(NonSuperuserTest, RoundTripEntirelyAsTheOwnerRole) {
 TEST_F(NonSuperuserTest, ForeignOwnersFailBeforeAnyChangeAndSuggestNoOwner) {
   ASSERT_OK(superuser_->Execute(absl::StrCat("CREATE TABLE app.audit (at timestamptz DEFAULT now());"
                                              "ALTER TABLE app.audit OWNER TO ", roles_.other())));
-  CommandResult dump = Pgark({"dump", "-d", source_.conninfo(), "-f", archive_});  // as the superuser
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
 
   auto target = OwnedDatabase("nsfor");
   CommandResult restore = Pgark({"restore", "-d", AsOwner(*target), archive_});
@@ -255,10 +261,9 @@ TEST_F(NonSuperuserTest, ForeignOwnersFailBeforeAnyChangeAndSuggestNoOwner) {
 
   // A missing owner role: the same, before any change.
   auto missing = OwnedDatabase("nsmiss");
-  std::remove(archive_.c_str());
   ASSERT_OK(superuser_->Execute(absl::StrCat("CREATE ROLE ", roles_.gone(), "; ALTER TABLE app.audit OWNER TO ",
                                              roles_.gone())));
-  ASSERT_EQ(Pgark({"dump", "-d", source_.conninfo(), "-f", archive_}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER TABLE app.audit OWNER TO ", roles_.owner(), "; DROP ROLE ",
                                              roles_.gone())));
   CommandResult gone = Pgark({"restore", "-d", AsOwner(*missing), archive_});
@@ -274,8 +279,7 @@ TEST_F(NonSuperuserTest, EventTriggersAreSkippedWithAWarning) {
   ASSERT_OK(superuser_->Execute(
       "CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;"
       "CREATE EVENT TRIGGER pgark_ns_ddl ON ddl_command_end EXECUTE FUNCTION app.on_ddl();"));
-  CommandResult dump = Pgark({"dump", "-d", source_.conninfo(), "-f", archive_});
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   auto target = OwnedDatabase("nsevt");
   CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
@@ -291,6 +295,26 @@ TEST_F(NonSuperuserTest, EventTriggersAreSkippedWithAWarning) {
   auto su_conn = as_superuser.Connect();
   EXPECT_EQ(Scalar(*su_conn, "SELECT count(*) FROM pg_event_trigger"), "1");
   ASSERT_OK(su_conn->Execute("DROP EVENT TRIGGER pgark_ns_ddl"));
+}
+
+// A subscription (superuser only before PostgreSQL 16, then pg_create_subscription) in a
+// superuser's archive: refused before any change, suggesting --no-subscriptions, which works.
+TEST_F(NonSuperuserTest, SubscriptionsAreRefusedBeforeAnyChange) {
+  ASSERT_OK(superuser_->Execute(
+      "CREATE SUBSCRIPTION pgark_ns_sub CONNECTION 'host=127.0.0.1 dbname=nowhere' PUBLICATION p "
+      "WITH (connect = false, slot_name = NONE, enabled = false)"));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  auto target = OwnedDatabase("nssub");
+  CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("cannot restore SUBSCRIPTION pgark_ns_sub: creating a subscription needs a "
+                                     "superuser"));
+  EXPECT_THAT(restore.err, HasSubstr("nothing was changed (restore with --no-subscriptions"));
+  auto conn = target->Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  CommandResult without = Pgark({"restore", "-O", "--no-subscriptions", "-d", AsOwner(*target), archive_});
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_EQ(DigestOf(*conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
 }
 
 // FORCE ROW LEVEL SECURITY subjects the owner to its own policies. A superuser dump of it
@@ -311,9 +335,7 @@ TEST_F(NonSuperuserTest, ForceRowSecurity) {
   EXPECT_THAT(own.err, HasSubstr("cannot dump app.customers, app.orders: row-level security applies to role " +
                                  roles_.owner()));
 
-  std::remove(archive_.c_str());
-  CommandResult dump = Pgark({"dump", "-d", source_.conninfo(), "-f", archive_});
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   for (const char* jobs : {"1", "4"}) {
     auto target = OwnedDatabase("nsrls");
     CommandResult restore = Pgark({"restore", "-j", jobs, "-d", AsOwner(*target), archive_});
