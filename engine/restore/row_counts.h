@@ -17,10 +17,18 @@
 
 namespace pgark::engine {
 
-// SELECT count(*) FROM ONLY each table, in the order given. Server errors as returned.
+// A table that row-level security applies to for the session's role (a role that is not a
+// superuser restoring a table with FORCE ROW LEVEL SECURITY it owns): count(*) would count
+// only the rows its policies show, so the table is not counted (and not compared), with a
+// warning; the load already compared each COPY's row count with the archive's.
+inline constexpr int64_t kRowsNotCounted = -1;
+
+// SELECT count(*) FROM ONLY each table, in the order given (kRowsNotCounted as above).
+// Server errors as returned.
 absl::StatusOr<std::vector<int64_t>> CountRestoredRows(pg::Connection& conn, const std::vector<LoadedTable>& tables);
 
-// OK when every table (or partition-root group) holds the archive's rows; otherwise
+// OK when every table (or partition-root group) holds the archive's rows (tables and groups
+// with a kRowsNotCounted count are left out); otherwise
 // kDataLoss naming the first table or group that differs, with both counts.
 // `restored` is parallel to `tables` (CountRestoredRows); kInternal if the sizes differ.
 absl::Status CompareRestoredRows(const std::vector<LoadedTable>& tables, const std::vector<int64_t>& restored);

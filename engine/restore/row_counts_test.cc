@@ -35,6 +35,12 @@ TEST(CompareRestoredRowsTest, PartitionsLoadedThroughTheirRootMatchAsAGroup) {
   EXPECT_THAT(CompareRestoredRows(tables, {700, 900, 6}), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("plain")));
 }
 
+TEST(CompareRestoredRowsTest, TablesNotCountedAreLeftOut) {
+  std::vector<LoadedTable> tables = {Table("a", 10), Table("b", 3)};
+  EXPECT_OK(CompareRestoredRows(tables, {kRowsNotCounted, 3}));
+  EXPECT_THAT(CompareRestoredRows(tables, {kRowsNotCounted, 2}), StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(CompareRestoredRowsTest, CountsMustParallelTheTables) {
   EXPECT_THAT(CompareRestoredRows({Table("a", 1)}, {}), StatusIs(absl::StatusCode::kInternal));
 }
