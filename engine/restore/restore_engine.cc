@@ -1551,6 +1551,7 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
     }
     PGARK_RETURN_IF_ERROR(restore::CheckOwners(conn, role, items_, database_owner));
   }
+  if (!options_.no_acl) PGARK_RETURN_IF_ERROR(restore::CheckDefaultPrivileges(conn, role, items_));
   for (const std::string& warning : skipped) PGARK_LOG(kWarning) << "restore: " << warning;
   return absl::OkStatus();
 }

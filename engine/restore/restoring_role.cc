@@ -1,5 +1,6 @@
 #include "engine/restore/restoring_role.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -60,6 +61,63 @@ absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
       " and ", role.name, " has neither; nothing was changed (restore with --no-subscriptions to leave them out)"));
 }
 
+namespace {
+
+// Of `names`: those that do not exist, and those `role` may not act for (member of them;
+// PostgreSQL 16+: may SET ROLE to them), as ALTER ... OWNER TO and ALTER DEFAULT PRIVILEGES
+// FOR ROLE require.
+struct RoleAccess {
+  std::vector<std::string> missing, foreign;
+};
+
+std::string ArrayLiteral(const std::vector<std::string>& names) {
+  // Every element double-quoted, \ and " escaped.
+  return absl::StrCat("{", absl::StrJoin(names, ",", [](std::string* out, const std::string& name) {
+                        out->push_back('"');
+                        for (char c : name) {
+                          if (c == '"' || c == '\\') out->push_back('\\');
+                          out->push_back(c);
+                        }
+                        out->push_back('"');
+                      }),
+                      "}");
+}
+
+absl::StatusOr<RoleAccess> CheckRoles(pg::Connection& conn, const std::vector<std::string>& names) {
+  const char* privilege = conn.server_version() >= 160000 ? "SET" : "MEMBER";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.QueryParams(absl::StrCat("SELECT o.name, r.oid IS NOT NULL, r.oid IS NOT NULL AND "
+                                    "pg_catalog.pg_has_role(r.oid, '", privilege, "') "
+                                    "FROM pg_catalog.unnest($1::text[]) AS o(name) "
+                                    "LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.name "
+                                    "ORDER BY o.name"),
+                       {ArrayLiteral(names)}));
+  RoleAccess access;
+  for (int row = 0; row < r.rows(); ++row) {
+    std::string name(r.Get(row, 0));
+    if (!r.GetBool(row, 1)) {
+      access.missing.push_back(name);
+    } else if (!r.GetBool(row, 2)) {
+      access.foreign.push_back(name);
+    }
+  }
+  return access;
+}
+
+// "A, B, C, ... (N objects)"
+std::string Examples(const std::vector<std::string>& ids) {
+  std::string text = absl::StrJoin(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), 3), ", ");
+  if (ids.size() > 3) absl::StrAppend(&text, ", ... (", ids.size(), " objects)");
+  return text;
+}
+
+std::string MembershipNeeded(pg::Connection& conn) {
+  return conn.server_version() >= 160000 ? "the right to SET ROLE to" : "membership in";
+}
+
+}  // namespace
+
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,
                          const std::string& database_owner) {
   if (role.superuser) return absl::OkStatus();
@@ -71,54 +129,47 @@ absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const 
   if (objects.empty()) return absl::OkStatus();
   std::vector<std::string> names;
   for (const auto& [owner, ids] : objects) names.push_back(owner);
-  // PostgreSQL 16 made ALTER ... OWNER TO need the right to SET ROLE, which a membership
-  // granted WITH SET FALSE lacks; before 16 any membership does.
-  const char* privilege = conn.server_version() >= 160000 ? "SET" : "MEMBER";
-  PGARK_ASSIGN_OR_RETURN(
-      pg::Result r,
-      conn.QueryParams(absl::StrCat("SELECT o.name, r.oid IS NOT NULL, r.oid IS NOT NULL AND "
-                                    "pg_catalog.pg_has_role(r.oid, '", privilege, "') "
-                                    "FROM pg_catalog.unnest($1::text[]) AS o(name) "
-                                    "LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.name "
-                                    "ORDER BY o.name"),
-                       {absl::StrCat("{", absl::StrJoin(names, ",", [](std::string* out, const std::string& name) {
-                                       // An array literal: every element double-quoted, \ and " escaped.
-                                       out->push_back('"');
-                                       for (char c : name) {
-                                         if (c == '"' || c == '\\') out->push_back('\\');
-                                         out->push_back(c);
-                                       }
-                                       out->push_back('"');
-                                     }),
-                                     "}")}));
-  std::vector<std::string> missing, foreign;
-  for (int row = 0; row < r.rows(); ++row) {
-    std::string name(r.Get(row, 0));
-    if (!r.GetBool(row, 1)) {
-      missing.push_back(name);
-    } else if (!r.GetBool(row, 2)) {
-      foreign.push_back(name);
-    }
-  }
-  if (missing.empty() && foreign.empty()) return absl::OkStatus();
-  const std::string& first = !missing.empty() ? missing.front() : foreign.front();
-  const std::vector<std::string>& owned = objects[first];
-  std::string example = absl::StrJoin(owned.begin(), owned.begin() + std::min<size_t>(owned.size(), 3), ", ");
-  if (owned.size() > 3) absl::StrAppend(&example, ", ... (", owned.size(), " objects)");
+  PGARK_ASSIGN_OR_RETURN(RoleAccess access, CheckRoles(conn, names));
+  if (access.missing.empty() && access.foreign.empty()) return absl::OkStatus();
+  const std::string& first = !access.missing.empty() ? access.missing.front() : access.foreign.front();
   std::string problem;
-  if (!missing.empty()) {
-    absl::StrAppend(&problem, "the owner role(s) ", absl::StrJoin(missing, ", "), " do not exist on the target");
+  if (!access.missing.empty()) {
+    absl::StrAppend(&problem, "the owner role(s) ", absl::StrJoin(access.missing, ", "), " do not exist on the target");
   }
-  if (!foreign.empty()) {
+  if (!access.foreign.empty()) {
     absl::StrAppend(&problem, problem.empty() ? "" : ", and ", role.name, " may not give objects to ",
-                    absl::StrJoin(foreign, ", "), " (ALTER ... OWNER TO needs ",
-                    conn.server_version() >= 160000 ? "the right to SET ROLE to" : "membership in",
+                    absl::StrJoin(access.foreign, ", "), " (ALTER ... OWNER TO needs ", MembershipNeeded(conn),
                     " the new owner, or a superuser)");
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "cannot restore ownership: ", problem, "; ", first, " owns ", example,
+      "cannot restore ownership: ", problem, "; ", first, " owns ", Examples(objects[first]),
       "; nothing was changed (restore with -O/--no-owner to make ", role.name, " the owner of everything",
-      missing.empty() ? "" : ", or create the roles first (--globals)", ")"));
+      access.missing.empty() ? "" : ", or create the roles first (--globals)", ")"));
+}
+
+absl::Status CheckDefaultPrivileges(pg::Connection& conn, const RestoringRole& role,
+                                    const std::vector<const CatalogItem*>& items) {
+  if (role.superuser) return absl::OkStatus();
+  std::map<std::string, std::vector<std::string>> objects;  // role -> its DEFAULT ACL items
+  for (const CatalogItem* item : items) {
+    if (item->kind != ObjectKind::kDefaultAcl) continue;
+    // The tag is "<role> <TABLES|SEQUENCES|...>": the role is all before the last space.
+    const size_t space = item->name.rfind(' ');
+    if (space == std::string::npos || space == 0) continue;
+    objects[item->name.substr(0, space)].push_back(item->id);
+  }
+  if (objects.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& [name, ids] : objects) names.push_back(name);
+  PGARK_ASSIGN_OR_RETURN(RoleAccess access, CheckRoles(conn, names));
+  std::vector<std::string> refused = access.missing;
+  refused.insert(refused.end(), access.foreign.begin(), access.foreign.end());
+  if (refused.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot restore the default privileges of role(s) ", absl::StrJoin(refused, ", "), " (",
+      Examples(objects[refused.front()]), "): ALTER DEFAULT PRIVILEGES FOR ROLE needs ", MembershipNeeded(conn),
+      " the role, which ", role.name, " lacks", access.missing.empty() ? "" : " (or the role does not exist)",
+      "; nothing was changed (restore with -x/--no-acl to leave privileges out, or as a superuser)"));
 }
 
 }  // namespace pgark::engine::restore

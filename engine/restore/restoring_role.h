@@ -49,4 +49,11 @@ absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role,
                          const std::vector<const catalog::CatalogItem*>& items, const std::string& database_owner);
 
+// Fails with kFailedPrecondition (exit 4) when `items` hold default privileges (DEFAULT ACL)
+// of a role `role` may not act for (ALTER DEFAULT PRIVILEGES FOR ROLE r needs membership, 16+:
+// SET ROLE) or that does not exist. Changes nothing; call it only when privileges are restored
+// (not with -x). Without it the restore failed in the ACL pass, after all the data.
+absl::Status CheckDefaultPrivileges(pg::Connection& conn, const RestoringRole& role,
+                                    const std::vector<const catalog::CatalogItem*>& items);
+
 }  // namespace pgark::engine::restore

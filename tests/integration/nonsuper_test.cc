@@ -112,9 +112,10 @@ class NonSuperuserTest : public ::testing::Test {
                  : "")));
     // The materialized view reads orders as its owner: under FORCE ROW LEVEL SECURITY
     // (ForceRowSecurity) the policy filters it, on the source as on the target.
-    ASSERT_OK(owner_source_->Execute(
+    ASSERT_OK(owner_source_->Execute(absl::StrCat(
         "CREATE MATERIALIZED VIEW app.mv_counts AS SELECT customer_id, count(*) AS n FROM app.orders GROUP BY 1;"
-        "ANALYZE"));
+        "ANALYZE;"
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO ", roles_.reader(), ";")));
     archive_ = absl::StrCat(::testing::TempDir(), "/pgark_nonsuper_", getpid(), ".pgark");
     std::remove(archive_.c_str());
   }
@@ -271,6 +272,25 @@ TEST_F(NonSuperuserTest, ForeignOwnersFailBeforeAnyChangeAndSuggestNoOwner) {
   EXPECT_THAT(gone.err, HasSubstr(absl::StrCat("the owner role(s) ", roles_.gone(), " do not exist")));
   auto missing_conn = missing->Connect();
   EXPECT_EQ(Scalar(*missing_conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+}
+
+// Default privileges of a role the restoring role may not act for: refused before any change
+// (they failed in the ACL pass, after all the data), suggesting -x; the owner's own restore.
+TEST_F(NonSuperuserTest, DefaultPrivilegesOfAnotherRoleFailBeforeAnyChange) {
+  ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER DEFAULT PRIVILEGES FOR ROLE ", roles_.other(),
+                                             " IN SCHEMA app GRANT SELECT ON TABLES TO ", roles_.reader())));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  auto target = OwnedDatabase("nsdefacl");
+  CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr(absl::StrCat("cannot restore the default privileges of role(s) ", roles_.other(),
+                                                  " (DEFAULT ACL app.", roles_.other(), " TABLES)")));
+  EXPECT_THAT(restore.err, HasSubstr("nothing was changed (restore with -x/--no-acl"));
+  auto conn = target->Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  CommandResult no_acl = Pgark({"restore", "-O", "-x", "-d", AsOwner(*target), archive_});
+  ASSERT_EQ(no_acl.exit_code, 0) << no_acl.err;
+  EXPECT_EQ(DigestOf(*conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
 }
 
 // An event trigger (superuser only) in the archive: a non-superuser's restore leaves it out
