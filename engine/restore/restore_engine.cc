@@ -562,9 +562,14 @@ absl::Status RestoreRun::CreateDatabase() {
   }
   absl::Status created = maintenance->Execute(sql);
   if (!created.ok()) {
+    // 42501: no CREATEDB (the owner was checked before); otherwise a missing owner or tablespace.
+    const bool denied = pg::SqlStateOf(created) == "42501";
     return Failed(created, absl::StrCat("creating database '", database_, "'",
-                                        options_.globals ? "" : " (its owner or tablespace may be missing on the "
-                                                               "target: restore with --globals, or -O)"));
+                                        denied ? " (the role needs CREATEDB, or restore into an existing database "
+                                                 "without -C)"
+                                        : options_.globals ? ""
+                                                           : " (its owner or tablespace may be missing on the "
+                                                             "target: restore with --globals, or -O)"));
   }
   if (!info) return absl::OkStatus();
   // Settings are applied now, as pg_restore -C does; the restore's own sessions override

@@ -223,6 +223,12 @@ TEST_F(NonSuperuserTest, RoundTripEntirelyAsTheOwnerRole) {
   owner_source_.reset();
   auto admin = PgTestServer::Get().ConnectMaintenance();
   ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", source_.name(), " RENAME TO ", aside)));
+  // Without CREATEDB: the message says so (it blamed a missing owner or tablespace).
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER ROLE ", roles_.owner(), " NOCREATEDB")));
+  CommandResult denied = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), archive_});
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER ROLE ", roles_.owner(), " CREATEDB")));
+  EXPECT_EQ(denied.exit_code, 7) << denied.err;
+  EXPECT_THAT(denied.err, HasSubstr("(the role needs CREATEDB, or restore into an existing database without -C)"));
   CommandResult create = Pgark({"restore", "-C", "-d", AsOwner("postgres"), archive_});
   std::string created_schema = SchemaDump(source_.name());
   std::string created_digest;
