@@ -1595,6 +1595,7 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   superuser_ = role.superuser;
   const std::vector<std::string> skipped = restore::SkipSuperuserOnly(role, items_);
   PGARK_RETURN_IF_ERROR(restore::CheckSubscriptions(conn, role, items_));
+  PGARK_RETURN_IF_ERROR(restore::CheckLanguages(conn, role, items_));
   if (!options_.no_owner) {
     std::string database_owner;
     if (options_.create && contents().catalog && contents().catalog->database_info) {

@@ -118,6 +118,64 @@ std::string MembershipNeeded(pg::Connection& conn) {
 
 }  // namespace
 
+namespace {
+
+// The language of a function item from pg_get_functiondef's "\n LANGUAGE name\n" line; "" if
+// there is none (the statement is not pg_get_functiondef's).
+std::string FunctionLanguage(const std::string& sql) {
+  const std::string marker = "\n LANGUAGE ";
+  size_t start = sql.find(marker);
+  if (start == std::string::npos) return "";
+  start += marker.size();
+  if (start < sql.size() && sql[start] == '"') {  // a quoted identifier: "" stands for "
+    std::string name;
+    for (size_t i = start + 1; i < sql.size(); ++i) {
+      if (sql[i] != '"') {
+        name.push_back(sql[i]);
+      } else if (i + 1 < sql.size() && sql[i + 1] == '"') {
+        name.push_back('"');
+        ++i;
+      } else {
+        return name;
+      }
+    }
+    return "";
+  }
+  const size_t end = sql.find_first_of(" \n", start);
+  return sql.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
+                            const std::vector<const CatalogItem*>& items) {
+  if (role.superuser) return absl::OkStatus();
+  std::map<std::string, std::vector<std::string>> functions;  // language -> function item ids
+  for (const CatalogItem* item : items) {
+    if (item->kind != ObjectKind::kFunction) continue;
+    std::string language = FunctionLanguage(item->create_sql);
+    if (!language.empty()) functions[language].push_back(item->id);
+  }
+  if (functions.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& [language, ids] : functions) names.push_back(language);
+  // A language missing on the target fails for a superuser too: left to the item's own error.
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.QueryParams("SELECT l.lanname, l.lanpltrusted FROM pg_catalog.pg_language l "
+                       "WHERE l.lanname OPERATOR(pg_catalog.=) ANY($1::text[]) AND (NOT l.lanpltrusted OR "
+                       "NOT pg_catalog.has_language_privilege(l.oid, 'USAGE')) ORDER BY 1",
+                       {ArrayLiteral(names)}));
+  if (r.rows() == 0) return absl::OkStatus();
+  const std::string language(r.Get(0, 0));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot restore ", Examples(functions[language]), ": ",
+      r.GetBool(0, 1) ? absl::StrCat(role.name, " has no USAGE privilege on language ", language)
+                      : absl::StrCat("language ", language, " is untrusted: only a superuser can create functions in it"),
+      r.rows() > 1 ? absl::StrCat(" (also language ", r.Get(1, 0), ")") : "",
+      "; nothing was changed (restore as a superuser, or leave the schema out with -N)"));
+}
+
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,
                          const std::string& database_owner) {
   if (role.superuser) return absl::OkStatus();

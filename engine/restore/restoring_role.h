@@ -10,6 +10,7 @@
 //   - CREATE SUBSCRIPTION needs a superuser (PostgreSQL 16+: membership in
 //     pg_create_subscription). CheckSubscriptions fails before any change, suggesting
 //     --no-subscriptions.
+//   - functions in an untrusted language are superuser only: CheckLanguages.
 //   - CREATE EVENT TRIGGER is superuser only, and no grant makes it possible. SkipSuperuserOnly
 //     takes the archive's event triggers out of the restore with one warning each (as pg_dump
 //     leaves out subscriptions it cannot read): a schema-level hook, no data.
@@ -48,6 +49,12 @@ absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
 // restored (not with -O). The message lists the roles, the objects of the first, and the fix.
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role,
                          const std::vector<const catalog::CatalogItem*>& items, const std::string& database_owner);
+
+// Fails with kFailedPrecondition (exit 4), naming the functions, when `items` hold functions
+// in a language `role` may not use: an untrusted one (C, internal, plpython3u: superuser
+// only) or a trusted one without USAGE. Changes nothing.
+absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
+                            const std::vector<const catalog::CatalogItem*>& items);
 
 // Fails with kFailedPrecondition (exit 4) when `items` hold default privileges (DEFAULT ACL)
 // of a role `role` may not act for (ALTER DEFAULT PRIVILEGES FOR ROLE r needs membership, 16+:

@@ -299,6 +299,26 @@ TEST_F(NonSuperuserTest, DefaultPrivilegesOfAnotherRoleFailBeforeAnyChange) {
   EXPECT_EQ(DigestOf(*conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
 }
 
+// A function in an untrusted language (superuser only; here internal, as C needs a library):
+// refused before any change, naming the function. It failed mid-way through pre-data.
+TEST_F(NonSuperuserTest, UntrustedLanguageFunctionsFailBeforeAnyChange) {
+  ASSERT_OK(superuser_->Execute(absl::StrCat("CREATE FUNCTION app.absolute(integer) RETURNS integer LANGUAGE "
+                                             "internal IMMUTABLE STRICT AS 'int4abs';"
+                                             "ALTER FUNCTION app.absolute(integer) OWNER TO ", roles_.owner())));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  auto target = OwnedDatabase("nslang");
+  CommandResult restore = Pgark({"restore", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("cannot restore FUNCTION app.absolute(integer): language internal is "
+                                     "untrusted: only a superuser can create functions in it; nothing was changed"));
+  auto conn = target->Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  ScratchDatabase as_superuser("nslangsu");
+  CommandResult su = Pgark({"restore", "-d", as_superuser.conninfo(), archive_});
+  ASSERT_EQ(su.exit_code, 0) << su.err;
+  ExpectSameAsSource(as_superuser.name());
+}
+
 // An event trigger (superuser only) in the archive: a non-superuser's restore leaves it out
 // with a warning naming it, and restores everything else. Without it the restore failed.
 TEST_F(NonSuperuserTest, EventTriggersAreSkippedWithAWarning) {
