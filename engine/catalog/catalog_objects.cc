@@ -175,30 +175,34 @@ int Catalog::Find(absl::string_view id) const {
   return -1;
 }
 
+namespace {
+
+Json ItemToJson(const CatalogItem& item) {
+  Json j{{"id", item.id},
+         {"kind", std::string(ObjectKindName(item.kind))},
+         {"schema", item.schema},
+         {"name", item.name},
+         {"owner", item.owner},
+         {"section", std::string(SectionName(item.section))},
+         {"pass", std::string(kPassNames[static_cast<size_t>(item.pass)])},
+         {"create_sql", item.create_sql},
+         {"owner_sql", item.owner_sql},
+         {"acl_sql", item.acl_sql},
+         {"comment_sql", item.comment_sql},
+         {"seclabel_sql", item.seclabel_sql},
+         {"drop_sql", item.drop_sql},
+         {"dependencies", item.dependencies},
+         {"table_id", item.table_id}};
+  if (item.table) j["table"] = TableToJson(*item.table);
+  if (item.sequence) j["sequence"] = SequenceToJson(*item.sequence);
+  if (item.large_object_oid != 0) j["large_object_oid"] = item.large_object_oid;
+  if (!item.tablespace.empty()) j["tablespace"] = item.tablespace;
+  return j;
+}
+
+}  // namespace
+
 std::string CatalogToJson(const Catalog& catalog) {
-  Json items = Json::array();
-  for (const CatalogItem& item : catalog.items) {
-    Json j{{"id", item.id},
-           {"kind", std::string(ObjectKindName(item.kind))},
-           {"schema", item.schema},
-           {"name", item.name},
-           {"owner", item.owner},
-           {"section", std::string(SectionName(item.section))},
-           {"pass", std::string(kPassNames[static_cast<size_t>(item.pass)])},
-           {"create_sql", item.create_sql},
-           {"owner_sql", item.owner_sql},
-           {"acl_sql", item.acl_sql},
-           {"comment_sql", item.comment_sql},
-           {"seclabel_sql", item.seclabel_sql},
-           {"drop_sql", item.drop_sql},
-           {"dependencies", item.dependencies},
-           {"table_id", item.table_id}};
-    if (item.table) j["table"] = TableToJson(*item.table);
-    if (item.sequence) j["sequence"] = SequenceToJson(*item.sequence);
-    if (item.large_object_oid != 0) j["large_object_oid"] = item.large_object_oid;
-    if (!item.tablespace.empty()) j["tablespace"] = item.tablespace;
-    items.push_back(std::move(j));
-  }
   Json root{{"format", "pgark-catalog"},
             {"version", 1},
             {"server_version", catalog.server_version},
@@ -206,7 +210,7 @@ std::string CatalogToJson(const Catalog& catalog) {
             {"database", catalog.database},
             {"warnings", catalog.warnings},
             {"item_tablespaces", catalog.item_tablespaces},
-            {"items", std::move(items)}};
+            {"items", Json::array()}};
   if (catalog.database_info) {
     const DatabaseInfo& d = *catalog.database_info;
     root["database_info"] = Json{{"owner", d.owner},           {"tablespace", d.tablespace},
@@ -215,7 +219,21 @@ std::string CatalogToJson(const Catalog& catalog) {
                                  {"comment_sql", d.comment_sql}, {"acl_sql", d.acl_sql}};
   }
   // Replace invalid UTF-8 rather than throw: names come from the database's encoding.
-  return root.dump(-1, ' ', false, Json::error_handler_t::replace);
+  auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  // The items are written one by one into the empty array's place, instead of building a
+  // JSON tree of the whole catalog first (~60 MB more at 20,000 items). Same bytes: keys are
+  // sorted, and `"items":[]` with bare quotes can only be the top-level key (quotes inside
+  // strings are escaped).
+  const std::string head = dump(root);
+  const std::string empty_items = "\"items\":[]";
+  const size_t array_end = head.find(empty_items) + empty_items.size() - 1;  // at the ']'
+  std::string out(head, 0, array_end);
+  for (size_t i = 0; i < catalog.items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += dump(ItemToJson(catalog.items[i]));
+  }
+  out.append(head, array_end);
+  return out;
 }
 
 absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
