@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/restore_test_archive.h"
+#include "tests/testing/cluster_lock.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -32,6 +33,9 @@ using ::testing::HasSubstr;
 
 class RestoreTablespaceTest : public ::testing::Test {
  protected:
+  // First member: a tablespace is a cluster-wide object (GlobalsTest compares pg_dumpall -g
+  // before and after its restore; a tablespace made meanwhile failed it once).
+  ::pgark::testing::ClusterObjectsLock cluster_lock_;
   void SetUp() override {
     if (PgTestServer::Get().server_version() < 150000) GTEST_SKIP() << "in-place tablespaces need PostgreSQL 15+";
     tablespace_ = absl::StrCat("pgark_ts_", getpid());
