@@ -33,6 +33,8 @@ struct RestoreFlags {
   bool single_transaction = false, list = false, globals = false;
   bool no_tablespaces = false, no_comments = false, no_security_labels = false;
   bool no_publications = false, no_subscriptions = false;
+  bool disable_triggers = false;
+  std::string superuser;
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string section;
   std::string progress = "auto";
@@ -96,6 +98,8 @@ engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys
   options.no_publications = flags.no_publications;
   options.no_subscriptions = flags.no_subscriptions;
   options.single_transaction = flags.single_transaction;
+  options.disable_triggers = flags.disable_triggers;
+  options.superuser = flags.superuser;
   options.globals = flags.globals;
   options.schemas = flags.schemas;
   options.exclude_schemas = flags.exclude_schemas;
@@ -134,6 +138,9 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
     return absl::InvalidArgumentError("no archive given: pgark restore [options] FILE|-|s3://BUCKET/KEY");
   }
   PGARK_RETURN_IF_ERROR(CheckLocalSource(flags.source));
+  if (!flags.superuser.empty() && !flags.disable_triggers) {
+    return absl::InvalidArgumentError("--superuser is only used with --disable-triggers");
+  }
   PGARK_ASSIGN_OR_RETURN(format::KeyRing keys, LoadKeys(flags.keys));
   if (flags.list) {
     PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags.source));
@@ -215,8 +222,16 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
       ->allow_extra_args(false);  // one value each, so a following archive stays positional
   app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)")
       ->allow_extra_args(false);  // one value each, so a following archive stays positional
-  app.add_option("--section", flags->section, "pre-data | data | post-data")
+  app.add_option("--section", flags->section,
+                 "pre-data | data | post-data; data alone loads into an existing schema: tables load after "
+                 "the tables their FOREIGN KEYs reference, triggers fire (see --disable-triggers)")
       ->check(CLI::IsMember({"pre-data", "data", "post-data"}));
+  app.add_flag("--disable-triggers", flags->disable_triggers,
+               "when loading into existing tables (--section data): disable their triggers, FOREIGN KEY "
+               "checks included, during the load and put them back after it, also on failure (needs a "
+               "superuser, or the tables' owner when there are no FOREIGN KEYs)");
+  app.add_option("--superuser", flags->superuser,
+                 "with --disable-triggers: SET ROLE to this role to disable and re-enable the triggers");
   AddProgressOption(app, &flags->progress);
   app.add_flag("--replace", flags->replace,
                "restore into a new database, verify it, then swap it in for the -d database, keeping the old "

@@ -21,11 +21,13 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/load_order.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/restoring_role.h"
 #include "engine/restore/statement_batch.h"
 #include "engine/restore/stream_feed.h"
 #include "engine/restore/task_cost.h"
+#include "engine/restore/trigger_switch.h"
 #include "engine/restore/type_oid_patcher.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -285,6 +287,10 @@ class RestoreRun {
   absl::Status CheckTableColumns(const TableStreams& table,
                                  const std::map<std::string, std::pair<std::string, bool>>& target) const;
   absl::Status PrepareTypeOidPatching();
+  // Loads into tables that already exist (data-only): their FOREIGN KEYs order the loads,
+  // their triggers are reported or, with --disable-triggers, turned off (load_order.h,
+  // trigger_switch.h). Before the main pass.
+  absl::Status PlanExistingTables();
   bool PatchesTypeOids(const TableStreams& table) const;
   absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> MakeTypeOidPatcher(const TableStreams& table) const;
   void BuildTasks();
@@ -393,6 +399,16 @@ class RestoreRun {
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::vector<pg::Connection*> workers_ ABSL_GUARDED_BY(mu_);
   std::map<int, UsingIndexPlan> using_index_;
+  // FOREIGN KEY order of loads into existing tables (PlanExistingTables), by table id.
+  std::map<std::string, std::vector<std::string>> fk_parents_;   // child -> parents loaded first
+  std::map<std::string, std::vector<std::string>> fk_children_;  // parent -> children waiting
+  std::map<std::string, int64_t> fk_chain_bytes_;                // table id -> critical path
+  std::set<std::string> load_parts_serially_;  // self-referencing split tables
+  std::map<std::string, int> fk_parents_left_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<Task>> fk_held_ ABSL_GUARDED_BY(mu_);  // child id -> its streams
+  std::vector<restore::TableTriggers> triggers_;  // enabled triggers of existing loaded tables
+  std::set<std::string> user_trigger_tables_;     // ids of loaded tables whose user triggers fire
+  bool triggers_disabled_ = false;
   std::chrono::steady_clock::time_point main_pass_start_;
 };
 
@@ -937,6 +953,79 @@ absl::Status RestoreRun::PrepareTypeOidPatching() {
   return absl::OkStatus();
 }
 
+absl::Status RestoreRun::PlanExistingTables() {
+  // Tables this run created have neither FOREIGN KEYs nor triggers yet (post-data).
+  std::vector<int> existing;
+  std::vector<std::string> names, displays;
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    if (created_tables_.count(TableId(table))) continue;
+    existing.push_back(index);
+    names.push_back(Qualified(table.schema, table.name));
+    displays.push_back(table.Display());
+  }
+  if (existing.empty()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(std::vector<restore::ForeignKeyEdge> edges, restore::QueryForeignKeys(*leader_, names));
+  std::vector<int64_t> bytes;
+  for (int index : existing) bytes.push_back(contents().tables[index].bytes);
+  const restore::LoadOrder order = restore::PlanLoadOrder(bytes, edges);
+  const bool checked_at_commit = in_transaction_;
+  for (size_t i = 0; i < existing.size(); ++i) {
+    const TableStreams& table = contents().tables[existing[i]];
+    const std::string id = TableId(table);
+    fk_chain_bytes_[id] = order.chain_bytes[i];
+    for (int parent : order.wait_for[i]) {
+      const std::string parent_id = TableId(contents().tables[existing[parent]]);
+      fk_parents_[id].push_back(parent_id);
+      fk_children_[parent_id].push_back(id);
+    }
+    // Parts of one table load in separate transactions: a self-reference between them is
+    // only satisfied part after part (rows referring to earlier parts).
+    if (order.self_referencing[i] && table.streams.size() > 1 && !options_.disable_triggers) {
+      load_parts_serially_.insert(id);
+      if (!(order.self_deferrable[i] && checked_at_commit)) {
+        PGARK_LOG(kWarning) << "restore: table " << table.Display() << " references itself and its data is split in "
+                            << table.streams.size() << " parts: they load one after the other, and a row referring "
+                            << "to a row of a later part fails its FOREIGN KEY (restore with --disable-triggers"
+                            << (order.self_deferrable[i] ? ", or -1: the constraint is DEFERRABLE" : "") << ")";
+      }
+    }
+  }
+  if (!options_.disable_triggers) {
+    for (const std::string& warning : restore::CycleWarnings(order, displays, checked_at_commit)) {
+      PGARK_LOG(kWarning) << "restore: " << warning;
+    }
+  }
+  if (checked_at_commit && !edges.empty()) {
+    // -1: DEFERRABLE constraints are checked at COMMIT, when every table is loaded, so
+    // tables referencing each other through them load in any order.
+    PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("SET CONSTRAINTS ALL DEFERRED"), "deferring constraints"));
+  }
+  PGARK_ASSIGN_OR_RETURN(triggers_, restore::QueryEnabledTriggers(*leader_, names, displays));
+  std::map<std::string, int> by_name;  // quoted name -> contents().tables index
+  for (size_t i = 0; i < existing.size(); ++i) by_name[names[i]] = existing[i];
+  std::vector<std::string> fired;
+  for (const restore::TableTriggers& table : triggers_) {
+    if (!table.HasUserTriggers()) continue;
+    if (fired.size() < 10) fired.push_back(table.display);
+    if (fired.size() == 10) fired.push_back("...");
+    user_trigger_tables_.insert(TableId(contents().tables[by_name.at(table.table)]));
+  }
+  if (options_.disable_triggers) {
+    user_trigger_tables_.clear();
+    PGARK_RETURN_IF_ERROR(restore::DisableTriggers(*leader_, triggers_, options_.superuser));
+    triggers_disabled_ = !triggers_.empty();
+    PGARK_LOG(kInfo) << "restore: --disable-triggers: the triggers of " << triggers_.size()
+                     << " tables are disabled for the load";
+  } else if (!fired.empty()) {
+    PGARK_LOG(kWarning) << "restore: the triggers of " << absl::StrJoin(fired, ", ")
+                        << " fire while their data loads (as with pg_restore): what they write elsewhere stays, "
+                        << "what they change or skip differs from the archive; --disable-triggers loads the "
+                        << "archive's rows as they are";
+  }
+  return absl::OkStatus();
+}
+
 int RestoreRun::LoadRoot(const TableStreams& table) const {
   const catalog::Catalog* catalog = contents_ptr()->catalog ? &*contents_ptr()->catalog : nullptr;
   if (catalog == nullptr) return -1;
@@ -970,9 +1059,18 @@ void RestoreRun::BuildTasks() {
       // Data before post-data; largest TABLE first, all its streams together: the table's
       // index builds (the restore's long pole) can start as soon as possible, while the
       // other connections load the smaller tables (docs/restore.md "Where the CPU goes").
-      task.weight = (int64_t{1} << 60) + table.bytes;
+      // Into existing tables, a parent's load counts with the loads waiting for it.
+      auto chain = fk_chain_bytes_.find(id);
+      task.weight = (int64_t{1} << 60) + (chain != fk_chain_bytes_.end() ? chain->second : table.bytes);
       task.tables = {id};
-      AddReady(task);
+      task.exclusive = load_parts_serially_.count(id) > 0;
+      auto parents = fk_parents_.find(id);
+      if (parents != fk_parents_.end()) {
+        fk_parents_left_[id] = static_cast<int>(parents->second.size());
+        fk_held_[id].push_back(task);
+      } else {
+        AddReady(task);
+      }
       ++outstanding_;
     }
   }
@@ -1163,7 +1261,19 @@ void RestoreRun::CompleteLocked(const Task& task) {
     case Task::Kind::kTableStream: {
       ++result_.streams;
       const std::string& id = task.tables.front();
-      if (--parts_left_[id] == 0) ++result_.tables;
+      if (--parts_left_[id] == 0) {
+        ++result_.tables;
+        // Its data is committed (or, with -1, in the one transaction): the tables whose
+        // FOREIGN KEYs reference it may load now.
+        auto children = fk_children_.find(id);
+        if (children != fk_children_.end()) {
+          for (const std::string& child : children->second) {
+            if (--fk_parents_left_[child] != 0) continue;
+            for (Task& held : fk_held_[child]) AddReady(std::move(held));
+            fk_held_.erase(child);
+          }
+        }
+      }
       const std::string& key = data_key_.at(id);
       if (--data_left_[key] == 0) ReleaseLocked(key);
       break;
@@ -1229,6 +1339,14 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
           task = std::move(best->second);
           ready_.erase(best);
           break;
+        }
+        if (ready_.empty() && running_.empty() && !fk_held_.empty()) {
+          // Not reached: the FK order has no cycles (load_order.h). Never wait forever.
+          for (auto& [id, held] : fk_held_) {
+            for (Task& held_task : held) AddReady(std::move(held_task));
+          }
+          fk_held_.clear();
+          continue;
         }
         if (ready_.empty() && running_.empty() && !pending_tasks_.empty()) {
           // Dependencies that can never be met (an item outside the selection, a cycle):
@@ -1381,8 +1499,12 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
   if (!rows.ok()) return rollback(Failed(rows.status(), what));
   PGARK_ASSIGN_OR_RETURN(format::StreamInfo totals, feed_->Totals(task.stream_id));
   if (static_cast<uint64_t>(*rows) != totals.rows) {
-    return rollback(absl::DataLossError(absl::StrCat(what, ": the archive index records ", totals.rows,
-                                                     " rows but COPY loaded ", *rows)));
+    return rollback(absl::DataLossError(absl::StrCat(
+        what, ": the archive index records ", totals.rows, " rows but COPY loaded ", *rows,
+        user_trigger_tables_.count(task.tables.front())
+            ? " (the target table has triggers: a BEFORE INSERT trigger that returns NULL skips rows; restore "
+              "with --disable-triggers to load the archive's rows as they are)"
+            : "")));
   }
   if (freeze) PGARK_RETURN_IF_ERROR(Failed(conn.Execute("COMMIT"), what));
   if (options_.progress != nullptr) {
@@ -1550,6 +1672,26 @@ absl::Status RestoreRun::RunPostAclItems() {
     if (item->kind == ObjectKind::kMaterializedViewData) catalog_refreshes = true;
     ++result_.post_acl_items;
   }
+  // --section data of a full archive into an existing schema: the data under the populated
+  // materialized views changed, so they are refreshed as a data-only archive's are (their
+  // REFRESH items belong to post-data; pg_restore -a leaves them stale). Catalog order puts
+  // a view over another view after it. Views missing in the target are skipped.
+  if (!catalog_refreshes && contents().catalog && options_.data && !options_.post_data) {
+    for (const CatalogItem& item : contents().catalog->items) {
+      if (item.kind != ObjectKind::kMaterializedViewData || !selection_.Table(item.schema, item.name)) continue;
+      PGARK_ASSIGN_OR_RETURN(pg::Result exists,
+                             leader_->QueryParams("SELECT 1 FROM pg_catalog.pg_class WHERE oid = "
+                                                  "pg_catalog.to_regclass($1) AND relkind = 'm'",
+                                                  {Qualified(item.schema, item.name)}));
+      if (exists.rows() == 0) {
+        PGARK_LOG(kInfo) << "restore: materialized view " << item.schema << "." << item.name
+                         << " is not in the target database: not refreshed";
+        continue;
+      }
+      PGARK_RETURN_IF_ERROR(RunItem(*leader_, item, true));
+      ++result_.post_acl_items;
+    }
+  }
   // A data-only archive: refresh the populated materialized views the dump listed.
   if (!catalog_refreshes && !contents().catalog && options_.data) {
     for (const std::string& matview : contents().matviews_to_refresh) {
@@ -1659,8 +1801,18 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     Phase("pre-data", PreDataTotal());
     PGARK_RETURN_IF_ERROR(RunPreData());
     PGARK_RETURN_IF_ERROR(CheckTargetColumns());
+    PGARK_RETURN_IF_ERROR(PlanExistingTables());
     const auto data_start = std::chrono::steady_clock::now();
-    PGARK_RETURN_IF_ERROR(RunMainPass());
+    absl::Status main_pass = RunMainPass();
+    if (triggers_disabled_ && (main_pass.ok() || !in_transaction_)) {
+      // Always put the triggers back, also after a failed load (with -1 the rollback does).
+      absl::Status restored = restore::RestoreTriggers(*leader_, triggers_, options_.superuser);
+      if (!restored.ok()) {
+        if (!main_pass.ok()) PGARK_LOG(kError) << "restore: " << restored.message();
+        if (main_pass.ok()) main_pass = restored;
+      }
+    }
+    PGARK_RETURN_IF_ERROR(main_pass);
     result_.data_seconds = SecondsSince(data_start);
     Phase("sequences", 0);
     PGARK_RETURN_IF_ERROR(SetSequences());

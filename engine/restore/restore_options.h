@@ -42,6 +42,15 @@ struct RestoreOptions {
   bool no_subscriptions = false;    // --no-subscriptions: no subscriptions
   // -1: everything on one connection in one transaction; on failure nothing is left behind.
   bool single_transaction = false;
+  // --disable-triggers: turn off the triggers (user and FOREIGN KEY triggers) of the
+  // existing tables the data is loaded into, for the load, and put each back into its
+  // previous state afterwards, also after a failure (engine/restore/trigger_switch.h).
+  // Needs the tables' owner, and a superuser for FOREIGN KEY triggers. Default false: the
+  // triggers fire, as with pg_restore.
+  bool disable_triggers = false;
+  // --superuser: with disable_triggers, SET ROLE to this role around the ALTER TABLEs.
+  // Default "": the connecting role.
+  std::string superuser;
   // --globals: first create the archive's roles and tablespaces (pgark dump --globals),
   // skipping those that exist, with a notice. The archive must have them (kFailedPrecondition).
   bool globals = false;

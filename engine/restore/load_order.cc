@@ -1,0 +1,203 @@
+#include "engine/restore/load_order.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "format/base/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace pgark::engine::restore {
+
+absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
+                                                             const std::vector<std::string>& tables) {
+  std::vector<ForeignKeyEdge> edges;
+  if (tables.empty()) return edges;
+  // The names travel as one JSON array (any character survives); each loaded table stands
+  // for itself and its partition ancestors. Only top-level constraints (conparentid = 0):
+  // their clones on partitions are covered by the ancestor match.
+  // pg_partition_ancestors returns nothing for a table that is not in a partition tree.
+  static constexpr absl::string_view kSql =
+      "WITH loaded AS ("
+      "  SELECT (t.ord - 1)::pg_catalog.int4 AS idx, pg_catalog.to_regclass(t.name) AS rel"
+      "  FROM pg_catalog.json_array_elements_text($1::pg_catalog.json) WITH ORDINALITY AS t(name, ord)),"
+      " expanded AS ("
+      "  SELECT idx, rel::pg_catalog.oid AS relid FROM loaded WHERE rel IS NOT NULL"
+      "  UNION SELECT l.idx, a.relid FROM loaded l, LATERAL pg_catalog.pg_partition_ancestors(l.rel) a(relid)"
+      "  WHERE l.rel IS NOT NULL)"
+      " SELECT DISTINCT c.idx, p.idx, k.condeferrable,"
+      "  pg_catalog.format('%s.%s.%s', n.nspname, r.relname, k.conname) AS name"
+      " FROM pg_catalog.pg_constraint k"
+      " JOIN expanded c ON c.relid = k.conrelid JOIN expanded p ON p.relid = k.confrelid"
+      " JOIN pg_catalog.pg_class r ON r.oid = k.conrelid"
+      " JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
+      " WHERE k.contype = 'f' AND k.conparentid = 0"
+      " ORDER BY 1, 2, 4";
+  nlohmann::json names = tables;
+  PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(kSql, {names.dump()}));
+  for (int row = 0; row < result.rows(); ++row) {
+    ForeignKeyEdge edge;
+    PGARK_ASSIGN_OR_RETURN(int64_t child, result.GetInt64(row, 0));
+    PGARK_ASSIGN_OR_RETURN(int64_t parent, result.GetInt64(row, 1));
+    edge.child = static_cast<int>(child);
+    edge.parent = static_cast<int>(parent);
+    edge.deferrable = result.GetBool(row, 2);
+    edge.name = std::string(result.Get(row, 3));
+    edges.push_back(std::move(edge));
+  }
+  return edges;
+}
+
+namespace {
+
+// Strongly connected components (Tarjan), iterative so that long FK chains cannot exhaust
+// the stack. `successors[v]`: the tables that must wait for v. Returns the component of
+// each vertex.
+std::vector<int> Components(const std::vector<std::vector<int>>& successors) {
+  const int n = static_cast<int>(successors.size());
+  std::vector<int> index(n, -1), low(n, 0), component(n, -1);
+  std::vector<bool> on_stack(n, false);
+  std::vector<int> stack;
+  int next_index = 0, next_component = 0;
+  struct Frame {
+    int vertex;
+    size_t edge;
+  };
+  for (int root = 0; root < n; ++root) {
+    if (index[root] >= 0) continue;
+    std::vector<Frame> frames{{root, 0}};
+    index[root] = low[root] = next_index++;
+    stack.push_back(root);
+    on_stack[root] = true;
+    while (!frames.empty()) {
+      Frame& frame = frames.back();
+      const int v = frame.vertex;
+      if (frame.edge < successors[v].size()) {
+        const int w = successors[v][frame.edge++];
+        if (index[w] < 0) {
+          index[w] = low[w] = next_index++;
+          stack.push_back(w);
+          on_stack[w] = true;
+          frames.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      if (low[v] == index[v]) {
+        while (true) {
+          const int w = stack.back();
+          stack.pop_back();
+          on_stack[w] = false;
+          component[w] = next_component;
+          if (w == v) break;
+        }
+        ++next_component;
+      }
+      frames.pop_back();
+      if (!frames.empty()) low[frames.back().vertex] = std::min(low[frames.back().vertex], low[v]);
+    }
+  }
+  return component;
+}
+
+}  // namespace
+
+LoadOrder PlanLoadOrder(const std::vector<int64_t>& bytes, const std::vector<ForeignKeyEdge>& edges) {
+  const int n = static_cast<int>(bytes.size());
+  LoadOrder order;
+  order.wait_for.assign(n, {});
+  order.self_referencing.assign(n, false);
+  order.self_deferrable.assign(n, true);
+  std::vector<std::vector<int>> successors(n);
+  std::vector<const ForeignKeyEdge*> valid;
+  for (const ForeignKeyEdge& edge : edges) {
+    if (edge.child < 0 || edge.child >= n || edge.parent < 0 || edge.parent >= n) continue;
+    if (edge.child == edge.parent) {
+      order.self_referencing[edge.child] = true;
+      if (!edge.deferrable) order.self_deferrable[edge.child] = false;
+      continue;
+    }
+    valid.push_back(&edge);
+    successors[edge.parent].push_back(edge.child);
+  }
+  for (int t = 0; t < n; ++t) {
+    if (!order.self_referencing[t]) order.self_deferrable[t] = false;
+  }
+  const std::vector<int> component = Components(successors);
+  int components = 0;
+  for (int c : component) components = std::max(components, c + 1);
+  // Cycles: components of two or more tables, with the constraints inside them.
+  std::vector<std::vector<int>> members(components);
+  for (int t = 0; t < n; ++t) members[component[t]].push_back(t);
+  std::vector<int> cycle_of(components, -1);
+  for (int c = 0; c < components; ++c) {
+    if (members[c].size() < 2) continue;
+    cycle_of[c] = static_cast<int>(order.cycles.size());
+    LoadOrder::Cycle cycle;
+    cycle.tables = members[c];
+    cycle.deferrable = true;
+    order.cycles.push_back(std::move(cycle));
+  }
+  std::vector<std::set<int>> waits(n);
+  for (const ForeignKeyEdge* edge : valid) {
+    const int c = component[edge->child];
+    if (c == component[edge->parent]) {
+      LoadOrder::Cycle& cycle = order.cycles[cycle_of[c]];
+      cycle.constraints.push_back(edge->name);
+      if (!edge->deferrable) cycle.deferrable = false;
+      continue;  // cannot be ordered: dropped, reported
+    }
+    waits[edge->child].insert(edge->parent);
+  }
+  for (int t = 0; t < n; ++t) order.wait_for[t].assign(waits[t].begin(), waits[t].end());
+  std::sort(order.cycles.begin(), order.cycles.end(),
+            [](const LoadOrder::Cycle& a, const LoadOrder::Cycle& b) { return a.tables.front() < b.tables.front(); });
+  for (LoadOrder::Cycle& cycle : order.cycles) {
+    std::sort(cycle.constraints.begin(), cycle.constraints.end());
+    cycle.constraints.erase(std::unique(cycle.constraints.begin(), cycle.constraints.end()), cycle.constraints.end());
+  }
+  // Critical path: Tarjan numbers components in reverse topological order of the
+  // parent -> child graph (a component is numbered after every component it reaches), so
+  // walking components in increasing number sees every child before its parents.
+  order.chain_bytes.assign(n, 0);
+  for (int c = 0; c < components; ++c) {
+    int64_t below = 0;
+    for (int t : members[c]) {
+      for (int child : successors[t]) {
+        if (component[child] != c) below = std::max(below, order.chain_bytes[child]);
+      }
+    }
+    for (int t : members[c]) order.chain_bytes[t] = bytes[t] + below;
+  }
+  return order;
+}
+
+std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names,
+                                       bool deferred_at_commit) {
+  std::vector<std::string> warnings;
+  for (const LoadOrder::Cycle& cycle : order.cycles) {
+    if (cycle.deferrable && deferred_at_commit) continue;
+    std::vector<std::string> tables;
+    for (int t : cycle.tables) tables.push_back(t < static_cast<int>(names.size()) ? names[t] : "?");
+    std::string warning = absl::StrCat(
+        "there are circular foreign-key constraints among tables ", absl::StrJoin(tables, ", "), " (",
+        absl::StrJoin(cycle.constraints, ", "),
+        "): their data cannot be loaded in an order that satisfies them and may fail to load; ");
+    if (cycle.deferrable) {
+      absl::StrAppend(&warning,
+                      "the constraints are DEFERRABLE: restore with -1 (--single-transaction) to check them at "
+                      "commit, or with --disable-triggers");
+    } else {
+      absl::StrAppend(&warning,
+                      "restore with --disable-triggers, or drop the constraints while loading, or restore the "
+                      "whole archive (schema and data) instead of --section data");
+    }
+    warnings.push_back(std::move(warning));
+  }
+  return warnings;
+}
+
+}  // namespace pgark::engine::restore

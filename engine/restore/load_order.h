@@ -1,0 +1,77 @@
+#pragma once
+// Foreign-key order of the data loads into tables that already exist on the target (a
+// data-only restore, `--section data`, into a schema created beforehand).
+//
+// With FOREIGN KEYs in place, a child table's rows are checked against its parent's as they
+// are loaded (at the end of each COPY, or at commit for DEFERRABLE INITIALLY DEFERRED), so the
+// parent's data must be loaded (committed) first. pg_dump orders the TABLE DATA items of a
+// data-only dump that way; pgark orders the loads at restore time from the target's own
+// constraints (pg_constraint), which is what the COPYs are checked against, whatever the
+// archive holds. Tables not related by FOREIGN KEYs stay parallel.
+//
+// Circular references (a -> b -> a, and longer cycles) cannot be ordered: the edges inside a
+// cycle are dropped (those tables load in parallel, after their other parents) and reported
+// like pg_dump does ("there are circular foreign-key constraints ..."), so the operator can
+// use --disable-triggers, -1 when every constraint of the cycle is DEFERRABLE, or a full
+// restore. A self-reference is no ordering problem for one COPY (checks run at the end of the
+// statement), but the parts of a split table load in separate transactions: such a table's
+// parts are loaded one after the other, and a row referring to a row of a later part fails
+// unless the constraint is deferrable and checked at commit (-1) or triggers are disabled.
+//
+// Thread-safety: plain functions and values.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/pg/connection.h"
+
+namespace pgark::engine::restore {
+
+// A FOREIGN KEY between two of the tables to load, as indexes into the caller's table list.
+struct ForeignKeyEdge {
+  int child = 0;   // the referencing table
+  int parent = 0;  // the referenced table (for a partitioned table: each loaded partition)
+  bool deferrable = false;
+  std::string name;  // "schema.table.constraint", for messages
+};
+
+// The target's FOREIGN KEYs among `tables` (quoted qualified names, "s"."t"; a name that
+// does not resolve on the target is skipped). Both ends are matched through partition
+// ancestors: an FK on or onto a partitioned table ties every loaded partition of it.
+// One query. Self-references are returned too (child == parent).
+absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
+                                                             const std::vector<std::string>& tables);
+
+struct LoadOrder {
+  // Per table: the tables whose data must be complete before its load starts (sorted, no
+  // duplicates, never itself, never a table of its own cycle).
+  std::vector<std::vector<int>> wait_for;
+  // Per table: its bytes plus the heaviest chain of loads waiting for it (the critical path
+  // through the FK order); schedule larger first.
+  std::vector<int64_t> chain_bytes;
+  // Groups of two or more tables referencing each other, each sorted by index, in the
+  // order of their first table.
+  struct Cycle {
+    std::vector<int> tables;
+    std::vector<std::string> constraints;  // the FOREIGN KEYs inside the cycle
+    bool deferrable = false;               // every one of them is DEFERRABLE
+  };
+  std::vector<Cycle> cycles;
+  // Per table: it references itself; with `self_deferrable`, every such FK is DEFERRABLE.
+  std::vector<bool> self_referencing;
+  std::vector<bool> self_deferrable;
+};
+
+// Plans the order for `bytes.size()` tables. Edges with indexes outside the range are
+// ignored. Deterministic.
+LoadOrder PlanLoadOrder(const std::vector<int64_t>& bytes, const std::vector<ForeignKeyEdge>& edges);
+
+// pg_dump-style warnings for the cycles (`names` per table, for messages), one per cycle.
+// `deferred_at_commit`: the caller checks deferrable constraints at commit (-1), so cycles
+// of DEFERRABLE constraints load fine and are not reported.
+std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names,
+                                       bool deferred_at_commit);
+
+}  // namespace pgark::engine::restore
