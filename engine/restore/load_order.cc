@@ -12,21 +12,23 @@
 namespace pgark::engine::restore {
 
 absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
-                                                             const std::vector<std::string>& tables) {
+                                                             const std::vector<TableName>& tables) {
   std::vector<ForeignKeyEdge> edges;
   if (tables.empty()) return edges;
-  // The names travel as one JSON array (any character survives); each loaded table stands
-  // for itself and its partition ancestors. Only top-level constraints (conparentid = 0):
-  // their clones on partitions are covered by the ancestor match.
+  // The names travel as one JSON array of [schema, name] (any character survives; no
+  // to_regclass, whose argument type differs between 12/13 and 14+); each loaded table
+  // stands for itself and its partition ancestors. Only top-level constraints
+  // (conparentid = 0): their clones on partitions are covered by the ancestor match.
   // pg_partition_ancestors returns nothing for a table that is not in a partition tree.
   static constexpr absl::string_view kSql =
       "WITH loaded AS ("
-      "  SELECT (t.ord - 1)::pg_catalog.int4 AS idx, pg_catalog.to_regclass(t.name) AS rel"
-      "  FROM pg_catalog.json_array_elements_text($1::pg_catalog.json) WITH ORDINALITY AS t(name, ord)),"
+      "  SELECT (t.ord - 1)::pg_catalog.int4 AS idx, c.oid AS rel"
+      "  FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord)"
+      "  JOIN pg_catalog.pg_namespace n ON n.nspname = t.v OPERATOR(pg_catalog.->>) 0"
+      "  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.v OPERATOR(pg_catalog.->>) 1),"
       " expanded AS ("
-      "  SELECT idx, rel::pg_catalog.oid AS relid FROM loaded WHERE rel IS NOT NULL"
-      "  UNION SELECT l.idx, a.relid FROM loaded l, LATERAL pg_catalog.pg_partition_ancestors(l.rel) a(relid)"
-      "  WHERE l.rel IS NOT NULL)"
+      "  SELECT idx, rel AS relid FROM loaded"
+      "  UNION SELECT l.idx, a.relid FROM loaded l, LATERAL pg_catalog.pg_partition_ancestors(l.rel) a(relid))"
       " SELECT DISTINCT c.idx, p.idx, k.condeferrable,"
       "  pg_catalog.format('%s.%s.%s', n.nspname, r.relname, k.conname) AS name"
       " FROM pg_catalog.pg_constraint k"
@@ -35,7 +37,8 @@ absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& con
       " JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
       " WHERE k.contype = 'f' AND k.conparentid = 0"
       " ORDER BY 1, 2, 4";
-  nlohmann::json names = tables;
+  nlohmann::json names = nlohmann::json::array();
+  for (const TableName& table : tables) names.push_back({table.schema, table.name});
   PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(kSql, {names.dump()}));
   for (int row = 0; row < result.rows(); ++row) {
     ForeignKeyEdge edge;

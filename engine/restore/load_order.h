@@ -37,12 +37,17 @@ struct ForeignKeyEdge {
   std::string name;  // "schema.table.constraint", for messages
 };
 
-// The target's FOREIGN KEYs among `tables` (quoted qualified names, "s"."t"; a name that
-// does not resolve on the target is skipped). Both ends are matched through partition
-// ancestors: an FK on or onto a partitioned table ties every loaded partition of it.
-// One query. Self-references are returned too (child == parent).
+// A table by schema and name, unquoted.
+struct TableName {
+  std::string schema;
+  std::string name;
+};
+
+// The target's FOREIGN KEYs among `tables` (a table missing on the target is skipped). Both
+// ends are matched through partition ancestors: an FK on or onto a partitioned table ties
+// every loaded partition of it. One query. Self-references are returned too (child == parent).
 absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
-                                                             const std::vector<std::string>& tables);
+                                                             const std::vector<TableName>& tables);
 
 struct LoadOrder {
   // Per table: the tables whose data must be complete before its load starts (sorted, no

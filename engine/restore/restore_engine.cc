@@ -956,12 +956,13 @@ absl::Status RestoreRun::PrepareTypeOidPatching() {
 absl::Status RestoreRun::PlanExistingTables() {
   // Tables this run created have neither FOREIGN KEYs nor triggers yet (post-data).
   std::vector<int> existing;
-  std::vector<std::string> names, displays;
+  std::vector<restore::TableName> names;
+  std::vector<std::string> displays;
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
     if (created_tables_.count(TableId(table))) continue;
     existing.push_back(index);
-    names.push_back(Qualified(table.schema, table.name));
+    names.push_back({table.schema, table.name});
     displays.push_back(table.Display());
   }
   if (existing.empty()) return absl::OkStatus();
@@ -1001,15 +1002,13 @@ absl::Status RestoreRun::PlanExistingTables() {
     // tables referencing each other through them load in any order.
     PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("SET CONSTRAINTS ALL DEFERRED"), "deferring constraints"));
   }
-  PGARK_ASSIGN_OR_RETURN(triggers_, restore::QueryEnabledTriggers(*leader_, names, displays));
-  std::map<std::string, int> by_name;  // quoted name -> contents().tables index
-  for (size_t i = 0; i < existing.size(); ++i) by_name[names[i]] = existing[i];
+  PGARK_ASSIGN_OR_RETURN(triggers_, restore::QueryEnabledTriggers(*leader_, names));
   std::vector<std::string> fired;
   for (const restore::TableTriggers& table : triggers_) {
     if (!table.HasUserTriggers()) continue;
     if (fired.size() < 10) fired.push_back(table.display);
     if (fired.size() == 10) fired.push_back("...");
-    user_trigger_tables_.insert(TableId(contents().tables[by_name.at(table.table)]));
+    user_trigger_tables_.insert(TableId(contents().tables[existing[table.index]]));
   }
   if (options_.disable_triggers) {
     user_trigger_tables_.clear();

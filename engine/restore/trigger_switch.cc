@@ -38,25 +38,31 @@ bool TableTriggers::HasUserTriggers() const {
 }
 
 absl::StatusOr<std::vector<TableTriggers>> QueryEnabledTriggers(pg::Connection& conn,
-                                                                const std::vector<std::string>& tables,
-                                                                const std::vector<std::string>& displays) {
+                                                                const std::vector<TableName>& tables) {
   std::vector<TableTriggers> out;
   if (tables.empty()) return out;
-  nlohmann::json names = tables;
+  nlohmann::json names = nlohmann::json::array();
+  for (const TableName& table : tables) names.push_back({table.schema, table.name});
   PGARK_ASSIGN_OR_RETURN(
       pg::Result result,
       conn.QueryParams("SELECT (t.ord - 1)::pg_catalog.int4, tg.tgname, tg.tgenabled, tg.tgisinternal "
-                       "FROM pg_catalog.json_array_elements_text($1::pg_catalog.json) WITH ORDINALITY AS t(name, ord) "
-                       "JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = pg_catalog.to_regclass(t.name) "
+                       "FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord) "
+                       "JOIN pg_catalog.pg_namespace n ON n.nspname = t.v OPERATOR(pg_catalog.->>) 0 "
+                       "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.v OPERATOR(pg_catalog.->>) 1 "
+                       "JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = c.oid "
                        "WHERE tg.tgenabled OPERATOR(pg_catalog.<>) 'D' ORDER BY 1, 2",
                        {names.dump()}));
+  int current = -1;
   for (int row = 0; row < result.rows(); ++row) {
     PGARK_ASSIGN_OR_RETURN(int64_t index, result.GetInt64(row, 0));
     if (index < 0 || index >= static_cast<int64_t>(tables.size())) continue;
-    if (out.empty() || out.back().table != tables[index]) {
+    if (index != current) {
+      current = static_cast<int>(index);
       TableTriggers table;
-      table.table = tables[index];
-      table.display = index < static_cast<int64_t>(displays.size()) ? displays[index] : tables[index];
+      table.index = current;
+      table.table = absl::StrCat(conn.QuoteIdentifier(tables[index].schema), ".",
+                                 conn.QuoteIdentifier(tables[index].name));
+      table.display = absl::StrCat(tables[index].schema, ".", tables[index].name);
       out.push_back(std::move(table));
     }
     TableTriggers::Trigger trigger;

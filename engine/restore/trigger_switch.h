@@ -22,12 +22,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/load_order.h"
 
 namespace pgark::engine::restore {
 
 struct TableTriggers {
-  std::string table;  // quoted qualified name, as given
-  std::string display;
+  int index = 0;         // position in QueryEnabledTriggers' `tables`
+  std::string table;    // quoted qualified name
+  std::string display;  // schema.name
   // Enabled triggers (tgenabled O, R or A) with their state, as ALTER TABLE spells it:
   // "" (ENABLE), "REPLICA", "ALWAYS".
   struct Trigger {
@@ -39,11 +41,11 @@ struct TableTriggers {
   bool HasUserTriggers() const;
 };
 
-// The enabled triggers of `tables` (quoted qualified names; `displays` for messages, same
-// order). Tables without enabled triggers are left out. One query.
+// The enabled triggers of `tables` (load_order.h's TableName; TableTriggers::table is the
+// quoted qualified name, display "schema.name"). Tables without enabled triggers are left
+// out. One query.
 absl::StatusOr<std::vector<TableTriggers>> QueryEnabledTriggers(pg::Connection& conn,
-                                                                const std::vector<std::string>& tables,
-                                                                const std::vector<std::string>& displays);
+                                                                const std::vector<TableName>& tables);
 
 // ALTER TABLE ... DISABLE TRIGGER ALL for every table of `triggers`, one table at a time
 // (each statement commits on its own outside a transaction). On failure the tables already
