@@ -29,6 +29,7 @@
 #include "engine/restore/task_cost.h"
 #include "engine/restore/trigger_switch.h"
 #include "engine/restore/type_oid_patcher.h"
+#include "format/base/cancellation.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
@@ -1580,6 +1581,32 @@ absl::Status RestoreRun::RunMainPass() {
         post_items_total_);
   const int jobs = in_transaction_ ? 1 : options_.jobs;
   main_pass_start_ = std::chrono::steady_clock::now();
+  // SIGINT/SIGTERM (format/base/cancellation.h) stop the main pass the way a failure does:
+  // the running statements are cancelled and the workers stop, so what follows (triggers put
+  // back after --disable-triggers, -1's rollback) still runs; the restore ends with exit 130.
+  std::atomic<bool> main_pass_over{false};
+  std::thread interrupt_watcher([this, &main_pass_over] {
+    while (!main_pass_over.load()) {
+      if (base::CancelRequested()) {
+        absl::MutexLock lock(&mu_);
+        if (!error_.ok()) return;
+        error_ = absl::CancelledError("restore interrupted");
+        for (pg::Connection* worker : workers_) worker->Cancel().IgnoreError();
+        if (pipe_ != nullptr) pipe_->Abort(absl::CancelledError("restore interrupted"));
+        cv_.SignalAll();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  struct StopWatcher {
+    std::atomic<bool>& over;
+    std::thread& thread;
+    ~StopWatcher() {
+      over.store(true);
+      thread.join();
+    }
+  } stop_watcher{main_pass_over, interrupt_watcher};
   if (in_transaction_) {
     {
       absl::MutexLock lock(&mu_);

@@ -313,5 +313,30 @@ TEST_F(RestoreDataOnlyTest, FiringTriggersKeepTheRowCountChecksMeaningful) {
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM s.parent"), "100");
 }
 
+// Ctrl-C (SIGINT) during a --disable-triggers load stops it like a failure: the running COPY
+// is cancelled, the triggers are put back, exit 130. Before: the first SIGINT was ignored by
+// restore (the load ran on), only a second one ended the process, with the triggers disabled.
+TEST_F(RestoreDataOnlyTest, InterruptPutsTheTriggersBack) {
+  ASSERT_NO_FATAL_FAILURE(Seed(
+      "CREATE SCHEMA s; CREATE TABLE s.parent (id integer PRIMARY KEY);"
+      "CREATE TABLE s.slow (id integer, parent_id integer REFERENCES s.parent);"
+      "CREATE FUNCTION s.slowly(v integer) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.002) IS NOT NULL';",
+      "INSERT INTO s.parent SELECT generate_series(1, 10);"
+      "INSERT INTO s.slow SELECT g, 1 + g % 10 FROM generate_series(1, 20000) g;"));
+  ScratchDatabase target("dodst");
+  ASSERT_NO_FATAL_FAILURE(RestoreSchema(target));
+  auto conn = target.Connect();
+  // 20,000 rows at 2 ms each: 40 s unless interrupted.
+  ASSERT_OK(conn->Execute("ALTER TABLE s.slow ADD CHECK (s.slowly(id)) NOT VALID"));
+  const std::string states = Scalar(*conn, kTriggerStates);
+  EXPECT_THAT(states, HasSubstr("s.slow.RI=O"));
+  auto interrupted = RunShell(absl::StrCat(PGARK_BINARY, " restore --section data --disable-triggers -j 2 -d '",
+                                           target.conninfo(), "' ", path_, " & pid=$!; sleep 2; kill -INT $pid; wait $pid"));
+  EXPECT_EQ(interrupted.exit_code, 130) << interrupted.err;
+  EXPECT_THAT(interrupted.err, HasSubstr("interrupted"));
+  EXPECT_EQ(Scalar(*conn, kTriggerStates), states);
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM s.slow"), "0");
+}
+
 }  // namespace
 }  // namespace pgark
