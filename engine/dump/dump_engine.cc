@@ -494,20 +494,7 @@ absl::StatusOr<DumpResult> DumpRun::Run(const format::WriterOptions& writer_opti
   PGARK_RETURN_IF_ERROR(ValidateOptions());
   const absl::Time start = absl::Now();
   // Turns a cancel request (SIGINT) into cancelled queries on every connection.
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done.load()) {
-      if (base::CancelRequested()) {
-        Fail(absl::CancelledError("interrupted"));
-        return;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  });
-  absl::Cleanup stop_watcher = [&] {
-    done.store(true);
-    watcher.join();
-  };
+  base::CancelWatcher watcher([this] { Fail(absl::CancelledError("interrupted")); });
   auto finish = [&](absl::Status status) -> absl::Status {
     if (status.ok()) return status;
     if (base::CancelRequested()) return absl::CancelledError("dump interrupted");

@@ -11,21 +11,21 @@
 
 namespace pgark::engine::restore {
 
+std::string TablesByNameParam(const std::vector<TableName>& tables) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const TableName& table : tables) names.push_back({table.schema, table.name});
+  return names.dump();
+}
+
 absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
                                                              const std::vector<TableName>& tables) {
   std::vector<ForeignKeyEdge> edges;
   if (tables.empty()) return edges;
-  // The names travel as one JSON array of [schema, name] (any character survives; no
-  // to_regclass, whose argument type differs between 12/13 and 14+); each loaded table
-  // stands for itself and its partition ancestors. Only top-level constraints
+  // Each loaded table (kTablesByName) stands for itself and its partition ancestors. Only top-level constraints
   // (conparentid = 0): their clones on partitions are covered by the ancestor match.
   // pg_partition_ancestors returns nothing for a table that is not in a partition tree.
-  static constexpr absl::string_view kSql =
-      "WITH loaded AS ("
-      "  SELECT (t.ord - 1)::pg_catalog.int4 AS idx, c.oid AS rel"
-      "  FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord)"
-      "  JOIN pg_catalog.pg_namespace n ON n.nspname = t.v OPERATOR(pg_catalog.->>) 0"
-      "  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.v OPERATOR(pg_catalog.->>) 1),"
+  const std::string sql = absl::StrCat(
+      "WITH loaded AS (", kTablesByName, "),"
       " expanded AS ("
       "  SELECT idx, rel AS relid FROM loaded"
       "  UNION SELECT l.idx, a.relid FROM loaded l, LATERAL pg_catalog.pg_partition_ancestors(l.rel) a(relid))"
@@ -36,10 +36,8 @@ absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& con
       " JOIN pg_catalog.pg_class r ON r.oid = k.conrelid"
       " JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
       " WHERE k.contype = 'f' AND k.conparentid = 0"
-      " ORDER BY 1, 2, 4";
-  nlohmann::json names = nlohmann::json::array();
-  for (const TableName& table : tables) names.push_back({table.schema, table.name});
-  PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(kSql, {names.dump()}));
+      " ORDER BY 1, 2, 4");
+  PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(sql, {TablesByNameParam(tables)}));
   for (int row = 0; row < result.rows(); ++row) {
     ForeignKeyEdge edge;
     PGARK_ASSIGN_OR_RETURN(int64_t child, result.GetInt64(row, 0));

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/pg/connection.h"
 
 namespace pgark::engine::restore {
@@ -42,6 +43,18 @@ struct TableName {
   std::string schema;
   std::string name;
 };
+
+// Looking up many tables in one query. `kTablesByName` selects (idx int4: the position in
+// the list, from 0; rel: the table's oid) for each table of the list that exists on the
+// server, the list being $1 = TablesByNameParam(tables). Matched on schema and name, so any
+// character survives and no to_regclass is needed (its argument type differs between
+// PostgreSQL 12/13 and 14+). Meant for a WITH clause.
+inline constexpr absl::string_view kTablesByName =
+    "SELECT (t.ord - 1)::pg_catalog.int4 AS idx, c.oid AS rel"
+    " FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord)"
+    " JOIN pg_catalog.pg_namespace n ON n.nspname = t.v OPERATOR(pg_catalog.->>) 0"
+    " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.v OPERATOR(pg_catalog.->>) 1";
+std::string TablesByNameParam(const std::vector<TableName>& tables);
 
 // The target's FOREIGN KEYs among `tables` (a table missing on the target is skipped). Both
 // ends are matched through partition ancestors: an FK on or onto a partitioned table ties

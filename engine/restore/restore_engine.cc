@@ -302,6 +302,11 @@ class RestoreRun {
   bool ConflictsLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The first error stops everyone: `error` is kept, the statements running on the other
+  // connections (all but `except`) are cancelled, a pipe reader stops with `pipe_reason`,
+  // and the workers wake up to leave. Later errors (consequences) are dropped.
+  void StopAllLocked(const absl::Status& error, const pg::Connection* except, const absl::Status& pipe_reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Execute(pg::Connection& conn, const Task& task);
   absl::Status LoadTableStream(pg::Connection& conn, const Task& task);
   absl::Status LoadLargeObjects(pg::Connection& conn, const Task& task);
@@ -849,29 +854,25 @@ absl::Status RestoreRun::CheckTargetColumns() {
   constexpr size_t kTablesPerQuery = 1000;
   for (size_t first = 0; first < tables_to_load_.size(); first += kTablesPerQuery) {
     const size_t last = std::min(tables_to_load_.size(), first + kTablesPerQuery);
-    std::string names = "{";
+    std::vector<restore::TableName> names;
     for (size_t i = first; i < last; ++i) {
       const TableStreams& table = contents().tables[tables_to_load_[i]];
-      // An array element in double quotes: backslash and double quote escaped.
-      absl::StrAppend(&names, i == first ? "" : ",", "\"",
-                      absl::StrReplaceAll(Qualified(table.schema, table.name), {{"\\", "\\\\"}, {"\"", "\\\""}}),
-                      "\"");
+      names.push_back({table.schema, table.name});
     }
-    names += "}";
     PGARK_ASSIGN_OR_RETURN(
         pg::Result columns,
-        leader_->QueryParams(
-            "SELECT n.ord, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '' "
-            "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY n(name, ord) "
-            "JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass(n.name) "
-            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY n.ord, a.attnum",
-            {names}));
+        leader_->QueryParams(absl::StrCat("WITH t AS (", restore::kTablesByName, ") "
+                                          "SELECT t.idx, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+                                          "a.attgenerated <> '' FROM t JOIN pg_catalog.pg_attribute a "
+                                          "ON a.attrelid = t.rel AND a.attnum > 0 AND NOT a.attisdropped "
+                                          "ORDER BY t.idx, a.attnum"),
+                             {restore::TablesByNameParam(names)}));
     // Target columns per table of the batch: name -> (format_type, generated).
     std::vector<std::map<std::string, std::pair<std::string, bool>>> targets(last - first);
     for (int row = 0; row < columns.rows(); ++row) {
-      const int64_t ord = columns.GetInt64(row, 0).value_or(0);
-      if (ord < 1 || ord > static_cast<int64_t>(targets.size())) continue;
-      targets[ord - 1][std::string(columns.Get(row, 1))] = {std::string(columns.Get(row, 2)), columns.GetBool(row, 3)};
+      const int64_t idx = columns.GetInt64(row, 0).value_or(-1);
+      if (idx < 0 || idx >= static_cast<int64_t>(targets.size())) continue;
+      targets[idx][std::string(columns.Get(row, 1))] = {std::string(columns.Get(row, 2)), columns.GetBool(row, 3)};
     }
     for (size_t i = first; i < last; ++i) {
       PGARK_RETURN_IF_ERROR(CheckTableColumns(contents().tables[tables_to_load_[i]], targets[i - first]));
@@ -1255,6 +1256,18 @@ void RestoreRun::ReleaseLocked(const std::string& key) {
   waiters_.erase(it);
 }
 
+void RestoreRun::StopAllLocked(const absl::Status& error, const pg::Connection* except,
+                               const absl::Status& pipe_reason) {
+  if (error_.ok()) {
+    error_ = error;
+    for (pg::Connection* other : workers_) {
+      if (other != except) other->Cancel().IgnoreError();
+    }
+    if (pipe_ != nullptr) pipe_->Abort(pipe_reason);
+  }
+  cv_.SignalAll();
+}
+
 void RestoreRun::CompleteLocked(const Task& task) {
   --outstanding_;
   switch (task.kind) {
@@ -1389,15 +1402,10 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
     running_.erase(ticket);
     if (status.ok()) {
       CompleteLocked(task);
-    } else if (error_.ok()) {
-      error_ = status;
-      // Stop everyone: cancel the statements running on the other connections.
-      for (pg::Connection* other : workers_) {
-        if (other != conn) other->Cancel().IgnoreError();
-      }
-      if (pipe_ != nullptr) pipe_->Abort(absl::AbortedError("restore failed"));
+      cv_.SignalAll();
+    } else {
+      StopAllLocked(status, conn, absl::AbortedError("restore failed"));
     }
-    cv_.SignalAll();
   }
 }
 
@@ -1584,29 +1592,11 @@ absl::Status RestoreRun::RunMainPass() {
   // SIGINT/SIGTERM (format/base/cancellation.h) stop the main pass the way a failure does:
   // the running statements are cancelled and the workers stop, so what follows (triggers put
   // back after --disable-triggers, -1's rollback) still runs; the restore ends with exit 130.
-  std::atomic<bool> main_pass_over{false};
-  std::thread interrupt_watcher([this, &main_pass_over] {
-    while (!main_pass_over.load()) {
-      if (base::CancelRequested()) {
-        absl::MutexLock lock(&mu_);
-        if (!error_.ok()) return;
-        error_ = absl::CancelledError("restore interrupted");
-        for (pg::Connection* worker : workers_) worker->Cancel().IgnoreError();
-        if (pipe_ != nullptr) pipe_->Abort(absl::CancelledError("restore interrupted"));
-        cv_.SignalAll();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+  base::CancelWatcher interrupt_watcher([this] {
+    const absl::Status interrupted = absl::CancelledError("restore interrupted");
+    absl::MutexLock lock(&mu_);
+    StopAllLocked(interrupted, nullptr, interrupted);
   });
-  struct StopWatcher {
-    std::atomic<bool>& over;
-    std::thread& thread;
-    ~StopWatcher() {
-      over.store(true);
-      thread.join();
-    }
-  } stop_watcher{main_pass_over, interrupt_watcher};
   if (in_transaction_) {
     {
       absl::MutexLock lock(&mu_);

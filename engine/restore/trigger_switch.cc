@@ -7,7 +7,6 @@
 #include "engine/restore/statement_batch.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
-#include "nlohmann/json.hpp"
 
 namespace pgark::engine::restore {
 namespace {
@@ -41,17 +40,13 @@ absl::StatusOr<std::vector<TableTriggers>> QueryEnabledTriggers(pg::Connection& 
                                                                 const std::vector<TableName>& tables) {
   std::vector<TableTriggers> out;
   if (tables.empty()) return out;
-  nlohmann::json names = nlohmann::json::array();
-  for (const TableName& table : tables) names.push_back({table.schema, table.name});
   PGARK_ASSIGN_OR_RETURN(
       pg::Result result,
-      conn.QueryParams("SELECT (t.ord - 1)::pg_catalog.int4, tg.tgname, tg.tgenabled, tg.tgisinternal "
-                       "FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord) "
-                       "JOIN pg_catalog.pg_namespace n ON n.nspname = t.v OPERATOR(pg_catalog.->>) 0 "
-                       "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.v OPERATOR(pg_catalog.->>) 1 "
-                       "JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = c.oid "
-                       "WHERE tg.tgenabled OPERATOR(pg_catalog.<>) 'D' ORDER BY 1, 2",
-                       {names.dump()}));
+      conn.QueryParams(absl::StrCat("WITH t AS (", kTablesByName, ") "
+                                    "SELECT t.idx, tg.tgname, tg.tgenabled, tg.tgisinternal "
+                                    "FROM t JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = t.rel "
+                                    "WHERE tg.tgenabled OPERATOR(pg_catalog.<>) 'D' ORDER BY 1, 2"),
+                       {TablesByNameParam(tables)}));
   int current = -1;
   for (int row = 0; row < result.rows(); ++row) {
     PGARK_ASSIGN_OR_RETURN(int64_t index, result.GetInt64(row, 0));

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <utility>
 
 namespace pgark::base {
 namespace {
@@ -38,6 +40,22 @@ void InstallCancelSignalHandlers() {
   // Likewise a file-size limit (ulimit -f) must surface as EFBIG (exit 6, temp file
   // removed) rather than kill us with a core dump and leave the temp file behind.
   signal(SIGXFSZ, SIG_IGN);
+}
+
+CancelWatcher::CancelWatcher(std::function<void()> on_cancel)
+    : thread_([this, on_cancel = std::move(on_cancel)] {
+        while (!done_.load()) {
+          if (CancelRequested()) {
+            on_cancel();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }) {}
+
+CancelWatcher::~CancelWatcher() {
+  done_.store(true);
+  thread_.join();
 }
 
 }  // namespace pgark::base
