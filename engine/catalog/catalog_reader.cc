@@ -814,11 +814,11 @@ absl::Status Reader::CollectOperators() {
   return absl::OkStatus();
 }
 
-// Operator-class/family member lines ("OPERATOR 1 s.<(int, int)", "FUNCTION 1 (int, int) f(int)").
+// Operator-class/family member lines ("OPERATOR 1 s.< (int, int)", "FUNCTION 1 (int, int) f(int)").
 constexpr absl::string_view kAmopLine =
-    "'OPERATOR ' || ao.amopstrategy || ' ' || (SELECT 'OPERATOR(' || pg_catalog.quote_ident(x.nspname) || '.' || o.oprname || ')' "
+    "'OPERATOR ' || ao.amopstrategy || ' ' || (SELECT pg_catalog.quote_ident(x.nspname) || '.' || o.oprname "
     "FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace x ON x.oid = o.oprnamespace WHERE o.oid = ao.amopopr) || "
-    "'(' || pg_catalog.format_type(ao.amoplefttype, NULL) || ', ' || pg_catalog.format_type(ao.amoprighttype, NULL) || ')' || "
+    "' (' || pg_catalog.format_type(ao.amoplefttype, NULL) || ', ' || pg_catalog.format_type(ao.amoprighttype, NULL) || ')' || "
     "CASE WHEN ao.amoppurpose = 'o' THEN ' FOR ORDER BY ' || (SELECT pg_catalog.quote_ident(x.nspname) || '.' || pg_catalog.quote_ident(f.opfname) "
     "FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace x ON x.oid = f.opfnamespace WHERE f.oid = ao.amopsortfamily) ELSE '' END";
 constexpr absl::string_view kAmprocLine =

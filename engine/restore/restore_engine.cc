@@ -1746,13 +1746,16 @@ std::string RestoreRun::Summary() const {
                       result_.acl_items, ", post-ACL items ", result_.post_acl_items);
 }
 
-// Before any change: the roles the archive's objects go to exist and may be given objects
-// (restoring_role.h), and what only a superuser can create is left out, with a warning.
+// Before any change: the extensions are available, the roles the archive's objects go to exist
+// and may be given objects, nothing needs a superuser the role is not (restoring_role.h); event
+// triggers (superuser only, no data) are left out with a warning instead.
 absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   PGARK_ASSIGN_OR_RETURN(restore::RestoringRole role, restore::DescribeRestoringRole(conn));
   superuser_ = role.superuser;
   const std::vector<std::string> skipped = restore::SkipSuperuserOnly(role, items_);
+  PGARK_RETURN_IF_ERROR(restore::CheckExtensions(conn, role, items_));  // availability: for a superuser too
   PGARK_RETURN_IF_ERROR(restore::CheckSubscriptions(conn, role, items_));
+  PGARK_RETURN_IF_ERROR(restore::CheckSuperuserOnlyObjects(conn, role, items_));
   PGARK_RETURN_IF_ERROR(restore::CheckLanguages(conn, role, items_));
   if (!options_.no_owner) {
     std::string database_owner;

@@ -2,9 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "format/base/status_macros.h"
 
 namespace pgark::engine::restore {
@@ -174,6 +179,151 @@ absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
                       : absl::StrCat("language ", language, " is untrusted: only a superuser can create functions in it"),
       r.rows() > 1 ? absl::StrCat(" (also language ", r.Get(1, 0), ")") : "",
       "; nothing was changed (restore as a superuser, or leave the schema out with -N)"));
+}
+
+absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
+                             const std::vector<const CatalogItem*>& items) {
+  std::map<std::string, std::string> extensions;  // name -> item id
+  for (const CatalogItem* item : items) {
+    if (item->kind == ObjectKind::kExtension) extensions.emplace(item->name, item->id);
+  }
+  if (extensions.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& [name, id] : extensions) names.push_back(name);
+  // CREATE EXTENSION without VERSION installs the default version: its flags decide. The
+  // trusted flag is PostgreSQL 13+; before, every superuser extension needed a superuser.
+  const char* trusted = conn.server_version() >= 130000 ? "v.trusted" : "false";
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.QueryParams(absl::StrCat("SELECT x.name, a.name IS NOT NULL, "
+                                    "COALESCE(NOT v.superuser OR ", trusted, ", false), "
+                                    "EXISTS (SELECT 1 FROM pg_catalog.pg_roles m WHERE m.rolname OPERATOR(pg_catalog.=) "
+                                    "ANY ('{rds_superuser,cloudsqlsuperuser,azure_pg_admin}'::text[]) "
+                                    "AND pg_catalog.pg_has_role(m.oid, 'MEMBER')) "
+                                    "FROM pg_catalog.unnest($1::text[]) AS x(name) "
+                                    "LEFT JOIN pg_catalog.pg_available_extensions a ON a.name OPERATOR(pg_catalog.=) x.name "
+                                    "LEFT JOIN pg_catalog.pg_available_extension_versions v ON v.name "
+                                    "OPERATOR(pg_catalog.=) a.name AND v.version OPERATOR(pg_catalog.=) a.default_version "
+                                    "ORDER BY 1"),
+                       {ArrayLiteral(names)}));
+  std::vector<std::string> missing, untrusted;
+  for (int row = 0; row < r.rows(); ++row) {
+    const std::string& id = extensions[std::string(r.Get(row, 0))];
+    if (!r.GetBool(row, 1)) {
+      missing.push_back(id);
+    } else if (!role.superuser && !r.GetBool(row, 2) && !r.GetBool(row, 3)) {
+      untrusted.push_back(id);
+    }
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot restore ", Examples(missing), ": not available on the target server (no such extension in "
+        "pg_available_extensions); nothing was changed (install the extension's package on the server first)"));
+  }
+  if (untrusted.empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "cannot restore ", Examples(untrusted), ": ", untrusted.size() > 1 ? "these extensions are" : "the extension is",
+      " not trusted, so only a superuser can create ", untrusted.size() > 1 ? "them" : "it", ", and ", role.name,
+      " is not one; nothing was changed (restore as a superuser)"));
+}
+
+namespace {
+
+// What PostgreSQL lets only a superuser create ("must be superuser to create ..."), "" for
+// anything else.
+absl::string_view SuperuserOnlyWhat(const CatalogItem& item) {
+  switch (item.kind) {
+    case ObjectKind::kLanguage: return "a procedural language";
+    case ObjectKind::kShellType: return "a base type";  // CREATE TYPE x; is refused like the type
+    case ObjectKind::kType:  // enum, composite and range types are anyone's; base types have I/O functions
+      return absl::StrContains(item.create_sql, "\n    INPUT = ") ? "a base type" : "";
+    case ObjectKind::kCast:
+      return absl::StrContains(item.create_sql, " WITHOUT FUNCTION") ? "a cast WITHOUT FUNCTION" : "";
+    case ObjectKind::kOperatorClass: return "an operator class";
+    case ObjectKind::kOperatorFamily: return "an operator family";
+    case ObjectKind::kTextSearchParser: return "a text search parser";
+    case ObjectKind::kTextSearchTemplate: return "a text search template";
+    case ObjectKind::kForeignDataWrapper: return "a foreign-data wrapper";
+    case ObjectKind::kAccessMethod: return "an access method";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole& role,
+                                       const std::vector<const CatalogItem*>& items) {
+  if (role.superuser) return absl::OkStatus();
+  // Why -> the refused items, in archive order of the first of each.
+  std::vector<std::pair<std::string, std::vector<const CatalogItem*>>> refused;
+  auto refuse = [&refused](const std::string& why, const CatalogItem* item) {
+    auto it = std::find_if(refused.begin(), refused.end(), [&](const auto& group) { return group.first == why; });
+    if (it == refused.end()) it = refused.insert(refused.end(), {why, {}});
+    it->second.push_back(item);
+  };
+  std::vector<std::string> cast_ids, sources, targets;
+  for (const CatalogItem* item : items) {
+    const absl::string_view what = SuperuserOnlyWhat(*item);
+    if (!what.empty()) {
+      refuse(absl::StrCat("creating ", what, " needs a superuser"), item);
+      continue;
+    }
+    if (item->kind != ObjectKind::kCast) continue;
+    // The tag is "(source AS target)"; a type name holding " AS " is left to the item's error.
+    absl::string_view tag = item->name;
+    if (!absl::ConsumePrefix(&tag, "(") || !absl::ConsumeSuffix(&tag, ")")) continue;
+    const std::vector<std::string> types = absl::StrSplit(tag, " AS ");
+    if (types.size() != 2) continue;
+    cast_ids.push_back(item->id);
+    sources.push_back(types[0]);
+    targets.push_back(types[1]);
+  }
+  if (!cast_ids.empty()) {
+    // A type missing on the server is one this restore creates (the role's), or the cast
+    // fails for anyone; existing types must be the role's (membership counts, as for owners).
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result r,
+        conn.QueryParams("SELECT c.n FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
+                         "pg_catalog.unnest($3::text[])) WITH ORDINALITY AS c(id, source, target, n) "
+                         "WHERE pg_catalog.to_regtype(c.source) IS NOT NULL AND pg_catalog.to_regtype(c.target) "
+                         "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.oid "
+                         "OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regtype(c.source), "
+                         "pg_catalog.to_regtype(c.target)]::pg_catalog.oid[]) AND "
+                         "pg_catalog.pg_has_role(t.typowner, 'USAGE')) ORDER BY c.n",
+                         {ArrayLiteral(cast_ids), ArrayLiteral(sources), ArrayLiteral(targets)}));
+    for (int row = 0; row < r.rows(); ++row) {
+      const std::string& id = cast_ids[std::stoul(std::string(r.Get(row, 0))) - 1];
+      for (const CatalogItem* item : items) {
+        if (item->id == id) {
+          refuse(absl::StrCat("creating a cast needs the ownership of its source or target type, and ", role.name,
+                              " owns neither"),
+                 item);
+          break;
+        }
+      }
+    }
+  }
+  if (refused.empty()) return absl::OkStatus();
+  std::string message = absl::StrCat("cannot restore as ", role.name, ", which is not a superuser: ");
+  std::set<std::string> schemas;
+  bool all_in_schemas = true;
+  for (size_t i = 0; i < refused.size(); ++i) {
+    std::vector<std::string> ids;
+    for (const CatalogItem* item : refused[i].second) {
+      ids.push_back(item->id);
+      if (item->schema.empty()) all_in_schemas = false;
+      schemas.insert(item->schema);
+    }
+    absl::StrAppend(&message, i == 0 ? "" : "; ", Examples(ids), " (", refused[i].first, ")");
+  }
+  absl::StrAppend(&message, "; nothing was changed (restore as a superuser");
+  if (all_in_schemas) {
+    absl::StrAppend(&message, ", or leave ", schemas.size() > 1 ? "their schemas" : "the schema", " out with",
+                    absl::StrJoin(schemas, "", [](std::string* out, const std::string& schema) {
+                      absl::StrAppend(out, " -N ", schema);
+                    }));
+  }
+  return absl::PermissionDeniedError(absl::StrCat(message, ")"));
 }
 
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,

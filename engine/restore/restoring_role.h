@@ -11,6 +11,10 @@
 //     pg_create_subscription). CheckSubscriptions fails before any change, suggesting
 //     --no-subscriptions.
 //   - functions in an untrusted language are superuser only: CheckLanguages.
+//   - extensions: CheckExtensions (not available on the server: for any role; not trusted:
+//     superuser only). Procedural languages, base types, casts WITHOUT FUNCTION or on types
+//     the role does not own, operator classes and families, text search parsers and templates,
+//     foreign-data wrappers and access methods: CheckSuperuserOnlyObjects.
 //   - CREATE EVENT TRIGGER is superuser only, and no grant makes it possible. SkipSuperuserOnly
 //     takes the archive's event triggers out of the restore with one warning each (as pg_dump
 //     leaves out subscriptions it cannot read): a schema-level hook, no data.
@@ -42,6 +46,26 @@ std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role,
 // subscriptions `role` may not create. Changes nothing.
 absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
                                 const std::vector<const catalog::CatalogItem*>& items);
+
+// Fails before any change when `items` hold extensions the server cannot create: one that is
+// not available on it (no control file: kFailedPrecondition, exit 4, for a superuser too), or,
+// for a role that is not a superuser, one whose default version is not trusted
+// (pg_available_extension_versions; kPermissionDenied, exit 7). Members of a managed service's
+// administrator role (rds_superuser, cloudsqlsuperuser, azure_pg_admin) are not refused
+// untrusted extensions: those services allow some through their own hooks, so the item's own
+// error decides. One query; changes nothing.
+absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
+                             const std::vector<const catalog::CatalogItem*>& items);
+
+// Fails with kPermissionDenied (exit 7), naming the items, when `role` is not a superuser and
+// `items` hold what PostgreSQL lets only a superuser create: procedural languages (CREATE
+// LANGUAGE), base and shell types, casts WITHOUT FUNCTION, operator classes and families, text
+// search parsers and templates, foreign-data wrappers, access methods; or a cast between two
+// types that exist on the server of `conn` and that `role` owns neither of (CREATE CAST needs
+// one of them; types the restore creates are the role's). At most one query (the casts');
+// changes nothing. Superuser: OK without a query.
+absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole& role,
+                                       const std::vector<const catalog::CatalogItem*>& items);
 
 // Fails with kFailedPrecondition (exit 4) when an owner the restore would assign (the owner of
 // each item with owner_sql, and `database_owner` when not empty) does not exist on the server

@@ -8,7 +8,9 @@
 // databases, holding the cluster-objects lock as the globals tests do.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -430,6 +432,123 @@ TEST_F(NonSuperuserTest, UnreadableObjectsFailTheDumpFirst) {
   dump = Pgark({"dump", "-d", AsOwner(source_), "-f", archive_});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
 }
+
+
+// ---- Refused before any change: what the role cannot create -----------------------------
+
+// One kind of object a superuser's archive may hold that a NOSUPERUSER role cannot create
+// (docs/restore.md "As a non-superuser"). Before 2026-11-25 each failed only when its item
+// ran, after the schemas (and more) had been created.
+struct Refusal {
+  const char* name;
+  std::string setup;     // run on the source as the test's superuser
+  int exit_code;         // of the owner's restore
+  std::string message;   // in its stderr; "$OWNER" stands for the restoring role
+  bool superuser_restores = true;  // a superuser's restore of the same archive succeeds
+};
+void PrintTo(const Refusal& refusal, std::ostream* out) { *out << refusal.name; }
+
+class NonSuperuserRefusalTest : public NonSuperuserTest, public ::testing::WithParamInterface<Refusal> {
+ protected:
+  // User objects of every kind the checks cover, and large objects: equal before and after
+  // a refused restore.
+  static std::string Snapshot(pg::Connection& conn) {
+    return Scalar(conn, "SELECT concat_ws(',', "
+                        "(SELECT count(*) FROM pg_namespace WHERE oid >= 16384), "
+                        "(SELECT count(*) FROM pg_class WHERE oid >= 16384), "
+                        "(SELECT count(*) FROM pg_type WHERE oid >= 16384), "
+                        "(SELECT count(*) FROM pg_proc WHERE oid >= 16384), "
+                        "(SELECT count(*) FROM pg_extension), (SELECT count(*) FROM pg_language), "
+                        "(SELECT count(*) FROM pg_cast WHERE oid >= 16384), (SELECT count(*) FROM pg_opclass), "
+                        "(SELECT count(*) FROM pg_opfamily), (SELECT count(*) FROM pg_ts_parser), "
+                        "(SELECT count(*) FROM pg_ts_template), (SELECT count(*) FROM pg_foreign_data_wrapper), "
+                        "(SELECT count(*) FROM pg_am), (SELECT count(*) FROM pg_largeobject_metadata))");
+  }
+};
+
+TEST_P(NonSuperuserRefusalTest, RefusedBeforeAnyChange) {
+  const Refusal& refusal = GetParam();
+  ASSERT_OK(superuser_->Execute(refusal.setup));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  auto target = OwnedDatabase("nsref");
+  auto conn = target->Connect();
+  const std::string before = Snapshot(*conn);
+  std::string message = refusal.message;
+  for (size_t at; (at = message.find("$OWNER")) != std::string::npos;) message.replace(at, 6, roles_.owner());
+  // -O: ownership is not what is refused.
+  CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(restore.exit_code, refusal.exit_code) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr(message));
+  EXPECT_THAT(restore.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(std::count(restore.err.begin(), restore.err.end(), '\n'), 1) << restore.err;
+  EXPECT_EQ(Snapshot(*conn), before);
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  // With -1 too (the check runs before the transaction).
+  CommandResult single = Pgark({"restore", "-O", "-1", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(single.exit_code, refusal.exit_code) << single.err;
+  EXPECT_EQ(Snapshot(*conn), before);
+  // A superuser's restore is not refused.
+  ScratchDatabase as_superuser("nsrefsu");
+  CommandResult su = Pgark({"restore", "-d", as_superuser.conninfo(), archive_});
+  if (refusal.superuser_restores) {
+    ASSERT_EQ(su.exit_code, 0) << su.err;
+    auto su_conn = as_superuser.Connect();
+    EXPECT_NE(Snapshot(*su_conn), before);
+    EXPECT_EQ(DigestOf(*su_conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
+  } else {
+    EXPECT_EQ(su.exit_code, refusal.exit_code) << su.err;
+    EXPECT_THAT(su.err, HasSubstr(message));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, NonSuperuserRefusalTest,
+    ::testing::Values(
+        // dblink is not trusted (pgcrypto, hstore, citext are; RoundTripEntirelyAsTheOwnerRole).
+        Refusal{"UntrustedExtension", "CREATE EXTENSION dblink", 7,
+                "cannot restore EXTENSION dblink: the extension is not trusted, so only a superuser can create it, "
+                "and $OWNER is not one; nothing was changed (restore as a superuser)"},
+        // An extension the target server does not have (its files are not installed): refused
+        // for a superuser too. The source's hstore renamed in the catalog stands for one.
+        Refusal{"UnavailableExtension",
+                "CREATE EXTENSION hstore; UPDATE pg_extension SET extname = 'pgark_ns_absent' WHERE extname = 'hstore'",
+                4,
+                "cannot restore EXTENSION pgark_ns_absent: not available on the target server (no such extension in "
+                "pg_available_extensions); nothing was changed (install the extension's package on the server "
+                "first)",
+                false},
+        Refusal{"ProceduralLanguage", "CREATE LANGUAGE pgark_ns_pl HANDLER plpgsql_call_handler", 7,
+                "cannot restore as $OWNER, which is not a superuser: PROCEDURAL LANGUAGE pgark_ns_pl (creating a procedural "
+                "language needs a superuser); nothing was changed (restore as a superuser)"},
+        Refusal{"BaseType",
+                "CREATE TYPE app.bt; "
+                "CREATE FUNCTION app.bt_in(cstring) RETURNS app.bt LANGUAGE internal IMMUTABLE STRICT AS 'int4in'; "
+                "CREATE FUNCTION app.bt_out(app.bt) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out'; "
+                "CREATE TYPE app.bt (INPUT = app.bt_in, OUTPUT = app.bt_out, INTERNALLENGTH = 4, PASSEDBYVALUE, "
+                "ALIGNMENT = int4); CREATE TABLE app.bts (v app.bt); INSERT INTO app.bts VALUES ('42')",
+                7, "(creating a base type needs a superuser); nothing was changed (restore as a superuser, or leave "
+                   "the schema out with -N app)"},
+        Refusal{"CastWithoutFunction", "CREATE CAST (xid AS integer) WITHOUT FUNCTION", 7,
+                "cannot restore as $OWNER, which is not a superuser: CAST (xid AS integer) (creating a cast WITHOUT "
+                "FUNCTION needs a superuser)"},
+        Refusal{"CastOnTypesOfOthers", "CREATE CAST (bytea AS text) WITH INOUT", 7,
+                "cannot restore as $OWNER, which is not a superuser: CAST (bytea AS text) (creating a cast needs the "
+                "ownership of its source or target type, and $OWNER owns neither)"},
+        Refusal{"OperatorClassAndFamily",
+                "CREATE OPERATOR CLASS app.int4_ops2 FOR TYPE int4 USING btree AS OPERATOR 1 <, OPERATOR 2 <=, "
+                "OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 btint4cmp(int4, int4)",
+                7, "(creating an operator family needs a superuser); "},
+        Refusal{"TextSearchParserAndTemplate",
+                "CREATE TEXT SEARCH PARSER app.prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, "
+                "LEXTYPES = prsd_lextype); CREATE TEXT SEARCH TEMPLATE app.tmpl (LEXIZE = dsimple_lexize)",
+                7, "(creating a text search parser needs a superuser); "},
+        Refusal{"ForeignDataWrapper", "CREATE FOREIGN DATA WRAPPER pgark_ns_fdw", 7,
+                "cannot restore as $OWNER, which is not a superuser: FOREIGN DATA WRAPPER pgark_ns_fdw (creating a "
+                "foreign-data wrapper needs a superuser); nothing was changed (restore as a superuser)"},
+        Refusal{"AccessMethod", "CREATE ACCESS METHOD pgark_ns_am TYPE TABLE HANDLER heap_tableam_handler", 7,
+                "cannot restore as $OWNER, which is not a superuser: ACCESS METHOD pgark_ns_am (creating an access "
+                "method needs a superuser); nothing was changed (restore as a superuser)"}),
+    [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace pgark
