@@ -1757,6 +1757,10 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   PGARK_RETURN_IF_ERROR(restore::CheckSubscriptions(conn, role, items_));
   PGARK_RETURN_IF_ERROR(restore::CheckSuperuserOnlyObjects(conn, role, items_));
   PGARK_RETURN_IF_ERROR(restore::CheckLanguages(conn, role, items_));
+  if (options_.create && contents().catalog && contents().catalog->database_info) {
+    PGARK_RETURN_IF_ERROR(
+        restore::CheckDatabaseSettings(conn, role, database_, contents().catalog->database_info->settings_sql));
+  }
   if (!options_.no_owner) {
     std::string database_owner;
     if (options_.create && contents().catalog && contents().catalog->database_info) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 #include <utility>
 
@@ -324,6 +325,37 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
                     }));
   }
   return absl::PermissionDeniedError(absl::StrCat(message, ")"));
+}
+
+absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
+                                   const std::string& settings_sql) {
+  if (role.superuser || settings_sql.empty()) return absl::OkStatus();
+  // A parameter name has no spaces: the first " SET <name> TO " of each statement names it.
+  static const std::regex kSetting("^ALTER DATABASE .*? SET ([A-Za-z_][A-Za-z0-9_.$]*) TO ");
+  std::vector<std::string> names;
+  for (absl::string_view line : absl::StrSplit(settings_sql, '\n')) {
+    std::match_results<absl::string_view::const_iterator> match;
+    if (std::regex_search(line.begin(), line.end(), match, kSetting)) names.push_back(match[1].str());
+  }
+  if (names.empty()) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.QueryParams(absl::StrCat("SELECT DISTINCT s.name FROM pg_catalog.unnest($1::text[]) AS x(name) "
+                                    "JOIN pg_catalog.pg_settings s ON s.name OPERATOR(pg_catalog.=) "
+                                    "pg_catalog.lower(x.name) WHERE s.context OPERATOR(pg_catalog.=) 'superuser'",
+                                    conn.server_version() >= 150000
+                                        ? " AND NOT pg_catalog.has_parameter_privilege(s.name, 'SET')"
+                                        : "",
+                                    " ORDER BY 1"),
+                       {ArrayLiteral(names)}));
+  if (r.rows() == 0) return absl::OkStatus();
+  std::vector<std::string> refused;
+  for (int row = 0; row < r.rows(); ++row) refused.push_back(std::string(r.Get(row, 0)));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "cannot restore the settings of database '", database, "': only a superuser",
+      conn.server_version() >= 150000 ? " (or a role granted SET on the parameter)" : "", " may set ",
+      absl::StrJoin(refused, ", "), " and ", role.name, " may not; nothing was changed (restore as a superuser, or "
+      "create the database first and restore into it without -C, which leaves its settings out)"));
 }
 
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,

@@ -67,6 +67,14 @@ absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
 absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole& role,
                                        const std::vector<const catalog::CatalogItem*>& items);
 
+// Fails with kPermissionDenied (exit 7), naming the parameters, when `settings_sql` (the
+// archive's "ALTER DATABASE d SET name TO value;" lines, applied by -C) sets parameters only a
+// superuser may set (pg_settings.context 'superuser'; PostgreSQL 15+: unless the role was
+// granted SET on them) and `role` is not a superuser. Before, -C failed after CREATE DATABASE,
+// leaving the new database behind. One query; changes nothing.
+absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
+                                   const std::string& settings_sql);
+
 // Fails with kFailedPrecondition (exit 4) when an owner the restore would assign (the owner of
 // each item with owner_sql, and `database_owner` when not empty) does not exist on the server
 // of `conn` or cannot be assigned by `role`. Changes nothing; call it only when ownership is

@@ -434,6 +434,40 @@ TEST_F(NonSuperuserTest, UnreadableObjectsFailTheDumpFirst) {
 }
 
 
+// -C applies the archive's database settings after CREATE DATABASE: one only a superuser may
+// set (log_min_duration_statement) failed there and left the new database behind. Refused
+// before CREATE DATABASE now; a superuser's -C restores it.
+TEST_F(NonSuperuserTest, SuperuserOnlyDatabaseSettingsFailCreateBeforeAnyChange) {
+  ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER DATABASE ", source_.name(),
+                                             " SET log_min_duration_statement = 250; ALTER DATABASE ",
+                                             source_.name(), " SET work_mem = '8MB'")));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  // -C re-creates the archive's name: move the source aside for it.
+  const std::string aside = source_.name() + "_aside";
+  superuser_.reset();
+  owner_source_.reset();
+  auto admin = PgTestServer::Get().ConnectMaintenance();
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", source_.name(), " RENAME TO ", aside)));
+  CommandResult restore = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), archive_});
+  const std::string created =
+      Scalar(*admin, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = '", source_.name(), "'"));
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", source_.name())));
+  CommandResult su = Pgark({"restore", "-C", "-d", PgTestServer::Get().Conninfo("postgres"), archive_});
+  const std::string su_settings = Scalar(
+      *admin, absl::StrCat("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d "
+                           "ON d.oid = s.setdatabase WHERE d.datname = '", source_.name(), "' AND s.setrole = 0"));
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", source_.name())));
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", aside, " RENAME TO ", source_.name())));
+  EXPECT_EQ(restore.exit_code, 7) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr(absl::StrCat(
+                               "cannot restore the settings of database '", source_.name(),
+                               "': only a superuser (or a role granted SET on the parameter) may set "
+                               "log_min_duration_statement and ", roles_.owner(), " may not; nothing was changed")));
+  EXPECT_EQ(created, "0");
+  ASSERT_EQ(su.exit_code, 0) << su.err;
+  EXPECT_EQ(su_settings, "log_min_duration_statement=250,work_mem=8MB");
+}
+
 // ---- Refused before any change: what the role cannot create -----------------------------
 
 // One kind of object a superuser's archive may hold that a NOSUPERUSER role cannot create
