@@ -61,7 +61,7 @@ absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
     PGARK_ASSIGN_OR_RETURN(pg::Result r, conn.Query("SELECT pg_catalog.pg_has_role('pg_create_subscription', 'USAGE')"));
     if (r.GetBool(0, 0)) return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::PermissionDeniedError(absl::StrCat(
       "cannot restore ", first->id, count > 1 ? absl::StrCat(" (and ", count - 1, " more)") : "",
       ": creating a subscription needs a superuser", v16 ? " or membership in pg_create_subscription" : "",
       " and ", role.name, " has neither; nothing was changed (restore with --no-subscriptions to leave them out)"));
@@ -109,6 +109,12 @@ absl::StatusOr<RoleAccess> CheckRoles(pg::Connection& conn, const std::vector<st
     }
   }
   return access;
+}
+
+// A role that does not exist is a state to fix first (exit 4); roles that exist but that the
+// restoring role may not act for are a permission problem (exit 7).
+absl::StatusCode NotAllowed(const RoleAccess& access) {
+  return access.missing.empty() ? absl::StatusCode::kPermissionDenied : absl::StatusCode::kFailedPrecondition;
 }
 
 // "A, B, C, ... (N objects)"
@@ -174,7 +180,7 @@ absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
                        {ArrayLiteral(names)}));
   if (r.rows() == 0) return absl::OkStatus();
   const std::string language(r.Get(0, 0));
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::PermissionDeniedError(absl::StrCat(
       "cannot restore ", Examples(functions[language]), ": ",
       r.GetBool(0, 1) ? absl::StrCat(role.name, " has no USAGE privilege on language ", language)
                       : absl::StrCat("language ", language, " is untrusted: only a superuser can create functions in it"),
@@ -381,7 +387,7 @@ absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const 
                     absl::StrJoin(access.foreign, ", "), " (ALTER ... OWNER TO needs ", MembershipNeeded(conn),
                     " the new owner, or a superuser)");
   }
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::Status(NotAllowed(access), absl::StrCat(
       "cannot restore ownership: ", problem, "; ", first, " owns ", Examples(objects[first]),
       "; nothing was changed (restore with -O/--no-owner to make ", role.name, " the owner of everything",
       access.missing.empty() ? "" : ", or create the roles first (--globals)", ")"));
@@ -405,7 +411,7 @@ absl::Status CheckDefaultPrivileges(pg::Connection& conn, const RestoringRole& r
   std::vector<std::string> refused = access.missing;
   refused.insert(refused.end(), access.foreign.begin(), access.foreign.end());
   if (refused.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::Status(NotAllowed(access), absl::StrCat(
       "cannot restore the default privileges of role(s) ", absl::StrJoin(refused, ", "), " (",
       Examples(objects[refused.front()]), "): ALTER DEFAULT PRIVILEGES FOR ROLE needs ", MembershipNeeded(conn),
       " the role, which ", role.name, " lacks", access.missing.empty() ? "" : " (or the role does not exist)",

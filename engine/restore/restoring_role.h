@@ -42,7 +42,7 @@ absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn);
 std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role,
                                            std::vector<const catalog::CatalogItem*>& items);
 
-// Fails with kFailedPrecondition (exit 4), naming the first subscription, when `items` hold
+// Fails with kPermissionDenied (exit 7), naming the first subscription, when `items` hold
 // subscriptions `role` may not create. Changes nothing.
 absl::Status CheckSubscriptions(pg::Connection& conn, const RestoringRole& role,
                                 const std::vector<const catalog::CatalogItem*>& items);
@@ -75,23 +75,25 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
 absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
                                    const std::string& settings_sql);
 
-// Fails with kFailedPrecondition (exit 4) when an owner the restore would assign (the owner of
+// Fails when an owner the restore would assign (the owner of
 // each item with owner_sql, and `database_owner` when not empty) does not exist on the server
 // of `conn` or cannot be assigned by `role`. Changes nothing; call it only when ownership is
 // restored (not with -O). The message lists the roles, the objects of the first, and the fix.
+// kFailedPrecondition (exit 4) when a role is missing, else kPermissionDenied (exit 7).
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role,
                          const std::vector<const catalog::CatalogItem*>& items, const std::string& database_owner);
 
-// Fails with kFailedPrecondition (exit 4), naming the functions, when `items` hold functions
+// Fails with kPermissionDenied (exit 7), naming the functions, when `items` hold functions
 // in a language `role` may not use: an untrusted one (C, internal, plpython3u: superuser
 // only) or a trusted one without USAGE. Changes nothing.
 absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
                             const std::vector<const catalog::CatalogItem*>& items);
 
-// Fails with kFailedPrecondition (exit 4) when `items` hold default privileges (DEFAULT ACL)
+// Fails when `items` hold default privileges (DEFAULT ACL)
 // of a role `role` may not act for (ALTER DEFAULT PRIVILEGES FOR ROLE r needs membership, 16+:
 // SET ROLE) or that does not exist. Changes nothing; call it only when privileges are restored
-// (not with -x). Without it the restore failed in the ACL pass, after all the data.
+// (not with -x). Without it the restore failed in the ACL pass, after all the data. Exit codes
+// as CheckOwners'.
 absl::Status CheckDefaultPrivileges(pg::Connection& conn, const RestoringRole& role,
                                     const std::vector<const catalog::CatalogItem*>& items);
 

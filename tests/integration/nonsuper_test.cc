@@ -255,7 +255,7 @@ TEST_F(NonSuperuserTest, ForeignOwnersFailBeforeAnyChangeAndSuggestNoOwner) {
 
   auto target = OwnedDatabase("nsfor");
   CommandResult restore = Pgark({"restore", "-d", AsOwner(*target), archive_});
-  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_EQ(restore.exit_code, 7) << restore.err;
   EXPECT_THAT(restore.err, HasSubstr(absl::StrCat(roles_.owner(), " may not give objects to ", roles_.other())));
   EXPECT_THAT(restore.err, HasSubstr("TABLE app.audit"));
   EXPECT_THAT(restore.err, HasSubstr("nothing was changed (restore with -O/--no-owner"));
@@ -290,7 +290,7 @@ TEST_F(NonSuperuserTest, DefaultPrivilegesOfAnotherRoleFailBeforeAnyChange) {
   ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   auto target = OwnedDatabase("nsdefacl");
   CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
-  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_EQ(restore.exit_code, 7) << restore.err;
   EXPECT_THAT(restore.err, HasSubstr(absl::StrCat("cannot restore the default privileges of role(s) ", roles_.other(),
                                                   " (DEFAULT ACL app.", roles_.other(), " TABLES)")));
   EXPECT_THAT(restore.err, HasSubstr("nothing was changed (restore with -x/--no-acl"));
@@ -310,7 +310,7 @@ TEST_F(NonSuperuserTest, UntrustedLanguageFunctionsFailBeforeAnyChange) {
   ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   auto target = OwnedDatabase("nslang");
   CommandResult restore = Pgark({"restore", "-d", AsOwner(*target), archive_});
-  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_EQ(restore.exit_code, 7) << restore.err;
   EXPECT_THAT(restore.err, HasSubstr("cannot restore FUNCTION app.absolute(integer): language internal is "
                                      "untrusted: only a superuser can create functions in it; nothing was changed"));
   auto conn = target->Connect();
@@ -354,7 +354,7 @@ TEST_F(NonSuperuserTest, SubscriptionsAreRefusedBeforeAnyChange) {
   ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
   auto target = OwnedDatabase("nssub");
   CommandResult restore = Pgark({"restore", "-O", "-d", AsOwner(*target), archive_});
-  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_EQ(restore.exit_code, 7) << restore.err;
   EXPECT_THAT(restore.err, HasSubstr("cannot restore SUBSCRIPTION pgark_ns_sub: creating a subscription needs a "
                                      "superuser"));
   EXPECT_THAT(restore.err, HasSubstr("nothing was changed (restore with --no-subscriptions"));
