@@ -69,6 +69,13 @@ CREATE FUNCTION app.sum_sfunc(state bigint, v integer) RETURNS bigint LANGUAGE s
 CREATE AGGREGATE app.my_sum(integer) (SFUNC = app.sum_sfunc, STYPE = bigint, INITCOND = '0');
 CREATE FUNCTION app.int_eq(integer, app.posint) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
 CREATE OPERATOR app.=== (LEFTARG = integer, RIGHTARG = app.posint, FUNCTION = app.int_eq);
+-- An operator family and class (members as "OPERATOR n schema.op (types)"), and a loose
+-- member added to the family.
+CREATE OPERATOR FAMILY app.int_fam USING btree;
+CREATE OPERATOR CLASS app.int_cls FOR TYPE integer USING btree FAMILY app.int_fam AS
+  OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 btint4cmp(integer, integer);
+ALTER OPERATOR FAMILY app.int_fam USING btree ADD OPERATOR 3 = (integer, bigint),
+  FUNCTION 1 (integer, bigint) btint48cmp(integer, bigint);
 
 -- Tables.
 CREATE SEQUENCE app.shared_seq AS integer START WITH 100 INCREMENT BY 5 MAXVALUE 100000 CYCLE;
