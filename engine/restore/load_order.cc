@@ -111,21 +111,16 @@ LoadOrder PlanLoadOrder(const std::vector<int64_t>& bytes, const std::vector<For
   LoadOrder order;
   order.wait_for.assign(n, {});
   order.self_referencing.assign(n, false);
-  order.self_deferrable.assign(n, true);
   std::vector<std::vector<int>> successors(n);
   std::vector<const ForeignKeyEdge*> valid;
   for (const ForeignKeyEdge& edge : edges) {
     if (edge.child < 0 || edge.child >= n || edge.parent < 0 || edge.parent >= n) continue;
     if (edge.child == edge.parent) {
       order.self_referencing[edge.child] = true;
-      if (!edge.deferrable) order.self_deferrable[edge.child] = false;
       continue;
     }
     valid.push_back(&edge);
     successors[edge.parent].push_back(edge.child);
-  }
-  for (int t = 0; t < n; ++t) {
-    if (!order.self_referencing[t]) order.self_deferrable[t] = false;
   }
   const std::vector<int> component = Components(successors);
   int components = 0;
@@ -176,27 +171,41 @@ LoadOrder PlanLoadOrder(const std::vector<int64_t>& bytes, const std::vector<For
   return order;
 }
 
-std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names,
-                                       bool deferred_at_commit) {
+std::vector<DeferredGroup> DeferredCycleGroups(const LoadOrder& order, const std::vector<int64_t>& bytes) {
+  std::vector<DeferredGroup> groups;
+  const int n = static_cast<int>(bytes.size());
+  for (const LoadOrder::Cycle& cycle : order.cycles) {
+    if (!cycle.deferrable) continue;
+    DeferredGroup group;
+    group.tables = cycle.tables;
+    group.constraints = cycle.constraints;
+    std::set<int> waits;
+    int64_t below = 0;  // the same for every member: the heaviest chain outside the cycle
+    for (int t : cycle.tables) {
+      if (t < 0 || t >= n) continue;
+      waits.insert(order.wait_for[t].begin(), order.wait_for[t].end());
+      group.chain_bytes += bytes[t];
+      below = std::max(below, order.chain_bytes[t] - bytes[t]);
+    }
+    group.chain_bytes += below;
+    group.wait_for.assign(waits.begin(), waits.end());
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names) {
   std::vector<std::string> warnings;
   for (const LoadOrder::Cycle& cycle : order.cycles) {
-    if (cycle.deferrable && deferred_at_commit) continue;
+    if (cycle.deferrable) continue;
     std::vector<std::string> tables;
     for (int t : cycle.tables) tables.push_back(t < static_cast<int>(names.size()) ? names[t] : "?");
-    std::string warning = absl::StrCat(
+    warnings.push_back(absl::StrCat(
         "there are circular foreign-key constraints among tables ", absl::StrJoin(tables, ", "), " (",
         absl::StrJoin(cycle.constraints, ", "),
-        "): their data cannot be loaded in an order that satisfies them and may fail to load; ");
-    if (cycle.deferrable) {
-      absl::StrAppend(&warning,
-                      "the constraints are DEFERRABLE: restore with -1 (--single-transaction) to check them at "
-                      "commit, or with --disable-triggers");
-    } else {
-      absl::StrAppend(&warning,
-                      "restore with --disable-triggers, or drop the constraints while loading, or restore the "
-                      "whole archive (schema and data) instead of --section data");
-    }
-    warnings.push_back(std::move(warning));
+        "): their data cannot be loaded in an order that satisfies them and may fail to load; restore with "
+        "--disable-triggers, or drop the constraints while loading, or restore the whole archive (schema and "
+        "data) instead of --section data (a cycle whose constraints are all DEFERRABLE loads in one transaction)"));
   }
   return warnings;
 }

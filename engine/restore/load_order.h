@@ -10,13 +10,13 @@
 // archive holds. Tables not related by FOREIGN KEYs stay parallel.
 //
 // Circular references (a -> b -> a, and longer cycles) cannot be ordered: the edges inside a
-// cycle are dropped (those tables load in parallel, after their other parents) and reported
-// like pg_dump does ("there are circular foreign-key constraints ..."), so the operator can
-// use --disable-triggers, -1 when every constraint of the cycle is DEFERRABLE, or a full
-// restore. A self-reference is no ordering problem for one COPY (checks run at the end of the
-// statement), but the parts of a split table load in separate transactions: such a table's
-// parts are loaded one after the other, and a row referring to a row of a later part fails
-// unless the constraint is deferrable and checked at commit (-1) or triggers are disabled.
+// cycle are dropped (those tables wait only for their other parents). When every constraint of
+// a cycle is DEFERRABLE, its tables load as one unit (DeferredCycleGroups): one transaction on
+// one connection under SET CONSTRAINTS ALL DEFERRED, checked at COMMIT when all of them are
+// in. Other cycles are reported like pg_dump does ("there are circular foreign-key
+// constraints ..."), so the operator can use --disable-triggers or a full restore. A
+// self-reference is no ordering problem for one COPY (checks run at the end of the statement):
+// the engine feeds the parts of a split self-referencing table into one COPY (copy_streams.h).
 //
 // Thread-safety: plain functions and values.
 
@@ -77,19 +77,35 @@ struct LoadOrder {
     bool deferrable = false;               // every one of them is DEFERRABLE
   };
   std::vector<Cycle> cycles;
-  // Per table: it references itself; with `self_deferrable`, every such FK is DEFERRABLE.
+  // Per table: it references itself.
   std::vector<bool> self_referencing;
-  std::vector<bool> self_deferrable;
 };
 
 // Plans the order for `bytes.size()` tables. Edges with indexes outside the range are
 // ignored. Deterministic.
 LoadOrder PlanLoadOrder(const std::vector<int64_t>& bytes, const std::vector<ForeignKeyEdge>& edges);
 
-// pg_dump-style warnings for the cycles (`names` per table, for messages), one per cycle.
-// `deferred_at_commit`: the caller checks deferrable constraints at commit (-1), so cycles
-// of DEFERRABLE constraints load fine and are not reported.
-std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names,
-                                       bool deferred_at_commit);
+// The tables of a cycle whose FOREIGN KEYs are all DEFERRABLE, loaded as one unit: in one
+// transaction with SET CONSTRAINTS ALL DEFERRED, so the cycle's constraints are checked at
+// COMMIT, when every one of its tables is loaded. A failure rolls all of them back.
+struct DeferredGroup {
+  std::vector<int> tables;                // the cycle's tables, sorted
+  std::vector<std::string> constraints;  // its FOREIGN KEYs, for messages
+  // Tables outside the group whose data must be complete before the group starts: the union
+  // of its tables' wait_for (sorted, no duplicates, never a member).
+  std::vector<int> wait_for;
+  // The group's bytes plus the heaviest chain of loads waiting for it; schedule larger first.
+  int64_t chain_bytes = 0;
+};
+
+// One group per deferrable cycle of `order` (planned over `bytes`), in the order of
+// order.cycles. Only for a caller that does not already load everything in one deferred
+// transaction (-1) and checks the constraints (no --disable-triggers).
+std::vector<DeferredGroup> DeferredCycleGroups(const LoadOrder& order, const std::vector<int64_t>& bytes);
+
+// pg_dump-style warnings for the cycles that cannot be loaded as they are (`names` per table,
+// for messages), one per cycle. Cycles of DEFERRABLE constraints load (DeferredCycleGroups,
+// or -1 checks them at commit) and are not reported.
+std::vector<std::string> CycleWarnings(const LoadOrder& order, const std::vector<std::string>& names);
 
 }  // namespace pgark::engine::restore

@@ -34,9 +34,7 @@ TEST(LoadOrderTest, SelfReferenceIsNoOrderingEdge) {
   const LoadOrder order = PlanLoadOrder({1, 1}, {Fk(0, 0), Fk(1, 1, true)});
   EXPECT_THAT(order.wait_for[0], IsEmpty());
   EXPECT_TRUE(order.self_referencing[0]);
-  EXPECT_FALSE(order.self_deferrable[0]);
   EXPECT_TRUE(order.self_referencing[1]);
-  EXPECT_TRUE(order.self_deferrable[1]);
   EXPECT_THAT(order.cycles, IsEmpty());
 }
 
@@ -57,17 +55,39 @@ TEST(LoadOrderTest, CycleEdgesAreDroppedAndReportedButOutsideParentsStay) {
   EXPECT_THAT(order.wait_for[4], IsEmpty());
   EXPECT_EQ(order.chain_bytes[2], 3);  // 2, then the cycle, then 3
 
+  // Only the cycle that cannot load is reported: the deferrable one loads as one group.
   const std::vector<std::string> names = {"s.a", "s.b", "s.c", "s.d", "s.e", "s.f", "s.g"};
-  std::vector<std::string> warnings = CycleWarnings(order, names, /*deferred_at_commit=*/false);
-  ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_THAT(warnings[0], HasSubstr("circular foreign-key constraints among tables s.a, s.b (s.a.ab, s.b.ba)"));
-  EXPECT_THAT(warnings[0], HasSubstr("DEFERRABLE: restore with -1"));
-  EXPECT_THAT(warnings[1], HasSubstr("circular foreign-key constraints among tables s.e, s.f, s.g"));
-  EXPECT_THAT(warnings[1], HasSubstr("--disable-triggers"));
-  // With -1 the deferrable cycle loads (checked at commit): only the other is reported.
-  warnings = CycleWarnings(order, names, /*deferred_at_commit=*/true);
+  const std::vector<std::string> warnings = CycleWarnings(order, names);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_THAT(warnings[0], HasSubstr("s.e, s.f, s.g"));
+  EXPECT_THAT(warnings[0], HasSubstr("circular foreign-key constraints among tables s.e, s.f, s.g (x, y, z)"));
+  EXPECT_THAT(warnings[0], HasSubstr("--disable-triggers"));
+}
+
+TEST(LoadOrderTest, DeferrableCyclesBecomeGroupsWithTheirOutsideParents) {
+  // 0 <-> 1 deferrable, 0 -> 2, 1 -> 3, 1 -> 2 (2 and 3 are outside parents); 4 references 1
+  // (waits for the group); 5 <-> 6 with one non-deferrable constraint: no group; 7 <-> 8 <-> 9
+  // deferrable, with 9 referencing itself and 8 referencing the first group.
+  const std::vector<int64_t> bytes = {10, 20, 1, 2, 1000, 5, 5, 1, 1, 1};
+  const LoadOrder order = PlanLoadOrder(
+      bytes, {Fk(0, 1, true, "ab"), Fk(1, 0, true, "ba"), Fk(0, 2), Fk(1, 3), Fk(1, 2), Fk(4, 1),
+              Fk(5, 6, true, "fg"), Fk(6, 5, false, "gf"), Fk(7, 8, true, "hi"), Fk(8, 9, true, "ij"),
+              Fk(9, 7, true, "jh"), Fk(9, 9), Fk(8, 0)});
+  const std::vector<DeferredGroup> groups = DeferredCycleGroups(order, bytes);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_THAT(groups[0].tables, ElementsAre(0, 1));
+  EXPECT_THAT(groups[0].constraints, ElementsAre("ab", "ba"));
+  EXPECT_THAT(groups[0].wait_for, ElementsAre(2, 3));
+  // 10 + 20 plus the heaviest chain waiting: 4 (1000) beats the second group (3).
+  EXPECT_EQ(groups[0].chain_bytes, 1030);
+  EXPECT_THAT(groups[1].tables, ElementsAre(7, 8, 9));
+  EXPECT_THAT(groups[1].wait_for, ElementsAre(0));
+  EXPECT_EQ(groups[1].chain_bytes, 3);
+  EXPECT_TRUE(order.self_referencing[9]);
+  EXPECT_THAT(order.wait_for[4], ElementsAre(1));
+  // The non-deferrable cycle is the only warning.
+  const std::vector<std::string> warnings = CycleWarnings(order, {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"});
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr("among tables f, g (fg, gf)"));
 }
 
 TEST(LoadOrderTest, LongChainsDoNotRecurse) {

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/copy_streams.h"
 #include "engine/restore/load_order.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/restoring_role.h"
@@ -42,9 +43,6 @@ using catalog::ObjectKind;
 using catalog::Section;
 using restore::ArchiveContents;
 using restore::TableStreams;
-
-constexpr absl::string_view kCopyBinaryHeader{"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19};
-constexpr absl::string_view kCopyBinaryTrailer{"\377\377", 2};
 
 std::string Quote(absl::string_view name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
@@ -218,11 +216,20 @@ class Selection {
 
 // ---- The restore run -------------------------------------------------------------------
 
-struct Task {
-  enum class Kind { kTableStream, kLargeObjects, kPostItem, kAttach };
-  Kind kind = Kind::kTableStream;
-  uint32_t stream_id = 0;
+// One COPY into a table: one stream (a part), or every part of a split self-referencing table.
+struct TableLoad {
   int table_index = -1;
+  std::vector<uint32_t> streams;
+};
+
+struct Task {
+  // kTableData: loads[0] in its own transaction (or -1's). kDeferredGroup: the tables of a
+  // DEFERRABLE FOREIGN KEY cycle, every part of each in one COPY, all in one transaction with
+  // the constraints deferred to COMMIT (load_order.h DeferredCycleGroups).
+  enum class Kind { kTableData, kDeferredGroup, kLargeObjects, kPostItem, kAttach };
+  Kind kind = Kind::kTableData;
+  std::vector<TableLoad> loads;  // kTableData, kDeferredGroup
+  uint32_t stream_id = 0;        // kLargeObjects
   int item_index = -1;
   int64_t weight = 0;
   std::vector<std::string> tables;  // table ids the task touches
@@ -308,7 +315,17 @@ class RestoreRun {
   void StopAllLocked(const absl::Status& error, const pg::Connection* except, const absl::Status& pipe_reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Execute(pg::Connection& conn, const Task& task);
-  absl::Status LoadTableStream(pg::Connection& conn, const Task& task);
+  // One COPY of `load`'s streams (copy_streams.h) with the row count check; in its own
+  // transaction with FREEZE when it may (a table this run created, one stream), never inside
+  // `in_group`'s transaction.
+  absl::Status LoadTable(pg::Connection& conn, const TableLoad& load, bool in_group);
+  // kDeferredGroup: BEGIN; SET CONSTRAINTS ALL DEFERRED; every load; COMMIT. On failure
+  // everything the group loaded is rolled back, and the message says so.
+  absl::Status LoadDeferredGroup(pg::Connection& conn, const Task& task);
+  // "s.t part 2/4", "s.t parts 1-4 in one COPY".
+  std::string DescribeLoad(const TableLoad& load) const;
+  // One stream of table `id` loaded (committed, or in -1's transaction).
+  void StreamDoneLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadLargeObjects(pg::Connection& conn, const Task& task);
   absl::Status RunItem(pg::Connection& conn, const CatalogItem& item, bool create);
   // An item's statements (with `create`, its CREATE; its owner unless -O; comment; label).
@@ -405,13 +422,16 @@ class RestoreRun {
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::vector<pg::Connection*> workers_ ABSL_GUARDED_BY(mu_);
   std::map<int, UsingIndexPlan> using_index_;
-  // FOREIGN KEY order of loads into existing tables (PlanExistingTables), by table id.
-  std::map<std::string, std::vector<std::string>> fk_parents_;   // child -> parents loaded first
-  std::map<std::string, std::vector<std::string>> fk_children_;  // parent -> children waiting
-  std::map<std::string, int64_t> fk_chain_bytes_;                // table id -> critical path
-  std::set<std::string> load_parts_serially_;  // self-referencing split tables
+  // FOREIGN KEY order of loads into existing tables (PlanExistingTables). A load unit is a
+  // table, or a deferrable cycle's group under the id of its first table.
+  std::map<std::string, std::set<std::string>> fk_parents_;   // unit -> table ids loaded first
+  std::map<std::string, std::set<std::string>> fk_children_;  // table id -> units waiting
+  std::map<std::string, int64_t> fk_chain_bytes_;             // unit -> critical path
+  std::map<std::string, std::vector<int>> deferred_groups_;   // unit -> its tables (indexes)
+  std::map<std::string, std::string> group_of_;               // member table id -> unit
+  std::set<std::string> one_copy_;  // split self-referencing tables: all parts in one COPY
   std::map<std::string, int> fk_parents_left_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::vector<Task>> fk_held_ ABSL_GUARDED_BY(mu_);  // child id -> its streams
+  std::map<std::string, std::vector<Task>> fk_held_ ABSL_GUARDED_BY(mu_);  // unit -> its tasks
   std::vector<restore::TableTriggers> triggers_;  // enabled triggers of existing loaded tables
   std::set<std::string> user_trigger_tables_;     // ids of loaded tables whose user triggers fire
   bool triggers_disabled_ = false;
@@ -973,29 +993,47 @@ absl::Status RestoreRun::PlanExistingTables() {
   for (int index : existing) bytes.push_back(contents().tables[index].bytes);
   const restore::LoadOrder order = restore::PlanLoadOrder(bytes, edges);
   const bool checked_at_commit = in_transaction_;
+  // A deferrable cycle loads as one unit (one transaction, checked at COMMIT), unless -1 does
+  // that for the whole restore or --disable-triggers turns the checks off.
+  std::vector<std::string> unit(existing.size());
+  for (size_t i = 0; i < existing.size(); ++i) unit[i] = TableId(contents().tables[existing[i]]);
+  if (!checked_at_commit && !options_.disable_triggers) {
+    for (const restore::DeferredGroup& group : restore::DeferredCycleGroups(order, bytes)) {
+      const std::string lead = unit[group.tables.front()];
+      std::vector<std::string> members;
+      for (int t : group.tables) {
+        deferred_groups_[lead].push_back(existing[t]);
+        group_of_[unit[t]] = lead;
+        members.push_back(displays[t]);
+        unit[t] = lead;
+      }
+      fk_chain_bytes_[lead] = group.chain_bytes;
+      PGARK_LOG(kInfo) << "restore: tables " << absl::StrJoin(members, ", ")
+                       << " reference each other through DEFERRABLE FOREIGN KEYs ("
+                       << absl::StrJoin(group.constraints, ", ")
+                       << "): they load in one transaction on one connection, checked at COMMIT";
+    }
+  }
   for (size_t i = 0; i < existing.size(); ++i) {
     const TableStreams& table = contents().tables[existing[i]];
     const std::string id = TableId(table);
-    fk_chain_bytes_[id] = order.chain_bytes[i];
+    if (!group_of_.count(id)) fk_chain_bytes_[id] = order.chain_bytes[i];
     for (int parent : order.wait_for[i]) {
       const std::string parent_id = TableId(contents().tables[existing[parent]]);
-      fk_parents_[id].push_back(parent_id);
-      fk_children_[parent_id].push_back(id);
+      fk_parents_[unit[i]].insert(parent_id);
+      fk_children_[parent_id].insert(unit[i]);
     }
-    // Parts of one table load in separate transactions: a self-reference between them is
-    // only satisfied part after part (rows referring to earlier parts).
+    // Separate COPYs of the parts would check a self-reference part after part (a row
+    // referring to a row of a later part fails): one COPY checks it at its end, when every
+    // part is in, whether the constraint is deferrable or not, with -1 or without.
     if (order.self_referencing[i] && table.streams.size() > 1 && !options_.disable_triggers) {
-      load_parts_serially_.insert(id);
-      if (!(order.self_deferrable[i] && checked_at_commit)) {
-        PGARK_LOG(kWarning) << "restore: table " << table.Display() << " references itself and its data is split in "
-                            << table.streams.size() << " parts: they load one after the other, and a row referring "
-                            << "to a row of a later part fails its FOREIGN KEY (restore with --disable-triggers"
-                            << (order.self_deferrable[i] ? ", or -1: the constraint is DEFERRABLE" : "") << ")";
-      }
+      one_copy_.insert(id);
+      PGARK_LOG(kInfo) << "restore: table " << table.Display() << " references itself and its data is split in "
+                       << table.streams.size() << " parts: they load in one COPY";
     }
   }
   if (!options_.disable_triggers) {
-    for (const std::string& warning : restore::CycleWarnings(order, displays, checked_at_commit)) {
+    for (const std::string& warning : restore::CycleWarnings(order, displays)) {
       PGARK_LOG(kWarning) << "restore: " << warning;
     }
   }
@@ -1052,25 +1090,49 @@ void RestoreRun::BuildTasks() {
     if (root >= 0) load_root_[id] = root;
     data_key_[id] = absl::StrCat("DATA ", root >= 0 ? catalog->items[root].id : id);
     data_left_[data_key_[id]] += static_cast<int>(table.streams.size());
-    for (uint32_t stream : table.streams) {
+  }
+  // The tasks: a table's parts in parallel; one COPY for a split self-referencing table; one
+  // task for a deferrable cycle's tables, built at its first table.
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    const std::string id = TableId(table);
+    auto grouped = group_of_.find(id);
+    if (grouped != group_of_.end() && grouped->second != id) continue;
+    const std::string& unit = grouped != group_of_.end() ? grouped->second : id;
+    std::vector<Task> tasks;
+    if (grouped != group_of_.end()) {
       Task task;
-      task.kind = Task::Kind::kTableStream;
-      task.stream_id = stream;
-      task.table_index = index;
+      task.kind = Task::Kind::kDeferredGroup;
+      for (int member : deferred_groups_.at(unit)) {
+        task.loads.push_back({member, contents().tables[member].streams});
+        task.tables.push_back(TableId(contents().tables[member]));
+      }
+      tasks.push_back(std::move(task));
+    } else if (one_copy_.count(id)) {
+      Task task;
+      task.loads.push_back({index, table.streams});
+      tasks.push_back(std::move(task));
+    } else {
+      for (uint32_t stream : table.streams) {
+        Task task;
+        task.loads.push_back({index, {stream}});
+        tasks.push_back(std::move(task));
+      }
+    }
+    for (Task& task : tasks) {
       // Data before post-data; largest TABLE first, all its streams together: the table's
       // index builds (the restore's long pole) can start as soon as possible, while the
       // other connections load the smaller tables (docs/restore.md "Where the CPU goes").
       // Into existing tables, a parent's load counts with the loads waiting for it.
-      auto chain = fk_chain_bytes_.find(id);
+      auto chain = fk_chain_bytes_.find(unit);
       task.weight = (int64_t{1} << 60) + (chain != fk_chain_bytes_.end() ? chain->second : table.bytes);
-      task.tables = {id};
-      task.exclusive = load_parts_serially_.count(id) > 0;
-      auto parents = fk_parents_.find(id);
+      if (task.tables.empty()) task.tables = {id};
+      auto parents = fk_parents_.find(unit);
       if (parents != fk_parents_.end()) {
-        fk_parents_left_[id] = static_cast<int>(parents->second.size());
-        fk_held_[id].push_back(task);
+        fk_parents_left_[unit] = static_cast<int>(parents->second.size());
+        fk_held_[unit].push_back(std::move(task));
       } else {
-        AddReady(task);
+        AddReady(std::move(task));
       }
       ++outstanding_;
     }
@@ -1268,29 +1330,35 @@ void RestoreRun::StopAllLocked(const absl::Status& error, const pg::Connection* 
   cv_.SignalAll();
 }
 
+void RestoreRun::StreamDoneLocked(const std::string& id) {
+  ++result_.streams;
+  if (--parts_left_[id] == 0) {
+    ++result_.tables;
+    // Its data is committed (or, with -1, in the one transaction): the loads whose FOREIGN
+    // KEYs reference it may start once their other parents are in too.
+    auto children = fk_children_.find(id);
+    if (children != fk_children_.end()) {
+      for (const std::string& child : children->second) {
+        if (--fk_parents_left_[child] != 0) continue;
+        for (Task& held : fk_held_[child]) AddReady(std::move(held));
+        fk_held_.erase(child);
+      }
+    }
+  }
+  const std::string& key = data_key_.at(id);
+  if (--data_left_[key] == 0) ReleaseLocked(key);
+}
+
 void RestoreRun::CompleteLocked(const Task& task) {
   --outstanding_;
   switch (task.kind) {
-    case Task::Kind::kTableStream: {
-      ++result_.streams;
-      const std::string& id = task.tables.front();
-      if (--parts_left_[id] == 0) {
-        ++result_.tables;
-        // Its data is committed (or, with -1, in the one transaction): the tables whose
-        // FOREIGN KEYs reference it may load now.
-        auto children = fk_children_.find(id);
-        if (children != fk_children_.end()) {
-          for (const std::string& child : children->second) {
-            if (--fk_parents_left_[child] != 0) continue;
-            for (Task& held : fk_held_[child]) AddReady(std::move(held));
-            fk_held_.erase(child);
-          }
-        }
+    case Task::Kind::kTableData:
+    case Task::Kind::kDeferredGroup:
+      for (const TableLoad& load : task.loads) {
+        const std::string id = TableId(contents().tables[load.table_index]);
+        for (size_t i = 0; i < load.streams.size(); ++i) StreamDoneLocked(id);
       }
-      const std::string& key = data_key_.at(id);
-      if (--data_left_[key] == 0) ReleaseLocked(key);
       break;
-    }
     case Task::Kind::kLargeObjects:
       ++result_.streams;
       break;
@@ -1323,7 +1391,14 @@ void RestoreRun::CompleteLocked(const Task& task) {
 
 std::string RestoreRun::DescribeTask(const Task& task) {
   switch (task.kind) {
-    case Task::Kind::kTableStream:
+    case Task::Kind::kTableData:
+      return absl::StrCat("data of ", DescribeLoad(task.loads.front()));
+    case Task::Kind::kDeferredGroup: {
+      std::vector<std::string> tables;
+      for (const TableLoad& load : task.loads) tables.push_back(contents().tables[load.table_index].Display());
+      return absl::StrCat("data of ", absl::StrJoin(tables, ", "),
+                          " in one transaction (their DEFERRABLE FOREIGN KEYs checked at COMMIT)");
+    }
     case Task::Kind::kLargeObjects:
       return absl::StrCat("data of ", contents().DescribeStream(task.stream_id));
     case Task::Kind::kPostItem:
@@ -1411,8 +1486,10 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
 
 absl::Status RestoreRun::Execute(pg::Connection& conn, const Task& task) {
   switch (task.kind) {
-    case Task::Kind::kTableStream:
-      return LoadTableStream(conn, task);
+    case Task::Kind::kTableData:
+      return LoadTable(conn, task.loads.front(), false);
+    case Task::Kind::kDeferredGroup:
+      return LoadDeferredGroup(conn, task);
     case Task::Kind::kLargeObjects:
       return LoadLargeObjects(conn, task);
     case Task::Kind::kPostItem: {
@@ -1432,20 +1509,27 @@ absl::Status RestoreRun::Execute(pg::Connection& conn, const Task& task) {
   return absl::InternalError("unknown task");
 }
 
-absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task) {
-  const TableStreams& table = contents().tables[task.table_index];
-  const std::string what = absl::StrCat("loading ", contents().DescribeStream(task.stream_id));
+std::string RestoreRun::DescribeLoad(const TableLoad& load) const {
+  const TableStreams& table = contents_ptr()->tables[load.table_index];
+  if (load.streams.size() == 1) return contents_ptr()->DescribeStream(load.streams.front());
+  return absl::StrCat(table.Display(), " parts 1-", load.streams.size(), " in one COPY");
+}
+
+absl::Status RestoreRun::LoadTable(pg::Connection& conn, const TableLoad& load, bool in_group) {
+  const TableStreams& table = contents().tables[load.table_index];
+  const std::string id = TableId(table);
+  const std::string what = absl::StrCat("loading ", DescribeLoad(load));
   std::vector<std::string> columns;
   for (const auto& column : table.columns) columns.push_back(Quote(column.name));
   // One stream owns a table this run created: TRUNCATE + COPY FREEZE in one transaction
   // writes the rows frozen (no later anti-wraparound rewrite) and can skip WAL.
   // A table loaded through its partition root shares the root with its siblings' streams:
   // never TRUNCATE it (FREEZE), the other streams' rows may already be in it.
-  auto root = load_root_.find(task.tables.front());
+  auto root = load_root_.find(id);
   bool freeze = false;
-  if (root == load_root_.end() && !in_transaction_ && table.streams.size() == 1 &&
-      created_tables_.count(task.tables.front())) {
-    int item = FindItem(task.tables.front());
+  if (root == load_root_.end() && !in_transaction_ && !in_group && table.streams.size() == 1 &&
+      created_tables_.count(id)) {
+    int item = FindItem(id);
     freeze = item >= 0 && contents().catalog->items[item].table &&
              contents().catalog->items[item].table->relkind == 'r';
   }
@@ -1471,59 +1555,62 @@ absl::Status RestoreRun::LoadTableStream(pg::Connection& conn, const Task& task)
     if (freeze) conn.Execute("ROLLBACK").IgnoreError();
     return status;
   };
-  absl::Status started = conn.StartCopyIn(sql);
-  if (!started.ok()) return rollback(Failed(started, what));
-  absl::Status status;
-  absl::StatusOr<std::unique_ptr<format::ChunkReader>> reader = feed_->Open(task.stream_id);
-  status = reader.status();
-  if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryHeader);
-  std::unique_ptr<restore::TypeOidPatcher> patcher;
-  if (status.ok() && PatchesTypeOids(table)) {
-    absl::StatusOr<std::unique_ptr<restore::TypeOidPatcher>> made = MakeTypeOidPatcher(table);
-    status = made.status();
-    if (made.ok()) patcher = std::move(*made);
+  restore::CopyFeedOptions feed_options;
+  feed_options.binary = table.binary;
+  if (PatchesTypeOids(table)) feed_options.make_patcher = [this, &table] { return MakeTypeOidPatcher(table); };
+  if (options_.progress != nullptr) {
+    feed_options.on_chunk = [this, &table](int64_t bytes) { options_.progress->AddChunk(table.Display(), 0, bytes); };
   }
-  format::Chunk chunk;
-  while (status.ok()) {
-    absl::StatusOr<bool> more = (*reader)->Next(&chunk);
-    if (!more.ok()) {
-      status = more.status();
-      break;
-    }
-    if (!*more) break;
-    const int64_t bytes = static_cast<int64_t>(chunk.data.size());
-    if (patcher != nullptr) status = patcher->Patch(&chunk.data);
-    if (status.ok()) status = conn.PutCopyData(chunk.data);
-    if (options_.progress != nullptr) options_.progress->AddChunk(table.Display(), 0, bytes);
-  }
-  if (status.ok() && patcher != nullptr) status = patcher->Finish();
-  if (status.ok() && table.binary) status = conn.PutCopyData(kCopyBinaryTrailer);
-  if (!status.ok()) {
-    // The server rolls the COPY back: nothing of this stream stays in the table.
-    conn.AbortCopyIn(status.message()).IgnoreError();
-    return rollback(base::Annotate(status, what));
-  }
-  absl::StatusOr<int64_t> rows = conn.EndCopyIn();
-  if (!rows.ok()) return rollback(Failed(rows.status(), what));
-  PGARK_ASSIGN_OR_RETURN(format::StreamInfo totals, feed_->Totals(task.stream_id));
-  if (static_cast<uint64_t>(*rows) != totals.rows) {
+  absl::StatusOr<restore::CopyFeedResult> copied = restore::CopyStreams(conn, sql, *feed_, load.streams, feed_options);
+  if (!copied.ok()) return rollback(Failed(copied.status(), what));
+  if (static_cast<uint64_t>(copied->rows) != copied->archive_rows) {
     return rollback(absl::DataLossError(absl::StrCat(
-        what, ": the archive index records ", totals.rows, " rows but COPY loaded ", *rows,
-        user_trigger_tables_.count(task.tables.front())
+        what, ": the archive index records ", copied->archive_rows, " rows but COPY loaded ", copied->rows,
+        user_trigger_tables_.count(id)
             ? " (the target table has triggers: a BEFORE INSERT trigger that returns NULL skips rows; restore "
               "with --disable-triggers to load the archive's rows as they are)"
             : "")));
   }
   if (freeze) PGARK_RETURN_IF_ERROR(Failed(conn.Execute("COMMIT"), what));
   if (options_.progress != nullptr) {
-    options_.progress->AddChunk(table.Display(), *rows, 0);
-    options_.progress->StreamDone(table.Display());
+    options_.progress->AddChunk(table.Display(), copied->rows, 0);
+    for (size_t i = 0; i < load.streams.size(); ++i) options_.progress->StreamDone(table.Display());
   }
   absl::MutexLock lock(&mu_);
-  archive_rows_[task.table_index] += *rows;
-  result_.rows += *rows;
+  archive_rows_[load.table_index] += copied->rows;
+  result_.rows += copied->rows;
   if (freeze) ++result_.frozen_tables;
-  if (patcher != nullptr) result_.type_oids_patched += patcher->patched_oids();
+  result_.type_oids_patched += copied->patched_oids;
+  return absl::OkStatus();
+}
+
+absl::Status RestoreRun::LoadDeferredGroup(pg::Connection& conn, const Task& task) {
+  std::vector<std::string> tables;
+  for (const TableLoad& load : task.loads) tables.push_back(contents().tables[load.table_index].Display());
+  const std::string names = absl::StrJoin(tables, ", ");
+  // The tables of the cycle are in one transaction: a failure (a violating row at COMMIT, an
+  // error or a cancel in any COPY) rolls every one of them back, none is left half loaded.
+  auto failed = [&](const absl::Status& status, bool open) {
+    if (open) conn.Execute("ROLLBACK").IgnoreError();  // a failed COMMIT has ended it already
+    return base::WithMessage(status, absl::StrCat(status.message(), "; the data of tables ", names,
+                                                  " (one transaction, their circular DEFERRABLE FOREIGN KEYs "
+                                                  "checked at COMMIT) was rolled back together"));
+  };
+  absl::Status status = Failed(conn.Execute("BEGIN; SET CONSTRAINTS ALL DEFERRED"),
+                               absl::StrCat("loading tables ", names));
+  // A stop (another connection's error, an interrupt) cancels the statement running here; one
+  // arriving between two statements is seen here, so the group never commits after it.
+  auto stopped = [this] {
+    absl::MutexLock lock(&mu_);
+    return !error_.ok();
+  };
+  for (size_t i = 0; status.ok() && i <= task.loads.size(); ++i) {
+    if (stopped()) status = absl::CancelledError("the restore is stopping");
+    if (status.ok() && i < task.loads.size()) status = LoadTable(conn, task.loads[i], true);
+  }
+  if (!status.ok()) return failed(status, true);
+  status = Failed(conn.Execute("COMMIT"), absl::StrCat("committing the data of tables ", names));
+  if (!status.ok()) return failed(status, false);
   return absl::OkStatus();
 }
 
@@ -1540,29 +1627,12 @@ absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task
   absl::Status status = conn.Execute(
       "CREATE TEMP TABLE pgark_lo_stage (oid pg_catalog.oid, off pg_catalog.int8, data pg_catalog.bytea) "
       "ON COMMIT DROP");
-  if (status.ok()) status = conn.StartCopyIn("COPY pg_temp.pgark_lo_stage FROM STDIN (FORMAT binary)");
   if (!status.ok()) return fail(status);
-  absl::StatusOr<std::unique_ptr<format::ChunkReader>> reader = feed_->Open(task.stream_id);
-  status = reader.status();
-  if (status.ok()) status = conn.PutCopyData(kCopyBinaryHeader);
-  format::Chunk chunk;
-  while (status.ok()) {
-    absl::StatusOr<bool> more = (*reader)->Next(&chunk);
-    if (!more.ok()) {
-      status = more.status();
-      break;
-    }
-    if (!*more) break;
-    status = conn.PutCopyData(chunk.data);
-  }
-  if (status.ok()) status = conn.PutCopyData(kCopyBinaryTrailer);
-  if (!status.ok()) {
-    conn.AbortCopyIn(status.message()).IgnoreError();
-    if (own_transaction) conn.Execute("ROLLBACK").IgnoreError();
-    return base::Annotate(status, what);
-  }
-  absl::StatusOr<int64_t> rows = conn.EndCopyIn();
-  if (!rows.ok()) return fail(rows.status());
+  restore::CopyFeedOptions feed_options;
+  feed_options.binary = true;
+  absl::StatusOr<restore::CopyFeedResult> staged = restore::CopyStreams(
+      conn, "COPY pg_temp.pgark_lo_stage FROM STDIN (FORMAT binary)", *feed_, {task.stream_id}, feed_options);
+  if (!staged.ok()) return fail(staged.status());
   // Objects the catalog created already (with their owner, ACL and comment) are only
   // written. With --clean, the clean pass unlinked the archive's objects before their
   // catalog items re-created them (every object in a stream has an item).
