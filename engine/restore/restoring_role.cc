@@ -268,6 +268,7 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
     if (it == refused.end()) it = refused.insert(refused.end(), {why, {}});
     it->second.push_back(item);
   };
+  std::vector<const CatalogItem*> casts;
   std::vector<std::string> cast_ids, sources, targets;
   for (const CatalogItem* item : items) {
     const absl::string_view what = SuperuserOnlyWhat(*item);
@@ -281,6 +282,7 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
     if (!absl::ConsumePrefix(&tag, "(") || !absl::ConsumeSuffix(&tag, ")")) continue;
     const std::vector<std::string> types = absl::StrSplit(tag, " AS ");
     if (types.size() != 2) continue;
+    casts.push_back(item);
     cast_ids.push_back(item->id);
     sources.push_back(types[0]);
     targets.push_back(types[1]);
@@ -299,15 +301,11 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
                          "pg_catalog.pg_has_role(t.typowner, 'USAGE')) ORDER BY c.n",
                          {ArrayLiteral(cast_ids), ArrayLiteral(sources), ArrayLiteral(targets)}));
     for (int row = 0; row < r.rows(); ++row) {
-      const std::string& id = cast_ids[std::stoul(std::string(r.Get(row, 0))) - 1];
-      for (const CatalogItem* item : items) {
-        if (item->id == id) {
-          refuse(absl::StrCat("creating a cast needs the ownership of its source or target type, and ", role.name,
-                              " owns neither"),
-                 item);
-          break;
-        }
-      }
+      const size_t n = std::stoul(std::string(r.Get(row, 0)));  // 1-based, from WITH ORDINALITY
+      if (n < 1 || n > casts.size()) continue;
+      refuse(absl::StrCat("creating a cast needs the ownership of its source or target type, and ", role.name,
+                          " owns neither"),
+             casts[n - 1]);
     }
   }
   if (refused.empty()) return absl::OkStatus();
