@@ -31,6 +31,9 @@ class NameFilter {
 
   // True when no pattern was given (everything is selected).
   bool SelectsAll() const;
+  // True when -n or -t was given: they name what to restore, so what is outside every schema
+  // (extensions, casts, large objects, ...) is left out. -N and -T only take away.
+  bool IncludesOnlyNamed() const { return !schemas_.empty() || !tables_.empty(); }
   // True when -t was given: only the matching tables are restored.
   bool TablesOnly() const { return !tables_.empty(); }
   // A table-like object (table, view, sequence, materialized view).

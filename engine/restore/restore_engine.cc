@@ -183,8 +183,10 @@ class Selection {
       case ObjectKind::kSchema:
         return !filter_.TablesOnly() && filter_.InSchema(item.schema.empty() ? item.name : item.schema);
       default:
-        // Schema-less items (extensions, the database itself) only without -n/-t, as pg_dump.
-        return !filter_.TablesOnly() && !item.schema.empty() && filter_.InSchema(item.schema);
+        // Schema-less items (extensions, casts, languages, the database itself): left out by
+        // -n/-t, kept by -N/-T, as pg_restore and pg_dump do.
+        if (item.schema.empty()) return !filter_.IncludesOnlyNamed();
+        return filter_.InSchema(item.schema);
     }
   }
 
@@ -195,7 +197,7 @@ class Selection {
       default: return options_.pre_data;
     }
   }
-  bool LargeObjects() const { return options_.data && filter_.SelectsAll(); }
+  bool LargeObjects() const { return options_.data && !filter_.IncludesOnlyNamed(); }
 
   // --no-publications, --no-subscriptions.
   bool KindLeftOut(ObjectKind kind) const {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -256,6 +257,19 @@ absl::string_view SuperuserOnlyWhat(const CatalogItem& item) {
   }
 }
 
+// `schema` as a -N argument a shell passes on unchanged: as is when it is a plain lower-case
+// name, else double-quoted (a pattern then matches it literally) inside single quotes.
+std::string SchemaPatternArgument(const std::string& schema) {
+  const bool plain = !schema.empty() && !absl::ascii_isdigit(schema[0]) &&
+                     std::all_of(schema.begin(), schema.end(), [](char c) {
+                       return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+                     });
+  if (plain) return schema;
+  std::string quoted = "\"";
+  for (char c : schema) absl::StrAppend(&quoted, c == '"' ? "\"\"" : c == '\'' ? "'\\''" : std::string(1, c));
+  return absl::StrCat("'", quoted, "\"'");
+}
+
 }  // namespace
 
 absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole& role,
@@ -325,7 +339,7 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
   if (all_in_schemas) {
     absl::StrAppend(&message, ", or leave ", schemas.size() > 1 ? "their schemas" : "the schema", " out with",
                     absl::StrJoin(schemas, "", [](std::string* out, const std::string& schema) {
-                      absl::StrAppend(out, " -N ", schema);
+                      absl::StrAppend(out, " -N ", SchemaPatternArgument(schema));
                     }));
   }
   return absl::PermissionDeniedError(absl::StrCat(message, ")"));

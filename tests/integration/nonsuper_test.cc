@@ -479,6 +479,9 @@ struct Refusal {
   int exit_code;         // of the owner's restore
   std::string message;   // in its stderr; "$OWNER" stands for the restoring role
   bool superuser_restores = true;  // a superuser's restore of the same archive succeeds
+  // The selection the message suggests: the owner's restore with it succeeds and keeps
+  // the rest (the orders, the pgcrypto extension). None when the message suggests none.
+  std::vector<std::string> hint = {};
 };
 void PrintTo(const Refusal& refusal, std::ostream* out) { *out << refusal.name; }
 
@@ -521,6 +524,17 @@ TEST_P(NonSuperuserRefusalTest, RefusedBeforeAnyChange) {
   CommandResult single = Pgark({"restore", "-O", "-1", "-d", AsOwner(*target), archive_});
   EXPECT_EQ(single.exit_code, refusal.exit_code) << single.err;
   EXPECT_EQ(Snapshot(*conn), before);
+  if (!refusal.hint.empty()) {
+    std::vector<std::string> args = {"restore", "-O", "-d", AsOwner(*target), archive_};
+    args.insert(args.begin() + 2, refusal.hint.begin(), refusal.hint.end());
+    CommandResult hinted = Pgark(args);
+    ASSERT_EQ(hinted.exit_code, 0) << hinted.err;
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'"),
+              Scalar(*superuser_, "SELECT count(*) FROM pg_extension WHERE extname = 'pgcrypto'"));
+    if (refusal.hint[1] != "app") {
+      EXPECT_EQ(DigestOf(*conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
+    }
+  }
   // A superuser's restore is not refused.
   ScratchDatabase as_superuser("nsrefsu");
   CommandResult su = Pgark({"restore", "-d", as_superuser.conninfo(), archive_});
@@ -560,8 +574,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "CREATE FUNCTION app.bt_out(app.bt) RETURNS cstring LANGUAGE internal IMMUTABLE STRICT AS 'int4out'; "
                 "CREATE TYPE app.bt (INPUT = app.bt_in, OUTPUT = app.bt_out, INTERNALLENGTH = 4, PASSEDBYVALUE, "
                 "ALIGNMENT = int4); CREATE TABLE app.bts (v app.bt); INSERT INTO app.bts VALUES ('42')",
-                7, "(creating a base type needs a superuser); nothing was changed (restore as a superuser, or leave "
-                   "the schema out with -N app)"},
+                7,
+                "(creating a base type needs a superuser); nothing was changed (restore as a superuser, or leave "
+                "the schema out with -N app)",
+                true,
+                {"-N", "app"}},
         Refusal{"CastWithoutFunction", "CREATE CAST (xid AS integer) WITHOUT FUNCTION", 7,
                 "cannot restore as $OWNER, which is not a superuser: CAST (xid AS integer) (creating a cast WITHOUT "
                 "FUNCTION needs a superuser)"},
@@ -576,6 +593,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "CREATE TEXT SEARCH PARSER app.prs (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end, "
                 "LEXTYPES = prsd_lextype); CREATE TEXT SEARCH TEMPLATE app.tmpl (LEXIZE = dsimple_lexize)",
                 7, "(creating a text search parser needs a superuser); "},
+        // The hint quotes a schema name for the shell and the pattern; it leaves the rest in.
+        Refusal{"TextSearchTemplateInAnOddSchema",
+                "CREATE SCHEMA \"Odd Schema\"; "
+                "CREATE TEXT SEARCH TEMPLATE \"Odd Schema\".tmpl (LEXIZE = dsimple_lexize)",
+                7,
+                "cannot restore as $OWNER, which is not a superuser: TEXT SEARCH TEMPLATE Odd Schema.tmpl (creating "
+                "a text search template needs a superuser); nothing was changed (restore as a superuser, or leave the "
+                "schema out with -N '\"Odd Schema\"')",
+                true,
+                {"-N", "\"Odd Schema\""}},
         Refusal{"ForeignDataWrapper", "CREATE FOREIGN DATA WRAPPER pgark_ns_fdw", 7,
                 "cannot restore as $OWNER, which is not a superuser: FOREIGN DATA WRAPPER pgark_ns_fdw (creating a "
                 "foreign-data wrapper needs a superuser); nothing was changed (restore as a superuser)"},
