@@ -2,11 +2,13 @@
 // an operator runs them after a migration tool or to refresh a staging database: FOREIGN KEY
 // order, circular references, triggers (--disable-triggers), sequences, large objects,
 // materialized views, -1, --clean and a pipe. Real binaries on a real server.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <thread>
@@ -293,6 +295,8 @@ TEST_F(RestoreDataOnlyTest, CycleFromAPipeWithOneChunkQueuesCannotDeadlock) {
   }
 }
 
+constexpr char kCycleRows[] = "SELECT (SELECT count(*) FROM s.a) || '/' || (SELECT count(*) FROM s.b)";
+
 // Rows that really violate a DEFERRABLE cycle's FOREIGN KEY: the COMMIT of the cycle's
 // transaction fails, naming the constraint, and neither table keeps a row (rolled back
 // together). The source has no FOREIGN KEYs; the target's schema has them.
@@ -315,9 +319,64 @@ TEST_F(RestoreDataOnlyTest, ViolatingDeferrableCycleIsRolledBackAsAWhole) {
     EXPECT_THAT(failed.err, HasSubstr("SQLSTATE 23503"));
     EXPECT_THAT(failed.err, HasSubstr("rolled back together"));
     EXPECT_THAT(failed.err, Not(HasSubstr("there are circular")));
-    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM s.a"), "0");
-    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM s.b"), "0");
+    EXPECT_EQ(Scalar(*conn, kCycleRows), "0/0");
   }
+  // --clean: the clean's TRUNCATE is committed before the main pass, so the failed cycle
+  // leaves the tables empty; with -1 the clean is rolled back too and the old rows stay.
+  ASSERT_OK(conn->Execute("INSERT INTO s.a VALUES (1, NULL); INSERT INTO s.b VALUES (1, 1)"));
+  auto cleaned = RestoreData(target, {"--clean", "-j", "2"});
+  EXPECT_EQ(cleaned.exit_code, 2) << cleaned.err;
+  EXPECT_THAT(cleaned.err, HasSubstr("rolled back together"));
+  EXPECT_EQ(Scalar(*conn, kCycleRows), "0/0");
+  ASSERT_OK(conn->Execute("INSERT INTO s.a VALUES (1, NULL); INSERT INTO s.b VALUES (1, 1)"));
+  auto single = RestoreData(target, {"--clean", "-1"});
+  EXPECT_EQ(single.exit_code, 2) << single.err;
+  EXPECT_THAT(single.err, HasSubstr("violates foreign key constraint \"b_needs_a\""));
+  EXPECT_EQ(Scalar(*conn, kCycleRows), "1/1");
+}
+
+// Ctrl-C while a DEFERRABLE cycle loads its second table: the running COPY is cancelled and
+// the cycle's transaction rolled back, so the first table does not keep its rows (exit 130).
+TEST_F(RestoreDataOnlyTest, InterruptRollsTheCycleBack) {
+  ASSERT_NO_FATAL_FAILURE(Seed(
+      "CREATE SCHEMA s; CREATE TABLE s.a (id integer PRIMARY KEY, b_id integer);"
+      "CREATE TABLE s.b (id integer PRIMARY KEY, a_id integer REFERENCES s.a DEFERRABLE);"
+      "ALTER TABLE s.a ADD FOREIGN KEY (b_id) REFERENCES s.b DEFERRABLE;"
+      "CREATE FUNCTION s.slowly(v integer) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(0.002) IS NOT NULL';",
+      "BEGIN; SET CONSTRAINTS ALL DEFERRED; INSERT INTO s.a SELECT g, 1 FROM generate_series(1, 1500) g;"
+      "INSERT INTO s.b SELECT g, 1 FROM generate_series(1, 1500) g; COMMIT;"));
+  ScratchDatabase target("dodst");
+  ASSERT_NO_FATAL_FAILURE(RestoreSchema(target));
+  auto conn = target.Connect();
+  // ~3 s per table at 2 ms per row.
+  ASSERT_OK(conn->Execute("ALTER TABLE s.a ADD CHECK (s.slowly(id)) NOT VALID;"
+                          "ALTER TABLE s.b ADD CHECK (s.slowly(id)) NOT VALID;"));
+  const std::string pid_file = absl::StrCat(path_, ".pid");
+  CommandResult interrupted;
+  std::thread runner([&] {
+    interrupted = RunShell(absl::StrCat(PGARK_BINARY, " restore --section data -j 2 -d '", target.conninfo(), "' ",
+                                        path_, " & echo $! > ", pid_file, "; wait $!"));
+  });
+  // Wait for the COPY of the cycle's second table (the first one's COPY has ended in the
+  // same transaction), then interrupt.
+  constexpr char kRunningCopy[] =
+      "SELECT coalesce(min(query), '') FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY \"s\".%'";
+  std::string first, now;
+  for (int i = 0; i < 400; ++i) {
+    now = Scalar(*conn, kRunningCopy);
+    if (first.empty()) first = now;
+    if (!now.empty() && now != first) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  std::string pid;
+  std::ifstream(pid_file) >> pid;
+  EXPECT_FALSE(now.empty() || now == first) << "never saw the second COPY: " << first;
+  if (!pid.empty()) kill(std::stoi(pid), SIGINT);
+  runner.join();
+  std::remove(pid_file.c_str());
+  EXPECT_EQ(interrupted.exit_code, 130) << interrupted.err;
+  EXPECT_THAT(interrupted.err, HasSubstr("interrupted"));
+  EXPECT_EQ(Scalar(*conn, kCycleRows), "0/0");
 }
 
 // A split table referencing itself (not deferrable): rows of its first part refer to rows of
