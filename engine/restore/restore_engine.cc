@@ -57,6 +57,14 @@ std::string Qualified(absl::string_view schema, absl::string_view name) {
 // "<what>: <server message> (SQLSTATE xxxxx)".
 absl::Status Failed(const absl::Status& status, absl::string_view what) { return restore::FailedItem(status, what); }
 
+// The restore sessions commit asynchronously (SetupSession). One synchronous commit made
+// after the last of their commits flushes the WAL up to itself, and so every commit before it:
+// once this returns, the whole restore is on disk (and on synchronous standbys).
+absl::Status MakeCommitsDurable(pg::Connection& conn) {
+  return Failed(conn.Execute("SET synchronous_commit = on; SELECT pg_catalog.txid_current();"),
+                "flushing the restore's commits to disk");
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -457,6 +465,11 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
       "SET xmloption = content; SET client_min_messages = warning; SET row_security = off; "
       "SET default_transaction_read_only = off; "
       "SELECT pg_catalog.set_config('search_path', '', false);";
+  // A restore commits once per post-data item (15,000 commits for 5,000 tables); waiting
+  // for a WAL flush at each was 20-35 % of such a restore on a server with fsync on. The
+  // commits are made durable together at the end (MakeCommitsDurable), before pgark reports
+  // success; a crash before that loses part of a restore that had not finished anyway.
+  absl::StrAppend(&sql, " SET synchronous_commit = off;");
   // Objects without a recorded tablespace go to the database's default, whatever
   // default_tablespace the target configures (pg_dump's SET default_tablespace = '');
   // with --no-tablespaces the target's setting applies, as with pg_restore.
@@ -1918,6 +1931,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   }();
   if (status.ok() && pipe_ != nullptr) status = pipe_->Finish();
   if (status.ok() && in_transaction_) status = Failed(leader_->Execute("COMMIT"), "committing the restore");
+  if (status.ok()) status = MakeCommitsDurable(*leader_);
   if (!status.ok()) {
     if (pipe_ != nullptr) pipe_->Abort(status);
     if (in_transaction_) {
