@@ -103,6 +103,36 @@ TEST(CatalogJsonTest, GarbageIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// Items are converted while the text is parsed (each dropped from the tree once converted):
+// what is not an item, or an item with a wrong field, still fails the whole catalog.
+TEST(CatalogJsonTest, MalformedItemsAreRejected) {
+  nlohmann::json json = nlohmann::json::parse(CatalogToJson(SampleCatalog()));
+  nlohmann::json not_objects = json;
+  not_objects["items"].push_back(42);
+  EXPECT_THAT(CatalogFromJson(not_objects.dump()),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::HasSubstr("malformed item list")));
+  nlohmann::json wrong_type = json;
+  wrong_type["items"][1]["create_sql"] = 7;
+  EXPECT_THAT(CatalogFromJson(wrong_type.dump()), StatusIs(absl::StatusCode::kDataLoss));
+  nlohmann::json missing_key = json;
+  missing_key["items"][0].erase("owner");
+  EXPECT_THAT(CatalogFromJson(missing_key.dump()), StatusIs(absl::StatusCode::kDataLoss));
+  nlohmann::json unknown_kind = json;
+  unknown_kind["items"][1]["kind"] = "WIDGET";
+  EXPECT_THAT(CatalogFromJson(unknown_kind.dump()),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("WIDGET")));
+  nlohmann::json duplicate = json;
+  duplicate["items"].push_back(duplicate["items"][0]);
+  EXPECT_THAT(CatalogFromJson(duplicate.dump()),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("duplicate")));
+  // A newer version is named as such, even though its items come first in the text.
+  nlohmann::json newer = json;
+  newer["version"] = 2;
+  newer["items"][0]["kind"] = "WIDGET";
+  EXPECT_THAT(CatalogFromJson(newer.dump()),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("version 2")));
+}
+
 TEST(CatalogJsonTest, ForwardDependencyIsRejected) {
   Catalog catalog = SampleCatalog();
   std::swap(catalog.items[0], catalog.items[1]);
