@@ -240,6 +240,15 @@ std::string CatalogToJson(const Catalog& catalog) {
 
 namespace {
 
+// The position of `name` in `names`, or -1.
+template <size_t N>
+int IndexOfName(const absl::string_view (&names)[N], absl::string_view name) {
+  for (size_t idx = 0; idx < N; ++idx) {
+    if (names[idx] == name) return static_cast<int>(idx);
+  }
+  return -1;
+}
+
 // One element of "items", moved out of its parsed tree (which is dropped right after).
 // `seen` holds the ids of the items before it: dependencies must point backwards.
 absl::StatusOr<CatalogItem> ItemFromJson(Json& j, const std::set<std::string>& seen) {
@@ -250,25 +259,13 @@ absl::StatusOr<CatalogItem> ItemFromJson(Json& j, const std::set<std::string>& s
   item.schema = take("schema");
   item.name = take("name");
   item.owner = take("owner");
-  const std::string& section = j.at("section").get_ref<const std::string&>();
-  bool section_ok = false;
-  for (size_t idx = 0; idx < 4; ++idx) {
-    if (kSectionNames[idx] == section) {
-      item.section = static_cast<Section>(idx);
-      section_ok = true;
-    }
-  }
-  const std::string& pass = j.at("pass").get_ref<const std::string&>();
-  bool pass_ok = false;
-  for (size_t idx = 0; idx < 3; ++idx) {
-    if (kPassNames[idx] == pass) {
-      item.pass = static_cast<RestorePass>(idx);
-      pass_ok = true;
-    }
-  }
-  if (!section_ok || !pass_ok) {
+  const int section = IndexOfName(kSectionNames, j.at("section").get_ref<const std::string&>());
+  const int pass = IndexOfName(kPassNames, j.at("pass").get_ref<const std::string&>());
+  if (section < 0 || pass < 0) {
     return absl::InvalidArgumentError(absl::StrCat("catalog item '", item.id, "' has unknown section or pass"));
   }
+  item.section = static_cast<Section>(section);
+  item.pass = static_cast<RestorePass>(pass);
   item.create_sql = take("create_sql");
   item.owner_sql = take("owner_sql");
   item.acl_sql = take("acl_sql");
