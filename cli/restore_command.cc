@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "cli/progress_display.h"
 #include "engine/restore/replace.h"
 #include "engine/restore/restore_engine.h"
+#include "engine/restore/use_list.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 
@@ -36,6 +38,7 @@ struct RestoreFlags {
   bool disable_triggers = false;
   std::string superuser;
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
+  std::string use_list;
   std::string section;
   std::string progress = "auto";
   bool replace = false, terminate_connections = false, yes = false;
@@ -149,6 +152,10 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
     return absl::OkStatus();
   }
   engine::RestoreOptions options = ToOptions(flags, std::move(keys));
+  if (!flags.use_list.empty()) {
+    PGARK_ASSIGN_OR_RETURN(std::set<int> listed, engine::restore::ReadUseList(flags.use_list));
+    options.use_list = std::move(listed);
+  }
   engine::TransferProgress progress;
   options.progress = &progress;
   ProgressDisplay display(flags.progress, &progress);
@@ -212,6 +219,9 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("-1,--single-transaction", flags->single_transaction,
                "restore in one transaction: all or nothing");
   app.add_flag("-l,--list", flags->list, "list the archive's contents and stop");
+  app.add_option("-L,--use-list", flags->use_list,
+                 "restore only the items whose lines (from -l) this file keeps; comment a line out with ';' "
+                 "(the order of the lines is not used)");
   app.add_flag("--globals", flags->globals,
                "first create the roles and tablespaces of a 'pgark dump --globals' archive (existing ones are skipped)");
   app.add_option("-n,--schema", flags->schemas, "restore only schemas matching this pattern (repeatable)")

@@ -167,20 +167,51 @@ class Selection {
  public:
   explicit Selection(const RestoreOptions& options) : options_(options) {}
 
-  // Compiles the -n/-N/-t/-T patterns; `database` is the archive's recorded name.
-  absl::Status Init(absl::string_view database) {
+  // Compiles the -n/-N/-t/-T patterns and checks -L's numbers against `catalog` (nullptr:
+  // the archive has none).
+  absl::Status Init(const catalog::Catalog* catalog) {
     PGARK_ASSIGN_OR_RETURN(restore::NameFilter filter,
                            restore::NameFilter::Create(options_.schemas, options_.exclude_schemas,
-                                                       options_.tables, options_.exclude_tables, database));
+                                                       options_.tables, options_.exclude_tables,
+                                                       catalog != nullptr ? catalog->database : ""));
     filter_ = std::move(filter);
+    if (!options_.use_list) return absl::OkStatus();
+    if (catalog == nullptr) return absl::InvalidArgumentError("-L: the archive has no catalog to select from");
+    all_ = &catalog->items;
+    const int count = static_cast<int>(all_->size());
+    if (!options_.use_list->empty() && *options_.use_list->rbegin() > count) {
+      return absl::InvalidArgumentError(absl::StrCat("-L: item ", *options_.use_list->rbegin(),
+                                                     " is not in the archive (it has ", count, " items)"));
+    }
+    int large_objects = 0, listed_large_objects = 0;
+    for (int i = 0; i < count; ++i) {
+      const CatalogItem& item = (*all_)[i];
+      const bool listed = options_.use_list->count(i + 1) > 0;
+      if ((item.kind == ObjectKind::kTableData || item.kind == ObjectKind::kSequenceSet) && !listed) {
+        unlisted_data_.emplace(item.schema, item.name);
+      }
+      if (item.kind == ObjectKind::kLargeObject) {
+        ++large_objects;
+        if (listed) ++listed_large_objects;
+      }
+    }
+    if (listed_large_objects != 0 && listed_large_objects != large_objects) {
+      return absl::InvalidArgumentError(absl::StrCat("-L lists ", listed_large_objects, " of the archive's ",
+                                                     large_objects, " large objects: they are restored all or none"));
+    }
+    large_objects_listed_ = listed_large_objects == large_objects;
     return absl::OkStatus();
   }
 
   bool Table(absl::string_view schema, absl::string_view name) const { return filter_.Table(schema, name); }
+  // A table's rows, a sequence's value: -n/-t/-N/-T, and -L's TABLE DATA / SEQUENCE SET item.
+  bool Data(const std::string& schema, const std::string& name) const {
+    return Table(schema, name) && unlisted_data_.count({schema, name}) == 0;
+  }
 
   // `table`: the item its table_id names, nullptr if none.
   bool Item(const CatalogItem& item, const CatalogItem* table) const {
-    if (!SectionOn(item.section) || KindLeftOut(item.kind)) return false;
+    if (!SectionOn(item.section) || KindLeftOut(item.kind) || !Listed(item)) return false;
     if (filter_.SelectsAll()) return true;
     if (table != nullptr) return Table(table->schema, table->name);
     switch (item.kind) {
@@ -205,7 +236,13 @@ class Selection {
       default: return options_.pre_data;
     }
   }
-  bool LargeObjects() const { return options_.data && !filter_.IncludesOnlyNamed(); }
+  bool LargeObjects() const { return options_.data && !filter_.IncludesOnlyNamed() && large_objects_listed_; }
+
+  // -L: `item` (an element of the archive's catalog) is listed. Without -L: true.
+  bool Listed(const CatalogItem& item) const {
+    if (all_ == nullptr) return true;
+    return options_.use_list->count(static_cast<int>(&item - all_->data()) + 1) > 0;
+  }
 
   // --no-publications, --no-subscriptions.
   bool KindLeftOut(ObjectKind kind) const {
@@ -222,6 +259,9 @@ class Selection {
  private:
   const RestoreOptions& options_;
   restore::NameFilter filter_;
+  const std::vector<CatalogItem>* all_ = nullptr;  // with -L: the catalog the numbers index
+  std::set<std::pair<std::string, std::string>> unlisted_data_;  // -L: (schema, name) not loaded
+  bool large_objects_listed_ = true;
 };
 
 // ---- The restore run -------------------------------------------------------------------
@@ -495,7 +535,7 @@ absl::Status RestoreRun::Prepare() {
   if (options_.jobs < 1 || options_.jobs > 256) {
     return absl::InvalidArgumentError("--jobs must be between 1 and 256");
   }
-  PGARK_RETURN_IF_ERROR(selection_.Init(contents().catalog ? contents().catalog->database : ""));
+  PGARK_RETURN_IF_ERROR(selection_.Init(contents().catalog ? &*contents().catalog : nullptr));
   if (contents().catalog) {
     const std::vector<CatalogItem>& all = contents().catalog->items;
     item_index_.reserve(all.size());
@@ -510,7 +550,7 @@ absl::Status RestoreRun::Prepare() {
     for (size_t i = 0; i < contents().tables.size(); ++i) {
       const TableStreams& table = contents().tables[i];
       table_bytes_[TableId(table)] = table.bytes;
-      if (selection_.Table(table.schema, table.name)) tables_to_load_.push_back(static_cast<int>(i));
+      if (selection_.Data(table.schema, table.name)) tables_to_load_.push_back(static_cast<int>(i));
     }
   }
   std::set<uint32_t> wanted;
@@ -1723,7 +1763,7 @@ absl::Status RestoreRun::SetSequences() {
   }
   if (!contents().sequence_values.empty()) {
     for (const restore::SequenceValue& value : contents().sequence_values) {
-      if (!selection_.Table(value.schema, value.name)) continue;
+      if (!selection_.Data(value.schema, value.name)) continue;
       absl::Status status = leader_->QueryParams(
           "SELECT pg_catalog.setval($1::pg_catalog.regclass, $2::pg_catalog.int8, $3::pg_catalog.bool)",
           {Qualified(value.schema, value.name), value.last_value, value.is_called ? "true" : "false"}).status();
@@ -1779,7 +1819,10 @@ absl::Status RestoreRun::RunPostAclItems() {
   // a view over another view after it. Views missing in the target are skipped.
   if (!catalog_refreshes && contents().catalog && options_.data && !options_.post_data) {
     for (const CatalogItem& item : contents().catalog->items) {
-      if (item.kind != ObjectKind::kMaterializedViewData || !selection_.Table(item.schema, item.name)) continue;
+      if (item.kind != ObjectKind::kMaterializedViewData || !selection_.Table(item.schema, item.name) ||
+          !selection_.Listed(item)) {
+        continue;
+      }
       PGARK_ASSIGN_OR_RETURN(pg::Result exists,
                              leader_->QueryParams("SELECT 1 FROM pg_catalog.pg_class WHERE oid = "
                                                   "pg_catalog.to_regclass($1) AND relkind = 'm'",

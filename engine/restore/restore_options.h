@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,11 @@ struct RestoreOptions {
   std::vector<std::string> exclude_schemas;
   std::vector<std::string> tables;
   std::vector<std::string> exclude_tables;
+  // -L/--use-list: the numbers (1-based, as -l prints them; restore/use_list.h) of the catalog
+  // items to restore, on top of the patterns; a table's rows and a sequence's value load only
+  // when its TABLE DATA / SEQUENCE SET item is listed, large objects when all of theirs are.
+  // Default nullopt: every item.
+  std::optional<std::set<int>> use_list;
   // --section: which sections run. Default all three.
   bool pre_data = true;
   bool data = true;

@@ -189,6 +189,9 @@ absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
       "; nothing was changed (restore as a superuser, or leave the schema out with -N)"));
 }
 
+// How -L leaves items out, for the messages.
+constexpr absl::string_view kCommentOut = " (comment out their lines of 'pgark restore -l')";
+
 absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
                              const std::vector<const CatalogItem*>& items) {
   std::map<std::string, std::string> extensions;  // name -> item id
@@ -232,7 +235,8 @@ absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
   return absl::PermissionDeniedError(absl::StrCat(
       "cannot restore ", Examples(untrusted), ": ", untrusted.size() > 1 ? "these extensions are" : "the extension is",
       " not trusted, so only a superuser can create ", untrusted.size() > 1 ? "them" : "it", ", and ", role.name,
-      " is not one; nothing was changed (restore as a superuser)"));
+      " is not one; nothing was changed (restore as a superuser, or leave ", untrusted.size() > 1 ? "them" : "it",
+      " out with -L", kCommentOut, ")"));
 }
 
 namespace {
@@ -335,9 +339,9 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
     }
     absl::StrAppend(&message, i == 0 ? "" : "; ", Examples(ids), " (", refused[i].first, ")");
   }
-  absl::StrAppend(&message, "; nothing was changed (restore as a superuser");
+  absl::StrAppend(&message, "; nothing was changed (restore as a superuser, or leave them out with -L", kCommentOut);
   if (all_in_schemas) {
-    absl::StrAppend(&message, ", or leave ", schemas.size() > 1 ? "their schemas" : "the schema", " out with",
+    absl::StrAppend(&message, " or ", schemas.size() > 1 ? "their schemas" : "the schema", " with",
                     absl::StrJoin(schemas, "", [](std::string* out, const std::string& schema) {
                       absl::StrAppend(out, " -N ", SchemaPatternArgument(schema));
                     }));

@@ -10,12 +10,15 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ostream>
+#include <fstream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/restore_test_archive.h"
@@ -482,6 +485,9 @@ struct Refusal {
   // The selection the message suggests: the owner's restore with it succeeds and keeps
   // the rest (the orders, the pgcrypto extension). None when the message suggests none.
   std::vector<std::string> hint = {};
+  // The -l line of the refused item: commented out in a -L list file, the owner's restore
+  // succeeds without it. "" when the kind has no test of that.
+  std::string unlist = "";
 };
 void PrintTo(const Refusal& refusal, std::ostream* out) { *out << refusal.name; }
 
@@ -535,6 +541,33 @@ TEST_P(NonSuperuserRefusalTest, RefusedBeforeAnyChange) {
       EXPECT_EQ(DigestOf(*conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
     }
   }
+  if (!refusal.unlist.empty()) {
+    // pg_restore's way: the listing with the refused item's line (and, to show that data
+    // follows its TABLE DATA line, one partition's data) commented out.
+    CommandResult list = Pgark({"restore", "-l", archive_});
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    std::string edited;
+    int commented = 0;
+    for (absl::string_view line : absl::StrSplit(list.out, '\n')) {
+      const bool out = absl::StrContains(line, refusal.unlist) || absl::StrContains(line, "; TABLE DATA app events_2024 ");
+      commented += out ? 1 : 0;
+      absl::StrAppend(&edited, out ? ";" : "", line, "\n");
+    }
+    EXPECT_EQ(commented, 2) << list.out;
+    const std::string list_file = archive_ + ".list";
+    {
+      std::ofstream file(list_file);
+      file << edited;
+    }
+    auto listed = OwnedDatabase("nsrefl");
+    CommandResult restore_listed = Pgark({"restore", "-O", "-L", list_file, "-d", AsOwner(*listed), archive_});
+    std::remove(list_file.c_str());
+    ASSERT_EQ(restore_listed.exit_code, 0) << restore_listed.err;
+    auto listed_conn = listed->Connect();
+    EXPECT_EQ(DigestOf(*listed_conn, "ONLY app.orders"), DigestOf(*superuser_, "ONLY app.orders"));
+    EXPECT_EQ(Scalar(*listed_conn, "SELECT count(*) FROM app.events_2024"), "0");
+    EXPECT_EQ(Scalar(*listed_conn, "SELECT count(*) FROM app.events_2025"), "1");
+  }
   // A superuser's restore is not refused.
   ScratchDatabase as_superuser("nsrefsu");
   CommandResult su = Pgark({"restore", "-d", as_superuser.conninfo(), archive_});
@@ -555,7 +588,11 @@ INSTANTIATE_TEST_SUITE_P(
         // dblink is not trusted (pgcrypto, hstore, citext are; RoundTripEntirelyAsTheOwnerRole).
         Refusal{"UntrustedExtension", "CREATE EXTENSION dblink", 7,
                 "cannot restore EXTENSION dblink: the extension is not trusted, so only a superuser can create it, "
-                "and $OWNER is not one; nothing was changed (restore as a superuser)"},
+                "and $OWNER is not one; nothing was changed (restore as a superuser, or leave it out with -L"
+                " (comment out their lines of 'pgark restore -l'))",
+                true,
+                {},
+                "; EXTENSION - dblink "},
         // An extension the target server does not have (its files are not installed): refused
         // for a superuser too. The source's hstore renamed in the catalog stands for one.
         Refusal{"UnavailableExtension",
@@ -567,7 +604,11 @@ INSTANTIATE_TEST_SUITE_P(
                 false},
         Refusal{"ProceduralLanguage", "CREATE LANGUAGE pgark_ns_pl HANDLER plpgsql_call_handler", 7,
                 "cannot restore as $OWNER, which is not a superuser: PROCEDURAL LANGUAGE pgark_ns_pl (creating a procedural "
-                "language needs a superuser); nothing was changed (restore as a superuser)"},
+                "language needs a superuser); nothing was changed (restore as a superuser, or leave them out with -L (comment "
+                "out their lines of 'pgark restore -l'))",
+                true,
+                {},
+                "; PROCEDURAL LANGUAGE - pgark_ns_pl "},
         Refusal{"BaseType",
                 "CREATE TYPE app.bt; "
                 "CREATE FUNCTION app.bt_in(cstring) RETURNS app.bt LANGUAGE internal IMMUTABLE STRICT AS 'int4in'; "
@@ -576,12 +617,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "ALIGNMENT = int4); CREATE TABLE app.bts (v app.bt); INSERT INTO app.bts VALUES ('42')",
                 7,
                 "(creating a base type needs a superuser); nothing was changed (restore as a superuser, or leave "
-                "the schema out with -N app)",
+                "them out with -L (comment out their lines of 'pgark restore -l') or the schema with -N app)",
                 true,
                 {"-N", "app"}},
         Refusal{"CastWithoutFunction", "CREATE CAST (xid AS integer) WITHOUT FUNCTION", 7,
                 "cannot restore as $OWNER, which is not a superuser: CAST (xid AS integer) (creating a cast WITHOUT "
-                "FUNCTION needs a superuser)"},
+                "FUNCTION needs a superuser)",
+                true,
+                {},
+                "; CAST - (xid AS integer) "},
         Refusal{"CastOnTypesOfOthers", "CREATE CAST (bytea AS text) WITH INOUT", 7,
                 "cannot restore as $OWNER, which is not a superuser: CAST (bytea AS text) (creating a cast needs the "
                 "ownership of its source or target type, and $OWNER owns neither)"},
@@ -599,16 +643,21 @@ INSTANTIATE_TEST_SUITE_P(
                 "CREATE TEXT SEARCH TEMPLATE \"Odd Schema\".tmpl (LEXIZE = dsimple_lexize)",
                 7,
                 "cannot restore as $OWNER, which is not a superuser: TEXT SEARCH TEMPLATE Odd Schema.tmpl (creating "
-                "a text search template needs a superuser); nothing was changed (restore as a superuser, or leave the "
-                "schema out with -N '\"Odd Schema\"')",
+                "a text search template needs a superuser); nothing was changed (restore as a superuser, or leave them "
+                "out with -L (comment out their lines of 'pgark restore -l') or the schema with -N '\"Odd Schema\"')",
                 true,
                 {"-N", "\"Odd Schema\""}},
         Refusal{"ForeignDataWrapper", "CREATE FOREIGN DATA WRAPPER pgark_ns_fdw", 7,
                 "cannot restore as $OWNER, which is not a superuser: FOREIGN DATA WRAPPER pgark_ns_fdw (creating a "
-                "foreign-data wrapper needs a superuser); nothing was changed (restore as a superuser)"},
+                "foreign-data wrapper needs a superuser); nothing was changed (restore as a superuser, or leave them out with -L (comment "
+                "out their lines of 'pgark restore -l'))",
+                true,
+                {},
+                "; FOREIGN DATA WRAPPER - pgark_ns_fdw "},
         Refusal{"AccessMethod", "CREATE ACCESS METHOD pgark_ns_am TYPE TABLE HANDLER heap_tableam_handler", 7,
                 "cannot restore as $OWNER, which is not a superuser: ACCESS METHOD pgark_ns_am (creating an access "
-                "method needs a superuser); nothing was changed (restore as a superuser)"}),
+                "method needs a superuser); nothing was changed (restore as a superuser, or leave them out with -L (comment "
+                "out their lines of 'pgark restore -l'))"}),
     [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 }  // namespace
