@@ -36,4 +36,8 @@ absl::StatusOr<format::KeyRing> LoadKeys(const KeySourceFlags& flags);
 // The status a subcommand returns while its engine is not built yet: exit 4.
 absl::Status NotImplementedYet(absl::string_view command);
 
+// "1GB", "512MB", "64kB", "100" (bytes); units are powers of 1024, as in PostgreSQL.
+// kInvalidArgument for anything else, or a size beyond int64.
+absl::StatusOr<int64_t> ParseSize(const std::string& text);
+
 }  // namespace pgark::cli

@@ -59,28 +59,6 @@ struct DumpFlags {
   bool dry_run = false;
 };
 
-// "1GB", "512MB", "64kB", "100" (bytes); units are powers of 1024, as in PostgreSQL.
-absl::StatusOr<int64_t> ParseSize(const std::string& text) {
-  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  size_t digits = 0;
-  while (digits < value.size() && absl::ascii_isdigit(static_cast<unsigned char>(value[digits]))) ++digits;
-  int64_t number = 0;
-  if (digits == 0 || !absl::SimpleAtoi(value.substr(0, digits), &number)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid size '", text, "' (e.g. 512MB, 2GB)"));
-  }
-  std::string unit(absl::StripAsciiWhitespace(value.substr(digits)));
-  int shift = -1;
-  if (unit.empty() || unit == "b") shift = 0;
-  if (unit == "k" || unit == "kb" || unit == "kib") shift = 10;
-  if (unit == "m" || unit == "mb" || unit == "mib") shift = 20;
-  if (unit == "g" || unit == "gb" || unit == "gib") shift = 30;
-  if (unit == "t" || unit == "tb" || unit == "tib") shift = 40;
-  if (shift < 0 || number > (INT64_MAX >> shift)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid size '", text, "' (e.g. 512MB, 2GB)"));
-  }
-  return number << shift;
-}
-
 // "30s", "500ms", "2min", "1h", or a bare number of milliseconds (PostgreSQL's rule).
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
   std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));

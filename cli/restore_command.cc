@@ -37,6 +37,7 @@ struct RestoreFlags {
   bool no_publications = false, no_subscriptions = false;
   bool disable_triggers = false;
   std::string superuser;
+  std::string maintenance_work_mem = "auto";
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string use_list;
   std::string section;
@@ -84,6 +85,18 @@ absl::Status RunPreRestoreHousekeeping(const RestoreFlags& flags) {
                  absl::FormatDuration(absl::Trunc(now - copy.taken, absl::Seconds(1))));
   }
   return absl::OkStatus();
+}
+
+// --maintenance-work-mem: "auto" (-1), "server" (0) or a size of at least 1MB, in kB.
+absl::StatusOr<int64_t> MaintenanceWorkMemKb(const std::string& text) {
+  if (text == "auto") return -1;
+  if (text == "server") return 0;
+  PGARK_ASSIGN_OR_RETURN(int64_t bytes, ParseSize(text));
+  if (bytes < (int64_t{1} << 20) || bytes > (int64_t{INT32_MAX} << 10)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--maintenance-work-mem ", text, ": give auto, server or a size from 1MB to 2TB"));
+  }
+  return bytes >> 10;
 }
 
 engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys) {
@@ -151,7 +164,9 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
     fwrite(listing.data(), 1, listing.size(), stdout);
     return absl::OkStatus();
   }
+  PGARK_ASSIGN_OR_RETURN(const int64_t maintenance_work_mem_kb, MaintenanceWorkMemKb(flags.maintenance_work_mem));
   engine::RestoreOptions options = ToOptions(flags, std::move(keys));
+  options.maintenance_work_mem_kb = maintenance_work_mem_kb;
   if (!flags.use_list.empty()) {
     PGARK_ASSIGN_OR_RETURN(std::set<int> listed, engine::restore::ReadUseList(flags.use_list));
     options.use_list = std::move(listed);
@@ -242,6 +257,9 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
                "superuser, or the tables' owner when there are no FOREIGN KEYs)");
   app.add_option("--superuser", flags->superuser,
                  "with --disable-triggers: SET ROLE to this role to disable and re-enable the triggers");
+  app.add_option("--maintenance-work-mem", flags->maintenance_work_mem,
+                 "memory each connection's index builds may use: SIZE, 'server' (the server's setting) or "
+                 "'auto' (default: 1GB shared by the connections, at least 64MB each; never below the server's)");
   AddProgressOption(app, &flags->progress);
   app.add_flag("--replace", flags->replace,
                "restore into a new database, verify it, then swap it in for the -d database, keeping the old "

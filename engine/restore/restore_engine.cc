@@ -1,6 +1,7 @@
 #include "engine/restore/restore_engine.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <atomic>
 #include <chrono>
@@ -331,6 +332,8 @@ class RestoreRun {
   absl::Status Confirm(pg::Connection& conn);
   absl::StatusOr<std::unique_ptr<pg::Connection>> Connect();
   absl::Status SetupSession(pg::Connection& conn);
+  // The sessions' maintenance_work_mem in kB (RestoreOptions::maintenance_work_mem_kb resolved), 0: the server's.
+  int64_t MaintenanceWorkMemKb() const;
   absl::Status CreateDatabase();
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
@@ -497,6 +500,15 @@ absl::StatusOr<std::unique_ptr<pg::Connection>> RestoreRun::Connect() {
   return conn;
 }
 
+int64_t RestoreRun::MaintenanceWorkMemKb() const {
+  if (options_.maintenance_work_mem_kb >= 0) return std::min<int64_t>(options_.maintenance_work_mem_kb, INT32_MAX);
+  // Index builds with more memory than the 64 MB default do less work: a btree's sort stays
+  // in memory, a GIN build flushes its entries less often (docs/restore.md "Where the CPU
+  // goes"). 1 GB in all bounds what -j concurrent builds may take from the target.
+  const int connections = options_.single_transaction ? 1 : std::max(1, options_.jobs);
+  return std::max<int64_t>((int64_t{1} << 20) / connections, 64 << 10);
+}
+
 absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
   // catalog-reference b.6: what every pg_restore connection sets.
   std::string sql =
@@ -514,6 +526,12 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
   // default_tablespace the target configures (pg_dump's SET default_tablespace = '');
   // with --no-tablespaces the target's setting applies, as with pg_restore.
   if (!options_.no_tablespaces) absl::StrAppend(&sql, " SET default_tablespace = '';");
+  if (const int64_t kb = MaintenanceWorkMemKb(); kb > 0) {
+    // Raised, never lowered (pg_settings.setting is in kB for this one).
+    absl::StrAppend(&sql, " SELECT pg_catalog.set_config('maintenance_work_mem', '", kb,
+                    "kB', false) FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem' AND setting::bigint < ",
+                    kb, ";");
+  }
   if (conn.server_version() >= 170000) absl::StrAppend(&sql, " SET transaction_timeout = 0;");
   // Text inside COPY data is in the dump's client_encoding: load it with the same one.
   if (!contents().client_encoding.empty()) {

@@ -73,6 +73,11 @@ struct RestoreOptions {
   // Connect to this database instead of the one conninfo names (ignored with create).
   // Default "": the conninfo's.
   std::string target_database;
+  // maintenance_work_mem of every restore session, in kB: what an index build may use for
+  // its sort (btree) or its entry accumulator (GIN) before spilling/flushing. Never lowers
+  // the server's setting. Default -1 (kAutoMaintenanceWorkMem): 1 GB shared by the
+  // connections (1 GB / jobs, at least 64 MB); 0: the server's setting.
+  int64_t maintenance_work_mem_kb = -1;
   // Chunks buffered in memory per stream when reading a pipe (see PipeFeed). Default 8.
   size_t pipe_queue_chunks = 8;
   std::string application_name = "pgark restore";
