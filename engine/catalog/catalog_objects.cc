@@ -317,15 +317,16 @@ absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
     return true;
   };
   // Reserved up front, so that the growing vector never holds the items twice: every item has
-  // one "create_sql" key (inside a string value its quotes would be escaped), and an item takes
-  // more than 64 bytes of text, which caps the count for hostile input.
+  // one "create_sql" key (inside a string value its quotes would be escaped). A valid item takes
+  // at least ~210 bytes of text (its 15 required keys with empty values), so hostile text
+  // cannot reserve more items than a valid catalog of its size would hold.
   {
     size_t keys = 0;
     for (size_t at = text.find("\"create_sql\":"); at != absl::string_view::npos;
          at = text.find("\"create_sql\":", at + 1)) {
       ++keys;
     }
-    catalog.items.reserve(std::min(keys, text.size() / 64));
+    catalog.items.reserve(std::min(keys, text.size() / 200));
   }
   try {
     Json root = Json::parse(text.begin(), text.end(), convert_items, /*allow_exceptions=*/false);
