@@ -47,8 +47,8 @@ struct TableName {
 // Looking up many tables in one query. `kTablesByName` selects (idx int4: the position in
 // the list, from 0; rel: the table's oid) for each table of the list that exists on the
 // server, the list being $1 = TablesByNameParam(tables). Matched on schema and name, so any
-// character survives and no to_regclass is needed (its argument type differs between
-// PostgreSQL 12/13 and 14+). Meant for a WITH clause.
+// character survives and no name is parsed (to_regclass would need each name quoted).
+// Meant for a WITH clause.
 inline constexpr absl::string_view kTablesByName =
     "SELECT (t.ord - 1)::pg_catalog.int4 AS idx, c.oid AS rel"
     " FROM pg_catalog.json_array_elements($1::pg_catalog.json) WITH ORDINALITY AS t(v, ord)"

@@ -377,6 +377,8 @@ class RestoreRun {
   absl::Status LoadDeferredGroup(pg::Connection& conn, const Task& task);
   // "s.t part 2/4", "s.t parts 1-4 in one COPY".
   std::string DescribeLoad(const TableLoad& load) const;
+  // The tables `task` loads, "s.a, s.b".
+  std::string LoadedTables(const Task& task) const;
   // One stream of table `id` loaded (committed, or in -1's transaction).
   void StreamDoneLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadLargeObjects(pg::Connection& conn, const Task& task);
@@ -1466,12 +1468,8 @@ std::string RestoreRun::DescribeTask(const Task& task) {
   switch (task.kind) {
     case Task::Kind::kTableData:
       return absl::StrCat("data of ", DescribeLoad(task.loads.front()));
-    case Task::Kind::kDeferredGroup: {
-      std::vector<std::string> tables;
-      for (const TableLoad& load : task.loads) tables.push_back(contents().tables[load.table_index].Display());
-      return absl::StrCat("data of ", absl::StrJoin(tables, ", "),
-                          " in one transaction (their DEFERRABLE FOREIGN KEYs checked at COMMIT)");
-    }
+    case Task::Kind::kDeferredGroup:
+      return absl::StrCat("data of ", LoadedTables(task), " in one transaction (their DEFERRABLE FOREIGN KEYs checked at COMMIT)");
     case Task::Kind::kLargeObjects:
       return absl::StrCat("data of ", contents().DescribeStream(task.stream_id));
     case Task::Kind::kPostItem:
@@ -1582,6 +1580,12 @@ absl::Status RestoreRun::Execute(pg::Connection& conn, const Task& task) {
   return absl::InternalError("unknown task");
 }
 
+std::string RestoreRun::LoadedTables(const Task& task) const {
+  return absl::StrJoin(task.loads, ", ", [this](std::string* out, const TableLoad& load) {
+    out->append(contents_ptr()->tables[load.table_index].Display());
+  });
+}
+
 std::string RestoreRun::DescribeLoad(const TableLoad& load) const {
   const TableStreams& table = contents_ptr()->tables[load.table_index];
   if (load.streams.size() == 1) return contents_ptr()->DescribeStream(load.streams.front());
@@ -1658,9 +1662,7 @@ absl::Status RestoreRun::LoadTable(pg::Connection& conn, const TableLoad& load, 
 }
 
 absl::Status RestoreRun::LoadDeferredGroup(pg::Connection& conn, const Task& task) {
-  std::vector<std::string> tables;
-  for (const TableLoad& load : task.loads) tables.push_back(contents().tables[load.table_index].Display());
-  const std::string names = absl::StrJoin(tables, ", ");
+  const std::string names = LoadedTables(task);
   // The tables of the cycle are in one transaction: a failure (a violating row at COMMIT, an
   // error or a cancel in any COPY) rolls every one of them back, none is left half loaded.
   auto failed = [&](const absl::Status& status, bool open) {

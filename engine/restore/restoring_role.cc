@@ -287,7 +287,7 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
     it->second.push_back(item);
   };
   std::vector<const CatalogItem*> casts;
-  std::vector<std::string> cast_ids, sources, targets;
+  std::vector<std::string> sources, targets;
   for (const CatalogItem* item : items) {
     const absl::string_view what = SuperuserOnlyWhat(*item);
     if (!what.empty()) {
@@ -301,23 +301,22 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
     const std::vector<std::string> types = absl::StrSplit(tag, " AS ");
     if (types.size() != 2) continue;
     casts.push_back(item);
-    cast_ids.push_back(item->id);
     sources.push_back(types[0]);
     targets.push_back(types[1]);
   }
-  if (!cast_ids.empty()) {
+  if (!casts.empty()) {
     // A type missing on the server is one this restore creates (the role's), or the cast
     // fails for anyone; existing types must be the role's (membership counts, as for owners).
     PGARK_ASSIGN_OR_RETURN(
         pg::Result r,
-        conn.QueryParams("SELECT c.n FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[]), "
-                         "pg_catalog.unnest($3::text[])) WITH ORDINALITY AS c(id, source, target, n) "
+        conn.QueryParams("SELECT c.n FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) "
+                         "WITH ORDINALITY AS c(source, target, n) "
                          "WHERE pg_catalog.to_regtype(c.source) IS NOT NULL AND pg_catalog.to_regtype(c.target) "
                          "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.oid "
                          "OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regtype(c.source), "
                          "pg_catalog.to_regtype(c.target)]::pg_catalog.oid[]) AND "
                          "pg_catalog.pg_has_role(t.typowner, 'USAGE')) ORDER BY c.n",
-                         {ArrayLiteral(cast_ids), ArrayLiteral(sources), ArrayLiteral(targets)}));
+                         {ArrayLiteral(sources), ArrayLiteral(targets)}));
     for (int row = 0; row < r.rows(); ++row) {
       const size_t n = std::stoul(std::string(r.Get(row, 0)));  // 1-based, from WITH ORDINALITY
       if (n < 1 || n > casts.size()) continue;
