@@ -26,6 +26,7 @@
 #include "engine/restore/load_order.h"
 #include "engine/restore/name_filter.h"
 #include "engine/restore/restoring_role.h"
+#include "engine/restore/role_settings_check.h"
 #include "engine/restore/statement_batch.h"
 #include "engine/restore/stream_feed.h"
 #include "engine/restore/task_cost.h"
@@ -1908,6 +1909,8 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   if (options_.create && contents().catalog && contents().catalog->database_info) {
     PGARK_RETURN_IF_ERROR(
         restore::CheckDatabaseSettings(conn, role, database_, contents().catalog->database_info->settings_sql));
+    PGARK_RETURN_IF_ERROR(
+        restore::CheckRoleSettings(conn, role, database_, contents().catalog->database_info->role_settings_sql));
   }
   if (!options_.no_owner) {
     std::string database_owner;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/restore/transform_check.h"
 #include "format/base/status_macros.h"
 
 namespace pgark::engine::restore {
@@ -27,6 +28,19 @@ absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn) {
   role.name = std::string(r.Get(0, 0));
   role.superuser = r.GetBool(0, 1);
   return role;
+}
+
+std::string TextArrayLiteral(const std::vector<std::string>& values) {
+  // Every element double-quoted, \ and " escaped.
+  return absl::StrCat("{", absl::StrJoin(values, ",", [](std::string* out, const std::string& value) {
+                        out->push_back('"');
+                        for (char c : value) {
+                          if (c == '"' || c == '\\') out->push_back('\\');
+                          out->push_back(c);
+                        }
+                        out->push_back('"');
+                      }),
+                      "}");
 }
 
 std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role, std::vector<const CatalogItem*>& items) {
@@ -77,19 +91,6 @@ struct RoleAccess {
   std::vector<std::string> missing, foreign;
 };
 
-std::string ArrayLiteral(const std::vector<std::string>& names) {
-  // Every element double-quoted, \ and " escaped.
-  return absl::StrCat("{", absl::StrJoin(names, ",", [](std::string* out, const std::string& name) {
-                        out->push_back('"');
-                        for (char c : name) {
-                          if (c == '"' || c == '\\') out->push_back('\\');
-                          out->push_back(c);
-                        }
-                        out->push_back('"');
-                      }),
-                      "}");
-}
-
 absl::StatusOr<RoleAccess> CheckRoles(pg::Connection& conn, const std::vector<std::string>& names) {
   const char* privilege = conn.server_version() >= 160000 ? "SET" : "MEMBER";
   PGARK_ASSIGN_OR_RETURN(
@@ -99,7 +100,7 @@ absl::StatusOr<RoleAccess> CheckRoles(pg::Connection& conn, const std::vector<st
                                     "FROM pg_catalog.unnest($1::text[]) AS o(name) "
                                     "LEFT JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.name "
                                     "ORDER BY o.name"),
-                       {ArrayLiteral(names)}));
+                       {TextArrayLiteral(names)}));
   RoleAccess access;
   for (int row = 0; row < r.rows(); ++row) {
     std::string name(r.Get(row, 0));
@@ -178,7 +179,7 @@ absl::Status CheckLanguages(pg::Connection& conn, const RestoringRole& role,
       conn.QueryParams("SELECT l.lanname, l.lanpltrusted FROM pg_catalog.pg_language l "
                        "WHERE l.lanname OPERATOR(pg_catalog.=) ANY($1::text[]) AND (NOT l.lanpltrusted OR "
                        "NOT pg_catalog.has_language_privilege(l.oid, 'USAGE')) ORDER BY 1",
-                       {ArrayLiteral(names)}));
+                       {TextArrayLiteral(names)}));
   if (r.rows() == 0) return absl::OkStatus();
   const std::string language(r.Get(0, 0));
   return absl::PermissionDeniedError(absl::StrCat(
@@ -216,7 +217,7 @@ absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
                                     "LEFT JOIN pg_catalog.pg_available_extension_versions v ON v.name "
                                     "OPERATOR(pg_catalog.=) a.name AND v.version OPERATOR(pg_catalog.=) a.default_version "
                                     "ORDER BY 1"),
-                       {ArrayLiteral(names)}));
+                       {TextArrayLiteral(names)}));
   std::vector<std::string> missing, untrusted;
   for (int row = 0; row < r.rows(); ++row) {
     const std::string& id = extensions[std::string(r.Get(row, 0))];
@@ -316,7 +317,7 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
                          "OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regtype(c.source), "
                          "pg_catalog.to_regtype(c.target)]::pg_catalog.oid[]) AND "
                          "pg_catalog.pg_has_role(t.typowner, 'USAGE')) ORDER BY c.n",
-                         {ArrayLiteral(sources), ArrayLiteral(targets)}));
+                         {TextArrayLiteral(sources), TextArrayLiteral(targets)}));
     for (int row = 0; row < r.rows(); ++row) {
       const size_t n = std::stoul(std::string(r.Get(row, 0)));  // 1-based, from WITH ORDINALITY
       if (n < 1 || n > casts.size()) continue;
@@ -325,6 +326,8 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
              casts[n - 1]);
     }
   }
+  PGARK_ASSIGN_OR_RETURN(std::vector<TransformRefusal> transforms, TransformRefusals(conn, role.name, items));
+  for (const auto& [why, item] : transforms) refuse(why, item);
   if (refused.empty()) return absl::OkStatus();
   std::string message = absl::StrCat("cannot restore as ", role.name, ", which is not a superuser: ");
   std::set<std::string> schemas;
@@ -368,7 +371,7 @@ absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& ro
                                         ? " AND NOT pg_catalog.has_parameter_privilege(s.name, 'SET')"
                                         : "",
                                     " ORDER BY 1"),
-                       {ArrayLiteral(names)}));
+                       {TextArrayLiteral(names)}));
   if (r.rows() == 0) return absl::OkStatus();
   std::vector<std::string> refused;
   for (int row = 0; row < r.rows(); ++row) refused.push_back(std::string(r.Get(row, 0)));

@@ -14,7 +14,11 @@
 //   - extensions: CheckExtensions (not available on the server: for any role; not trusted:
 //     superuser only). Procedural languages, base types, casts WITHOUT FUNCTION or on types
 //     the role does not own, operator classes and families, text search parsers and templates,
-//     foreign-data wrappers and access methods: CheckSuperuserOnlyObjects.
+//     foreign-data wrappers and access methods: CheckSuperuserOnlyObjects; it also refuses
+//     transforms on types or functions of other roles (transform_check.h).
+//   - with -C, database settings only a superuser may set: CheckDatabaseSettings; a role's
+//     settings in the database (ALTER ROLE r IN DATABASE d SET): CheckRoleSettings
+//     (role_settings_check.h).
 //   - CREATE EVENT TRIGGER is superuser only, and no grant makes it possible. SkipSuperuserOnly
 //     takes the archive's event triggers out of the restore with one warning each (as pg_dump
 //     leaves out subscriptions it cannot read): a schema-level hook, no data.
@@ -33,6 +37,9 @@ struct RestoringRole {
   std::string name;        // current_user
   bool superuser = false;  // rolsuper
 };
+
+// `values` as a text[] literal for a query parameter: {"a","b"}, every element quoted.
+std::string TextArrayLiteral(const std::vector<std::string>& values);
 
 // current_user and whether it is a superuser, on `conn`.
 absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn);
@@ -62,8 +69,9 @@ absl::Status CheckExtensions(pg::Connection& conn, const RestoringRole& role,
 // LANGUAGE), base and shell types, casts WITHOUT FUNCTION, operator classes and families, text
 // search parsers and templates, foreign-data wrappers, access methods; or a cast between two
 // types that exist on the server of `conn` and that `role` owns neither of (CREATE CAST needs
-// one of them; types the restore creates are the role's). At most one query (the casts');
-// changes nothing. Superuser: OK without a query.
+// one of them; types the restore creates are the role's); or a transform on a type or with
+// functions of another role (TransformRefusals). At most two queries (the casts', the
+// transforms'); changes nothing. Superuser: OK without a query.
 absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole& role,
                                        const std::vector<const catalog::CatalogItem*>& items);
 

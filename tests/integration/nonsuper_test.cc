@@ -471,6 +471,81 @@ TEST_F(NonSuperuserTest, SuperuserOnlyDatabaseSettingsFailCreateBeforeAnyChange)
   EXPECT_EQ(su_settings, "log_min_duration_statement=250,work_mem=8MB");
 }
 
+// -C with ALTER ROLE r IN DATABASE d SET ... the role may not apply (docs/restore.md "As a
+// non-superuser"): refused before CREATE DATABASE, naming each role, parameter and why. Before
+// 2026-11-25 the first such statement failed after CREATE DATABASE, leaving it behind. Its
+// own user-settable settings it may apply; a role missing on the target stays a warning.
+TEST_F(NonSuperuserTest, RoleSettingsTheRoleMayNotApplyFailCreateBeforeAnyChange) {
+  auto admin = PgTestServer::Get().ConnectMaintenance();
+  const std::string db = source_.name();
+  const std::string su = Scalar(*superuser_, "SELECT current_user");
+  ASSERT_OK(admin->Execute(absl::StrCat("CREATE ROLE ", roles_.gone())));
+  ASSERT_OK(superuser_->Execute(absl::StrCat(
+      "ALTER ROLE ", roles_.owner(), " IN DATABASE ", db, " SET work_mem = '4MB';"  // its own, user-settable
+      "ALTER ROLE ", roles_.gone(), " IN DATABASE ", db, " SET work_mem = '2MB'")));  // dropped before the restore
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  const std::string allowed_archive = archive_ + ".allowed";
+  ASSERT_EQ(std::rename(archive_.c_str(), allowed_archive.c_str()), 0);
+  ASSERT_OK(superuser_->Execute(absl::StrCat(
+      "ALTER ROLE ", roles_.other(), " IN DATABASE ", db, " SET work_mem = '8MB';"  // another role: CREATEROLE
+      "ALTER ROLE ", roles_.owner(), " IN DATABASE ", db, " SET log_min_duration_statement = 250;"  // superuser's
+      "ALTER ROLE ", roles_.owner(), " IN DATABASE ", db, " SET pgark_ns.tenant = 'a';"  // a placeholder
+      "ALTER ROLE CURRENT_USER IN DATABASE ", db, " SET work_mem = '16MB'")));  // a superuser's
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP ROLE ", roles_.gone())));
+  // -C re-creates the archive's name: move the source aside for it.
+  const std::string aside = db + "_aside";
+  superuser_.reset();
+  owner_source_.reset();
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", db, " RENAME TO ", aside)));
+  const std::string settings_query = absl::StrCat(
+      "SELECT coalesce(string_agg(r.rolname || ':' || array_to_string(s.setconfig, ','), ' ' ORDER BY r.rolname), "
+      "'none') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase JOIN pg_roles r ON "
+      "r.oid = s.setrole WHERE d.datname = '", db, "'");
+  const std::string exists_query = absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = '", db, "'");
+  CommandResult refused = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), archive_});
+  const std::string created = Scalar(*admin, exists_query);
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
+  CommandResult allowed = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), allowed_archive});
+  const std::string allowed_settings = Scalar(*admin, settings_query);
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
+  CommandResult as_su = Pgark({"restore", "-C", "-d", PgTestServer::Get().Conninfo("postgres"), archive_});
+  const std::string su_settings = Scalar(*admin, settings_query);
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", aside, " RENAME TO ", db)));
+  std::remove(allowed_archive.c_str());
+
+  EXPECT_EQ(refused.exit_code, 7) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("cannot restore the role settings of database '", db, "' as ",
+                                                  roles_.owner(), ", which is not a superuser: ")));
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("ALTER ROLE ", roles_.other(), " SET work_mem (changing the settings "
+                                                  "of another role needs CREATEROLE, which ", roles_.owner(),
+                                                  " lacks)")));
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("ALTER ROLE ", roles_.owner(), " SET log_min_duration_statement "
+                                                  "(only a superuser (or a role granted SET on the parameter) may set "
+                                                  "log_min_duration_statement)")));
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("ALTER ROLE ", roles_.owner(), " SET pgark_ns.tenant (only a "
+                                                  "superuser")));
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("ALTER ROLE ", su, " SET work_mem (", su,
+                                                  " is a superuser, whose settings only a superuser may change)")));
+  EXPECT_THAT(refused.err, HasSubstr("; nothing was changed (restore as a superuser, or create the database first "
+                                     "and restore into it without -C, which leaves its settings out)"));
+  EXPECT_THAT(refused.err, Not(HasSubstr(absl::StrCat("ALTER ROLE ", roles_.owner(), " SET work_mem"))));
+  EXPECT_THAT(refused.err, Not(HasSubstr(roles_.gone())));
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_EQ(created, "0");
+  // Its own user-settable setting: restored; the missing role's: a warning.
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_EQ(allowed_settings, absl::StrCat(roles_.owner(), ":work_mem=4MB"));
+  EXPECT_THAT(allowed.err, HasSubstr(absl::StrCat("role \"", roles_.gone(), "\" does not exist")));
+  // A superuser restores them all.
+  ASSERT_EQ(as_su.exit_code, 0) << as_su.err;
+  EXPECT_THAT(su_settings, HasSubstr(absl::StrCat(roles_.other(), ":work_mem=8MB")));
+  EXPECT_THAT(su_settings, HasSubstr(absl::StrCat(
+                               roles_.owner(), ":work_mem=4MB,log_min_duration_statement=250,pgark_ns.tenant=a")));
+  EXPECT_THAT(su_settings, HasSubstr(absl::StrCat(su, ":work_mem=16MB")));
+}
+
 // ---- Refused before any change: what the role cannot create -----------------------------
 
 // One kind of object a superuser's archive may hold that a NOSUPERUSER role cannot create
@@ -505,7 +580,8 @@ class NonSuperuserRefusalTest : public NonSuperuserTest, public ::testing::WithP
                         "(SELECT count(*) FROM pg_cast WHERE oid >= 16384), (SELECT count(*) FROM pg_opclass), "
                         "(SELECT count(*) FROM pg_opfamily), (SELECT count(*) FROM pg_ts_parser), "
                         "(SELECT count(*) FROM pg_ts_template), (SELECT count(*) FROM pg_foreign_data_wrapper), "
-                        "(SELECT count(*) FROM pg_am), (SELECT count(*) FROM pg_largeobject_metadata))");
+                        "(SELECT count(*) FROM pg_am), (SELECT count(*) FROM pg_largeobject_metadata), "
+                        "(SELECT count(*) FROM pg_transform))");
   }
 };
 
@@ -654,6 +730,21 @@ INSTANTIATE_TEST_SUITE_P(
                 true,
                 {},
                 "; FOREIGN DATA WRAPPER - pgark_ns_fdw "},
+        // Built-in type and functions (the bootstrap superuser's): only a superuser may make a
+        // transform of them. Transform functions take internal, so they are C functions of an
+        // extension or of a superuser in practice.
+        Refusal{"TransformOnTypesAndFunctionsOfOthers",
+                "CREATE TRANSFORM FOR int4 LANGUAGE sql (FROM SQL WITH FUNCTION gtsvector_compress(internal), "
+                "TO SQL WITH FUNCTION int4recv(internal))",
+                7,
+                "cannot restore as $OWNER, which is not a superuser: TRANSFORM integer sql (creating a transform "
+                "needs the ownership of its type and functions (and USAGE on its language), which $OWNER lacks for "
+                "type integer, function gtsvector_compress(internal), function int4recv(internal)); nothing was "
+                "changed (restore as a superuser, or leave them out with -L (comment out their lines of 'pgark "
+                "restore -l'))",
+                true,
+                {},
+                "; TRANSFORM - integer sql "},
         Refusal{"AccessMethod", "CREATE ACCESS METHOD pgark_ns_am TYPE TABLE HANDLER heap_tableam_handler", 7,
                 "cannot restore as $OWNER, which is not a superuser: ACCESS METHOD pgark_ns_am (creating an access "
                 "method needs a superuser); nothing was changed (restore as a superuser, or leave them out with -L (comment "
