@@ -43,6 +43,14 @@ std::string TextArrayLiteral(const std::vector<std::string>& values) {
                       "}");
 }
 
+std::string SettingName(absl::string_view statement) {
+  static const std::regex kSetting(
+      "^ALTER (?:DATABASE|ROLE .*? IN DATABASE) .*? SET ([A-Za-z_][A-Za-z0-9_.$]*) TO ");
+  std::match_results<absl::string_view::const_iterator> match;
+  if (!std::regex_search(statement.begin(), statement.end(), match, kSetting)) return "";
+  return match[1].str();
+}
+
 std::vector<std::string> SkipSuperuserOnly(const RestoringRole& role, std::vector<const CatalogItem*>& items) {
   std::vector<std::string> warnings;
   if (role.superuser) return warnings;
@@ -354,12 +362,10 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
 absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
                                    const std::string& settings_sql) {
   if (role.superuser || settings_sql.empty()) return absl::OkStatus();
-  // A parameter name has no spaces: the first " SET <name> TO " of each statement names it.
-  static const std::regex kSetting("^ALTER DATABASE .*? SET ([A-Za-z_][A-Za-z0-9_.$]*) TO ");
   std::vector<std::string> names;
   for (absl::string_view line : absl::StrSplit(settings_sql, '\n')) {
-    std::match_results<absl::string_view::const_iterator> match;
-    if (std::regex_search(line.begin(), line.end(), match, kSetting)) names.push_back(match[1].str());
+    std::string name = SettingName(line);
+    if (!name.empty()) names.push_back(std::move(name));
   }
   if (names.empty()) return absl::OkStatus();
   PGARK_ASSIGN_OR_RETURN(

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/catalog/catalog_objects.h"
 #include "engine/pg/connection.h"
 
@@ -40,6 +41,12 @@ struct RestoringRole {
 
 // `values` as a text[] literal for a query parameter: {"a","b"}, every element quoted.
 std::string TextArrayLiteral(const std::vector<std::string>& values);
+
+// The parameter a setting statement of the archive sets: "name" of "ALTER DATABASE d SET name
+// TO ..." or "ALTER ROLE r IN DATABASE d SET name TO ..."; "" for any other text (a quoted
+// name included: the statement's own error then tells). A parameter name has no spaces, so
+// the first " SET <name> TO " names it.
+std::string SettingName(absl::string_view statement);
 
 // current_user and whether it is a superuser, on `conn`.
 absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn);

@@ -1,7 +1,5 @@
 #include "engine/restore/role_settings_check.h"
 
-#include <regex>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -12,15 +10,12 @@ namespace pgark::engine::restore {
 absl::Status CheckRoleSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
                                const std::vector<std::pair<std::string, std::string>>& role_settings) {
   if (role.superuser || role_settings.empty()) return absl::OkStatus();
-  // A parameter name has no spaces: the first " SET <name> TO " after " IN DATABASE " names it
-  // (a role or database name holding " SET " is left to the statement's own error).
-  static const std::regex kSetting("^ALTER ROLE .*? IN DATABASE .*? SET ([A-Za-z_][A-Za-z0-9_.$]*) TO ");
   std::vector<std::string> roles, names;
   for (const auto& [name, statement] : role_settings) {
-    std::match_results<std::string::const_iterator> match;
-    if (!std::regex_search(statement.begin(), statement.end(), match, kSetting)) continue;
+    std::string parameter = SettingName(statement);
+    if (parameter.empty()) continue;
     roles.push_back(name);
-    names.push_back(match[1].str());
+    names.push_back(std::move(parameter));
   }
   if (roles.empty()) return absl::OkStatus();
   const int version = conn.server_version();
