@@ -19,7 +19,9 @@ referee_pg_dump() {
 # pg_dump -s without what legitimately differs between two dumps of equal schemas:
 # comments, blank lines, and the random \restrict keys of pg_dump 17.6+.
 _schema_of() {
-  "$(referee_pg_dump)" -s --no-tablespaces "$1" | grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict'
+  local schema
+  schema=$("$(referee_pg_dump)" -s --no-tablespaces "$1") || return 1
+  grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict' <<<"$schema"
 }
 
 # One line per user table: name, row count, md5 of all rows in a canonical order. A partition
@@ -59,12 +61,18 @@ _large_objects() {
 }
 
 compare_databases() {
-  local src=$1 dst=$2 status=0 what
+  local src=$1 dst=$2 status=0 what side
+  side=$(mktemp -d /tmp/pgark-compare.XXXXXX)
   for what in _schema_of _table_digests _sequence_values _large_objects; do
-    if ! diff <($what "$src") <($what "$dst") >&2; then
+    # A side that cannot be read is a failure, not an empty (and so equal) description.
+    if ! "$what" "$src" >"$side/src" || ! "$what" "$dst" >"$side/dst"; then
+      echo "compare: could not read ${what#_} of $src or $dst" >&2
+      status=1
+    elif ! diff "$side/src" "$side/dst" >&2; then
       echo "compare: ${what#_} differs between $src and $dst" >&2
       status=1
     fi
   done
+  rm -rf "$side"
   return $status
 }
