@@ -492,11 +492,19 @@ absl::Status Reader::CollectRelationsAndLock() {
 absl::Status Reader::CollectTypes() {
   if (TableMode()) return absl::OkStatus();
   std::string subscript = version_ >= 140000 ? "t.typsubscript::text" : "'-'";
+  // A range's multirange type (14+) is named only when CREATE TYPE would not pick that name
+  // itself (makeMultirangeTypeName: "range" in the name becomes "multirange", else "_multirange"
+  // is appended; same schema). So the CREATE TYPE of a range with the default multirange also
+  // runs on a 12/13 target, which knows no multirange_type_name. A name the server would have
+  // clipped (over 63 bytes) is always printed: correct on 14+.
   std::string multirange =
       version_ >= 140000
           ? "(SELECT pg_catalog.quote_ident(mn.nspname) || '.' || pg_catalog.quote_ident(mt.typname) "
             "FROM pg_catalog.pg_type mt JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace "
-            "WHERE mt.oid = rg.rngmultitypid)"
+            "WHERE mt.oid = rg.rngmultitypid AND NOT (mt.typnamespace = t.typnamespace AND mt.typname::text = "
+            "CASE WHEN pg_catalog.strpos(t.typname::text, 'range') > 0 THEN pg_catalog.overlay(t.typname::text, "
+            "'multirange', pg_catalog.strpos(t.typname::text, 'range'), 5) "
+            "ELSE t.typname::text || '_multirange' END))"
           : "NULL";
   PGARK_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -1561,16 +1569,27 @@ absl::Status Reader::CollectIndexesAndConstraints() {
 namespace {
 
 absl::Status Reader::CollectTriggersRulesPolicies() {
-  std::string clone_filter = version_ >= 130000
-      ? "(t.tgparentid = 0 OR t.tgenabled <> (SELECT pt.tgenabled FROM pg_catalog.pg_trigger pt WHERE pt.oid = t.tgparentid))"
-      : "true";
-  std::string parent = version_ >= 130000 ? "t.tgparentid <> 0" : "false";
+  // A row trigger of a partitioned table is cloned onto every partition (pt: the trigger it was
+  // cloned from). A clone is created by its parent's CREATE TRIGGER, so only a clone whose
+  // enabled state differs from its parent's is an item (ALTER TABLE ... DISABLE TRIGGER), as in
+  // pg_dump. 13+ name the parent in tgparentid; 12 only through pg_depend (deptype 'P'). Before
+  // 15 clones are tgisinternal like the foreign-key triggers, which are told apart by their
+  // constraint (a cloned CONSTRAINT TRIGGER's constraint is contype 't').
+  std::string parent_oid = version_ >= 130000
+      ? "t.tgparentid"
+      : "(SELECT d.refobjid FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass "
+        "AND d.objid = t.oid AND d.refclassid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND d.deptype = 'P' LIMIT 1)";
+  std::string filter = version_ >= 150000
+      ? "NOT t.tgisinternal AND (pt.oid IS NULL OR t.tgenabled <> pt.tgenabled)"
+      : "((NOT t.tgisinternal AND pt.oid IS NULL) OR (pt.oid IS NOT NULL AND t.tgenabled <> pt.tgenabled AND NOT EXISTS "
+        "(SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.oid = t.tgconstraint AND c.contype = 'f')))";
   PGARK_ASSIGN_OR_RETURN(
       pg::Result r,
       Run("triggers",
-          absl::StrCat("SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, false), t.tgenabled, ", parent,
-                       " FROM pg_catalog.pg_trigger t WHERE t.tgrelid = ANY(", rel_oids_, ") AND NOT t.tgisinternal AND ",
-                       clone_filter, " ORDER BY t.tgrelid, t.tgname")));
+          absl::StrCat("SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, false), t.tgenabled, "
+                       "pt.oid IS NOT NULL FROM pg_catalog.pg_trigger t LEFT JOIN pg_catalog.pg_trigger pt ON pt.oid = ",
+                       parent_oid, " WHERE t.tgrelid = ANY(", rel_oids_, ") AND ", filter,
+                       " ORDER BY t.tgrelid, t.tgname")));
   for (int row = 0; row < r.rows(); ++row) {
     auto rel_it = rels_.find(Oid((r.Get(row, 1))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;

@@ -5,3 +5,4 @@ CREATE PUBLICATION corpus_root WITH (publish_via_partition_root = true, publish 
 ALTER PUBLICATION corpus_root ADD TABLE app.events;
 CREATE SUBSCRIPTION corpus_sub14 CONNECTION 'dbname=nowhere' PUBLICATION corpus_root
   WITH (connect = false, slot_name = NONE, binary = true, streaming = on);
+CREATE TYPE app.textrange AS RANGE (subtype = text, multirange_type_name = app.many_texts);

@@ -40,6 +40,7 @@ std::string ReadFile(const std::string& path) {
 
 void LoadCorpus(pg::Connection& conn) {
   ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "core.sql")));
+  if (conn.server_version() >= 130000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg13_plus.sql")));
   if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg14_plus.sql")));
   if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg15_plus.sql")));
 }

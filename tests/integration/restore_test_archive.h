@@ -158,6 +158,7 @@ inline std::string ReadCorpus(const std::string& name) {
 // rows, and two large objects (OIDs 700001, 700002).
 inline void SeedCorpusWithData(pg::Connection& conn) {
   ASSERT_OK(conn.Execute(ReadCorpus("core.sql")));
+  if (conn.server_version() >= 130000) ASSERT_OK(conn.Execute(ReadCorpus("pg13_plus.sql")));
   if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadCorpus("pg14_plus.sql")));
   if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadCorpus("pg15_plus.sql")));
   ASSERT_OK(conn.Execute(
