@@ -1960,6 +1960,14 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   if (options_.create) PGARK_RETURN_IF_ERROR(CreateDatabase());
   PGARK_ASSIGN_OR_RETURN(leader_, Connect());
   result_.database = leader_->database();
+  // Into an older major than the one dumped (docs/restore.md "Other PostgreSQL versions"): the
+  // definitions are the newer server's, so an object that needs what the target lacks fails at
+  // its item, and so does a value the target cannot represent (numeric 'Infinity' on 12/13).
+  if (contents().catalog && contents().catalog->server_version / 10000 > leader_->server_version() / 10000) {
+    PGARK_LOG(kWarning) << "restore: the archive was dumped from PostgreSQL " << contents().catalog->server_version
+                        << " and the target runs " << leader_->server_version()
+                        << ": objects or values that need the newer server fail at their item";
+  }
   PGARK_RETURN_IF_ERROR(CheckConflicts());
   if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
   if (options_.globals && !options_.create) PGARK_RETURN_IF_ERROR(RestoreGlobals(*leader_));
