@@ -402,6 +402,32 @@ TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproduc
 
 // Without the privilege to read pg_subscription.subconninfo, a subscription cannot be dumped:
 // it is left out with a warning naming it (pg_dump does the same).
+// DISABLE TRIGGER ALL also disables a FOREIGN KEY's internal triggers, which cannot be named in
+// the target: warned, never silently dropped. A user trigger's clone disabled on a partition is
+// an item (before 15 the clone is internal, on 12 its parent is known only through pg_depend).
+TEST(CatalogRoundTripTest, DisabledForeignKeyTriggersWarnAndDisabledClonesAreItems) {
+  ScratchDatabase source("cat_fktrg");
+  auto conn = source.Connect();
+  ASSERT_OK(conn->Execute(
+      "CREATE TABLE ref (id integer PRIMARY KEY);"
+      "CREATE TABLE p (id integer NOT NULL, r integer REFERENCES ref) PARTITION BY RANGE (id);"
+      "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);"
+      "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);"
+      "CREATE TABLE plain (r integer CONSTRAINT plain_fk REFERENCES ref);"
+      "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;"
+      "CREATE TRIGGER at AFTER UPDATE ON p FOR EACH ROW EXECUTE FUNCTION tf();"
+      "ALTER TABLE p2 DISABLE TRIGGER ALL;"
+      "ALTER TABLE plain DISABLE TRIGGER ALL;"));
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, ReadInSnapshot(*conn));
+  EXPECT_THAT(catalog.warnings,
+              ::testing::UnorderedElementsAre(HasSubstr("table public.p2: the triggers of FOREIGN KEY p_r_fkey are disabled"),
+                                              HasSubstr("table public.plain: the triggers of FOREIGN KEY plain_fk are disabled")));
+  const int clone = catalog.Find("TRIGGER public.p2 at");
+  ASSERT_GE(clone, 0);
+  EXPECT_EQ(catalog.items[clone].create_sql, "ALTER TABLE public.p2 DISABLE TRIGGER at;\n");
+  EXPECT_EQ(catalog.Find("TRIGGER public.p1 at"), -1);  // as its parent: created with it
+}
+
 TEST(CatalogRoundTripTest, SubscriptionUnreadableWithoutPrivilegeWarns) {
   ScratchDatabase source("cat_subpriv");
   auto admin = source.Connect();
