@@ -2,9 +2,20 @@
 # Sourced by tools/quickstart and tools/roundtrip-check. Referee tools only: pgark itself
 # never runs pg_dump.
 #
-#   referee_pg_dump              path of a pg_dump at least as new as the server
-#   compare_databases SRC DST    schema (pg_dump -s), per-table row digests, sequences and
-#                                large objects; prints differences, returns 1 if any
+#   referee_pg_dump              path of the newest pg_dump found
+#   compare_databases SRC DST    schema, per-table row digests, sequences and large objects;
+#                                prints differences, returns 1 if any
+#   drop_database DB             drops DB and its subscriptions (which block DROP DATABASE)
+#   seed_corpus DB DIR           applies DIR/*.sql to DB in name order; a file named
+#                                pgNN_plus*.sql only on servers of major NN or later
+#
+# The schema referee: pg_dump -s when that pg_dump is at least as new as the server; else
+# (pg_dump 15 refuses 16+ and this machine has no newer one) tools/schema-describe, which
+# describes the schema from the server's own catalogs and deparse functions.
+# PGARK_SCHEMA_REFEREE=both runs both where pg_dump can (the suite does so on 15, where
+# tools/referee-check shows the two see the same mutations); =pg_dump or =describe forces one.
+
+_compare_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 referee_pg_dump() {
   local dir
@@ -16,12 +27,36 @@ referee_pg_dump() {
   command -v pg_dump
 }
 
+# The referees to run against the server the PG* variables point at (see the header).
+_schema_referees() {
+  local dump_major server_major
+  case ${PGARK_SCHEMA_REFEREE:-auto} in
+    pg_dump) echo _schema_of; return ;;
+    describe) echo _catalog_facts; return ;;
+  esac
+  dump_major=$("$(referee_pg_dump)" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
+  server_major=$(( $(psql -X -At -d postgres -c "SHOW server_version_num") / 10000 ))
+  if [ "$dump_major" -lt "$server_major" ]; then
+    echo "compare: pg_dump $dump_major is older than the server ($server_major): schema compared with tools/schema-describe" >&2
+    echo _catalog_facts
+  elif [ "${PGARK_SCHEMA_REFEREE:-auto}" = both ]; then
+    echo _schema_of _catalog_facts
+  else
+    echo _schema_of
+  fi
+}
+
 # pg_dump -s without what legitimately differs between two dumps of equal schemas:
 # comments, blank lines, and the random \restrict keys of pg_dump 17.6+.
 _schema_of() {
   local schema
   schema=$("$(referee_pg_dump)" -s --no-tablespaces "$1") || return 1
   grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict' <<<"$schema"
+}
+
+# The schema as the server's catalogs describe it (tools/schema-describe).
+_catalog_facts() {
+  "$_compare_root/tools/schema-describe" "$1"
 }
 
 # One line per user table: name, row count, md5 of all rows in a canonical order. A partition
@@ -63,10 +98,33 @@ _large_objects() {
     obj_description(oid, 'pg_largeobject') FROM pg_largeobject_metadata ORDER BY oid"
 }
 
+drop_database() {
+  local sub
+  for sub in $(psql -X -At -d "$1" -c "SELECT quote_ident(subname) FROM pg_subscription s JOIN pg_database d
+                 ON d.oid = s.subdbid AND d.datname = current_database()" 2>/dev/null); do
+    psql -X -q -d "$1" -c "ALTER SUBSCRIPTION $sub DISABLE" -c "ALTER SUBSCRIPTION $sub SET (slot_name = NONE)" \
+      -c "DROP SUBSCRIPTION $sub" || return 1
+  done
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1"
+}
+
+seed_corpus() {
+  local db=$1 corpus=$2 major file name
+  major=$(( $(psql -X -At -d postgres -c "SHOW server_version_num") / 10000 ))
+  for file in $(ls "$corpus"/*.sql | sort); do
+    name=$(basename "$file")
+    if [[ $name =~ ^pg([0-9]+)_plus ]] && [ "$major" -lt "${BASH_REMATCH[1]}" ]; then
+      echo "seed_corpus: skipping $name (needs PostgreSQL ${BASH_REMATCH[1]}+)" >&2
+      continue
+    fi
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$file" >/dev/null || return 1
+  done
+}
+
 compare_databases() {
   local src=$1 dst=$2 status=0 what side
   side=$(mktemp -d /tmp/pgark-compare.XXXXXX)
-  for what in _schema_of _table_digests _sequence_values _large_objects; do
+  for what in $(_schema_referees) _table_digests _sequence_values _large_objects; do
     # A side that cannot be read is a failure, not an empty (and so equal) description.
     if ! "$what" "$src" >"$side/src" || ! "$what" "$dst" >"$side/dst"; then
       echo "compare: could not read ${what#_} of $src or $dst" >&2
