@@ -599,7 +599,8 @@ absl::Status Reader::CollectTypes() {
         obj.domain_head = absl::StrCat("CREATE DOMAIN ", qname, " AS ", opt(7));
         if (!opt(10).empty()) absl::StrAppend(&obj.domain_head, " COLLATE ", opt(10));
         if (!opt(9).empty()) absl::StrAppend(&obj.domain_head, " DEFAULT ", opt(9));
-        if (r.GetBool(row, 8)) absl::StrAppend(&obj.domain_head, " NOT NULL");
+        // 17+: a domain's NOT NULL is a named pg_constraint row, rendered with the others below.
+        if (r.GetBool(row, 8) && version_ < 170000) absl::StrAppend(&obj.domain_head, " NOT NULL");
         break;
       }
       case 'b': {
@@ -634,14 +635,15 @@ absl::Status Reader::CollectTypes() {
       }
     }
   }
-  // Domain constraints: validated ones print inside CREATE DOMAIN (an inline part that a
-  // loop can split out); NOT VALID ones are post-data ALTER DOMAIN ... ADD CONSTRAINT.
+  // Domain constraints (CHECK, and on 17+ the named NOT NULL): validated ones print inside
+  // CREATE DOMAIN (an inline part that a loop can split out); NOT VALID ones are post-data
+  // ALTER DOMAIN ... ADD CONSTRAINT.
   PGARK_ASSIGN_OR_RETURN(
       pg::Result c,
       Run("domain constraints",
-          "SELECT co.oid, co.contypid, co.conname, pg_catalog.pg_get_constraintdef(co.oid), co.convalidated "
-          "FROM pg_catalog.pg_constraint co WHERE co.contypid <> 0 AND co.contype = 'c' AND co.contypid >= 16384 "
-          "ORDER BY co.contypid, co.conname"));
+          absl::StrCat("SELECT co.oid, co.contypid, co.conname, pg_catalog.pg_get_constraintdef(co.oid), co.convalidated "
+                       "FROM pg_catalog.pg_constraint co WHERE co.contypid <> 0 AND co.contype IN ('c'",
+                       version_ >= 170000 ? ", 'n'" : "", ") AND co.contypid >= 16384 ORDER BY co.contypid, co.conname")));
   for (int row = 0; row < c.rows(); ++row) {
     int domain = NodeOf(kPgType, Oid((c.Get(row, 1))));
     if (domain < 0 || !objs_[domain].is_domain) continue;
@@ -1124,11 +1126,15 @@ absl::Status Reader::CollectColumnsAndTables() {
     if (!opt(15).empty()) absl::StrAppend(&def.text, " COLLATE ", opt(15));
     std::string default_expr = opt(21);
     if (!default_expr.empty() && !generated.empty()) {
-      absl::StrAppend(&def.text, " GENERATED ALWAYS AS (", default_expr, ") STORED");
+      // attgenerated: 's' stored, 'v' virtual (18+, the default there).
+      absl::StrAppend(&def.text, " GENERATED ALWAYS AS (", default_expr, ")", generated == "v" ? " VIRTUAL" : " STORED");
       def.generated = true;
     }
     bool inherited_not_null = a.GetBool(row, 22);
-    if (not_null && (printed && !(is_partition && inherited_not_null && false))) absl::StrAppend(&def.text, " NOT NULL");
+    // 18+: NOT NULL constraints are pg_constraint rows with names, NOT VALID and NO INHERIT,
+    // rendered by the constraint query below like CHECK constraints; the column carries none.
+    bool column_not_null = not_null && version_ < 180000;
+    if (column_not_null && printed) absl::StrAppend(&def.text, " NOT NULL");
     if (!default_expr.empty() && generated.empty()) {
       bool same_as_parent = !printed && opt(23) == default_expr;
       if (!same_as_parent) {
@@ -1157,12 +1163,12 @@ absl::Status Reader::CollectColumnsAndTables() {
     }
     if (obj.typed_table) {
       std::string extra;
-      if (not_null && !inherited_not_null) absl::StrAppend(&extra, " NOT NULL");
+      if (column_not_null && !inherited_not_null) absl::StrAppend(&extra, " NOT NULL");
       if (def.default_node >= 0) {}
       if (!extra.empty()) obj.columns.push_back(PlainColumn(name, absl::StrCat(qcol, " WITH OPTIONS", extra)));
     } else if (printed) {
       obj.columns.push_back(std::move(def));
-    } else if (not_null && !inherited_not_null) {
+    } else if (column_not_null && !inherited_not_null) {
       absl::StrAppend(&obj.table_alters, alter_only, " ALTER COLUMN ", qcol, " SET NOT NULL;\n");
     }
     std::string stat = opt(12);
@@ -1188,14 +1194,17 @@ absl::Status Reader::CollectColumnsAndTables() {
     if (!identity.empty()) identity_[{relid, name}] = identity;
   }
 
-  // CHECK constraints of tables: local validated ones print inline; NOT VALID ones (and
-  // inherited ones on plain children) are separate post-data items.
+  // CHECK constraints of tables, and on 18+ NOT NULL ones ("NOT NULL col [NO INHERIT]
+  // [NOT VALID]", with their names): local validated ones print inline; NOT VALID ones are
+  // separate post-data items; inherited ones on plain children come with INHERITS (on
+  // partitions, created on their own and then attached, they print like local ones).
   PGARK_ASSIGN_OR_RETURN(
       pg::Result k,
       Run("check constraints",
           absl::StrCat("SELECT co.oid, co.conrelid, co.conname, pg_catalog.pg_get_constraintdef(co.oid), "
                        "co.convalidated, co.conislocal FROM pg_catalog.pg_constraint co "
-                       "WHERE co.contype = 'c' AND co.conrelid = ANY(", rel_oids_, ") ORDER BY co.conrelid, co.conname")));
+                       "WHERE co.contype IN ('c'", version_ >= 180000 ? ", 'n'" : "", ") AND co.conrelid = ANY(",
+                       rel_oids_, ") ORDER BY co.conrelid, co.conname")));
   for (int row = 0; row < k.rows(); ++row) {
     auto rel_it = rels_.find(Oid((k.Get(row, 1))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;
@@ -2146,11 +2155,13 @@ absl::Status Reader::CollectForeignData() {
 absl::Status Reader::CollectPublicationsAndSubscriptions() {
   if (TableMode() || !options_.include_schemas.empty()) return absl::OkStatus();
   std::string via_root = version_ >= 130000 ? "p.pubviaroot" : "false";
+  // 18+: publish_generated_columns ('n' none, 's' stored).
+  std::string gencols = version_ >= 180000 ? "p.pubgencols::text" : "'n'";
   PGARK_ASSIGN_OR_RETURN(
       pg::Result p,
       Run("publications",
           absl::StrCat("SELECT p.oid, p.pubname, pg_catalog.pg_get_userbyid(p.pubowner), p.puballtables, p.pubinsert, "
-                       "p.pubupdate, p.pubdelete, p.pubtruncate, ", via_root,
+                       "p.pubupdate, p.pubdelete, p.pubtruncate, ", via_root, ", ", gencols,
                        " FROM pg_catalog.pg_publication p ORDER BY 2")));
   std::map<uint32_t, int> pubs;
   for (int row = 0; row < p.rows(); ++row) {
@@ -2168,7 +2179,8 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
     }
     obj.create_sql = absl::StrCat("CREATE PUBLICATION ", Q(name), p.GetBool(row, 3) ? " FOR ALL TABLES" : "",
                                   " WITH (publish = '", absl::StrJoin(actions, ", "), "'",
-                                  p.GetBool(row, 8) ? ", publish_via_partition_root = true" : "", ");\n");
+                                  p.GetBool(row, 8) ? ", publish_via_partition_root = true" : "",
+                                  p.Get(row, 9) == "s" ? ", publish_generated_columns = stored" : "", ");\n");
     obj.drop_sql = absl::StrCat("DROP PUBLICATION IF EXISTS ", Q(name), ";\n");
   }
   // Tables (with a column list and row filter on 15+), then whole schemas (15+).

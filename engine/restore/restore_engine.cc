@@ -298,13 +298,16 @@ struct UsingIndexPlan {
 
 std::optional<UsingIndexPlan> PlanUsingIndex(const CatalogItem& item) {
   // ALTER TABLE [ONLY] t ADD CONSTRAINT c {PRIMARY KEY|UNIQUE} (cols) [WITH (...)] [DEFERRABLE ...];
-  // Anything else (INCLUDE, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE) keeps the
+  // Anything else (INCLUDE, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE, WITHOUT
+  // OVERLAPS) keeps the
   // plain form: USING INDEX only takes default btree indexes. (The tablespace is not in
   // the statement: the caller runs both statements in the item's, CatalogItem::tablespace.)
   static const std::regex kPattern(
       R"(^\s*ALTER TABLE (ONLY )?(\S+)\s+ADD CONSTRAINT (\S+) (PRIMARY KEY|UNIQUE) \(([^()]*)\)( WITH \([^()]*\))?((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);\s*$)");
   std::smatch match;
   if (!std::regex_match(item.create_sql, match, kPattern)) return std::nullopt;
+  // 18's temporal keys (WITHOUT OVERLAPS) are GiST indexes.
+  if (absl::StrContains(match[5].str(), "WITHOUT OVERLAPS")) return std::nullopt;
   UsingIndexPlan plan;
   plan.create_index = absl::StrCat("CREATE UNIQUE INDEX ", match[3].str(), " ON ", match[1].str(),
                                    match[2].str(), " USING btree (", match[5].str(), ")", match[6].str(), ";\n");
@@ -1263,6 +1266,16 @@ void RestoreRun::BuildTasks() {
       if (dep_item.kind == ObjectKind::kTable) tables.insert(dep);
       if (dep_item.kind == ObjectKind::kTableData) tables.insert(dep_item.table_id);
     }
+    // ALTER INDEX ... ATTACH PARTITION that completes a partitioned index marks it valid, and
+    // its parent index in turn, each seeing only committed attachments: two attachments of one
+    // partition tree run at once could each leave the root's index invalid for the other
+    // (seen on 16: events_pkey invalid after a restore). One tree's attachments take turns.
+    if (item->kind == ObjectKind::kIndexAttach) {
+      int table = FindItem(item->table_id);
+      if (table >= 0 && catalog->items[table].table && !catalog->items[table].table->partition_root_id.empty()) {
+        tables.insert(catalog->items[table].table->partition_root_id);
+      }
+    }
     for (const std::string& table : tables) {
       // fix_dependencies: wait for the data of every table the item depends on.
       auto loaded = data_key_.find(table);
@@ -1285,8 +1298,13 @@ void RestoreRun::BuildTasks() {
     task.exclusive = item->kind != ObjectKind::kIndex;
     if (item->kind == ObjectKind::kConstraint) {
       int table = FindItem(item->table_id);
-      bool partitioned = table >= 0 && catalog->items[table].table && catalog->items[table].table->relkind == 'p';
-      auto plan = partitioned ? std::nullopt : PlanUsingIndex(*item);
+      const catalog::TableInfo* info = table >= 0 && catalog->items[table].table ? &*catalog->items[table].table : nullptr;
+      bool partitioned = info != nullptr && info->relkind == 'p';
+      // On 18+, ADD CONSTRAINT ... USING INDEX on a partition marks the NOT NULL constraints
+      // of the key columns local (conislocal), which ADD CONSTRAINT ... PRIMARY KEY (cols) and
+      // the source do not: the partition would then keep them when detached.
+      bool partition_18 = info != nullptr && info->is_partition && leader_->server_version() >= 180000;
+      auto plan = partitioned || partition_18 ? std::nullopt : PlanUsingIndex(*item);
       if (plan) {
         task.exclusive = false;  // stage 1 is an index build
         task.sql = CreateSql(*item, plan->create_index);
