@@ -30,8 +30,48 @@ const char* KindName(Kind kind) {
     case Kind::kMembership: return "membership";
     case Kind::kTablespace: return "tablespace";
     case Kind::kTablespaceProperties: return "tablespace_properties";
+    case Kind::kParameterPrivileges: return "parameter_privileges";
   }
   return "role";
+}
+
+// The rows of the memberships query (role, member, admin_option, grantor, inherit, set,
+// grantor is superuser) in an order the target accepts. PostgreSQL 16+ lets a grant name a
+// grantor only if that grantor holds ADMIN OPTION on the role already (superusers always
+// may), so, as pg_dumpall's dumpRoleMembership(), the grants of each role go in passes: a
+// pass takes those whose grantor may grant by then, and every ADMIN OPTION it grants makes
+// its member a grantor for the next. What no pass can take (the grantor's right comes through
+// another role's membership) follows in query order; the target then judges it.
+std::vector<int> MembershipGrantOrder(const pg::Result& members) {
+  std::vector<int> order;
+  int first = 0;
+  while (first < members.rows()) {
+    int end = first;
+    while (end < members.rows() && members.Get(end, 0) == members.Get(first, 0)) ++end;
+    std::set<std::string> admins;  // members holding ADMIN OPTION on this role so far
+    std::vector<int> pending;
+    for (int row = first; row < end; ++row) pending.push_back(row);
+    bool progress = true;
+    while (!pending.empty() && progress) {
+      progress = false;
+      std::vector<int> later;
+      for (int row : pending) {
+        const bool may_grant = members.IsNull(row, 3) || members.GetBool(row, 6) ||
+                               admins.count(std::string(members.Get(row, 3))) > 0;
+        if (!may_grant) {
+          later.push_back(row);
+          continue;
+        }
+        order.push_back(row);
+        if (members.GetBool(row, 2)) admins.emplace(members.Get(row, 1));
+        progress = true;
+      }
+      pending = std::move(later);
+    }
+    order.insert(order.end(), pending.begin(), pending.end());
+    first = end;
+  }
+  return order;
 }
 
 }  // namespace
@@ -100,13 +140,14 @@ absl::StatusOr<Globals> ReadGlobals(pg::Connection& conn, const GlobalsOptions& 
       pg::Result members,
       Run(conn, "role memberships",
           absl::StrCat("SELECT ur.rolname, um.rolname, a.admin_option, ug.rolname, ",
-                       options16 ? "a.inherit_option, a.set_option " : "true, true ",
+                       options16 ? "a.inherit_option, a.set_option, " : "true, true, ",
+                       "coalesce(ug.rolsuper, true) "
                        "FROM pg_catalog.pg_auth_members a "
                        "JOIN pg_catalog.pg_roles ur ON ur.oid = a.roleid "
                        "JOIN pg_catalog.pg_roles um ON um.oid = a.member "
                        "LEFT JOIN pg_catalog.pg_roles ug ON ug.oid = a.grantor "
                        "WHERE NOT (ur.rolname ~ '^pg_' AND um.rolname ~ '^pg_') ORDER BY 1, 2, 3")));
-  for (int row = 0; row < members.rows(); ++row) {
+  for (int row : MembershipGrantOrder(members)) {
     std::string role(members.Get(row, 0)), member(members.Get(row, 1));
     std::string sql = absl::StrCat("GRANT ", quoter.Ident(role), " TO ", quoter.Ident(member));
     std::vector<std::string> with;
@@ -119,6 +160,20 @@ absl::StatusOr<Globals> ReadGlobals(pg::Connection& conn, const GlobalsOptions& 
     if (!members.IsNull(row, 3)) absl::StrAppend(&sql, " GRANTED BY ", quoter.Ident(members.Get(row, 3)));
     absl::StrAppend(&sql, ";\n");
     globals.items.push_back({Kind::kMembership, role, member, std::move(sql)});
+  }
+
+  // Privileges on parameters (15+), as dumpRoleGUCPrivs(): the bootstrap superuser owns them.
+  if (version >= 150000) {
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result params,
+        Run(conn, "parameter privileges",
+            "SELECT p.parname, pg_catalog.pg_get_userbyid(10), p.paracl::text, "
+            "pg_catalog.acldefault('p', 10)::text FROM pg_catalog.pg_parameter_acl p ORDER BY 1"));
+    for (int row = 0; row < params.rows(); ++row) {
+      std::string sql = AclSql(quoter, absl::StrCat("PARAMETER ", quoter.Ident(params.Get(row, 0))),
+                               params.Get(row, 1), params.Get(row, 2), params.Get(row, 3));
+      if (!sql.empty()) globals.items.push_back({Kind::kParameterPrivileges, std::string(params.Get(row, 0)), "", std::move(sql)});
+    }
   }
 
   // Tablespaces, as dumpTablespaces(): CREATE (alone: it cannot run in a transaction
@@ -155,14 +210,6 @@ absl::StatusOr<Globals> ReadGlobals(pg::Connection& conn, const GlobalsOptions& 
   if (labels.Get(0, 0) != "0") {
     globals.warnings.push_back(absl::StrCat(labels.Get(0, 0),
                                             " security label(s) on roles or tablespaces are not dumped"));
-  }
-  if (version >= 150000) {
-    PGARK_ASSIGN_OR_RETURN(pg::Result params,
-                           Run(conn, "parameter privileges", "SELECT count(*) FROM pg_catalog.pg_parameter_acl"));
-    if (params.Get(0, 0) != "0") {
-      globals.warnings.push_back(absl::StrCat(params.Get(0, 0),
-                                              " GRANT ... ON PARAMETER privilege(s) are not dumped"));
-    }
   }
   return globals;
 }
@@ -201,7 +248,7 @@ absl::StatusOr<Globals> GlobalsFromJson(const std::string& text) {
     const std::string kind = item["kind"].get<std::string>();
     bool known = false;
     for (Kind k : {Kind::kRole, Kind::kRoleSetting, Kind::kMembership, Kind::kTablespace,
-                   Kind::kTablespaceProperties}) {
+                   Kind::kTablespaceProperties, Kind::kParameterPrivileges}) {
       if (kind == KindName(k)) {
         parsed.kind = k;
         known = true;
@@ -269,6 +316,10 @@ absl::StatusOr<ApplyGlobalsResult> ApplyGlobals(pg::Connection& conn, const Glob
         ++result.created;
         break;
       }
+      case Kind::kParameterPrivileges:
+        // GRANT is idempotent: granted again onto what the target already has.
+        what = absl::StrCat("the privileges on parameter \"", item.name, "\"");
+        break;
       case Kind::kTablespaceProperties:
         if (skipped_spaces.count(item.name)) continue;
         what = absl::StrCat("the options, privileges or comment of tablespace \"", item.name, "\"");

@@ -28,7 +28,8 @@ struct GlobalsOptions {
 struct GlobalItem {
   // kTablespace is the CREATE TABLESPACE alone (it cannot run in a transaction block);
   // kTablespaceProperties its options, privileges and comment.
-  enum class Kind { kRole, kRoleSetting, kMembership, kTablespace, kTablespaceProperties };
+  // kParameterPrivileges: GRANT ... ON PARAMETER (15+) for one parameter.
+  enum class Kind { kRole, kRoleSetting, kMembership, kTablespace, kTablespaceProperties, kParameterPrivileges };
   Kind kind = Kind::kRole;
   std::string name;    // role or tablespace name (unquoted); for memberships the role granted
   std::string member;  // memberships: the member role
@@ -38,7 +39,9 @@ struct GlobalItem {
 struct Globals {
   int server_version = 0;
   // In replay order: roles (CREATE ROLE, ALTER ROLE ... WITH, COMMENT), then their
-  // settings, then memberships, then tablespaces (CREATE, SET options, ACL, COMMENT).
+  // settings, then memberships (each role's grants ordered so that a named grantor holds
+  // ADMIN OPTION before it grants, as 16+ requires), then privileges on parameters (15+),
+  // then tablespaces (CREATE, SET options, ACL, COMMENT).
   std::vector<GlobalItem> items;
   std::vector<std::string> warnings;  // what could not be reproduced
 };

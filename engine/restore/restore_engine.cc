@@ -1965,6 +1965,11 @@ absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
              item.kind == catalog::GlobalItem::Kind::kTablespaceProperties;
     });
   }
+  if (options_.no_acl) {
+    std::erase_if(globals.items, [](const catalog::GlobalItem& item) {
+      return item.kind == catalog::GlobalItem::Kind::kParameterPrivileges;
+    });
+  }
   PGARK_ASSIGN_OR_RETURN(catalog::ApplyGlobalsResult applied, catalog::ApplyGlobals(conn, globals));
   for (const std::string& notice : applied.notices) PGARK_LOG(kInfo) << "restore: " << notice;
   PGARK_LOG(kInfo) << "restore: globals: " << applied.created << " roles/tablespaces created, "
