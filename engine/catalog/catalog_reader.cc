@@ -2250,11 +2250,25 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
       Run("subscription privilege",
           "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')"));
   bool can_read = priv.GetBool(0, 0);
+  if (!can_read) {
+    // Names only: the columns granted to PUBLIC differ per major (12 grants neither oid nor
+    // subsynccommit), and reading one that is not granted fails the whole dump.
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result names,
+        Run("subscriptions", "SELECT s.subname FROM pg_catalog.pg_subscription s WHERE s.subdbid = "
+                             "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = "
+                             "pg_catalog.current_database()) ORDER BY 1"));
+    for (int row = 0; row < names.rows(); ++row) {
+      Warn(absl::StrCat("subscription ", names.Get(row, 0),
+                        " is not dumped: reading its connection string needs superuser"));
+    }
+    return absl::OkStatus();
+  }
   PGARK_ASSIGN_OR_RETURN(
       pg::Result s,
       Run("subscriptions",
           absl::StrCat("SELECT s.oid, s.subname, pg_catalog.pg_get_userbyid(s.subowner), ",
-                       can_read ? "s.subconninfo" : "NULL", ", s.subslotname, s.subsynccommit, "
+                       "s.subconninfo, s.subslotname, s.subsynccommit, "
                        "pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_ident(x) FROM pg_catalog.unnest(s.subpublications) x), ', '), ",
                        binary, ", ", stream, ", ", two_phase, ", ", disable_on_error, ", ", password_required, ", ",
                        run_as_owner, ", ", origin, ", ", failover,
@@ -2262,10 +2276,6 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
                        "(SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) ORDER BY 2")));
   for (int row = 0; row < s.rows(); ++row) {
     std::string name(s.Get(row, 1));
-    if (!can_read) {
-      Warn(absl::StrCat("subscription ", name, " is not dumped: reading its connection string needs superuser"));
-      continue;
-    }
     int idx = AddNode(kPgSubscription, Oid(s.Get(row, 0)), ObjectKind::kSubscription, Section::kPostData, "", name);
     Obj& obj = objs_[idx];
     obj.owner = std::string(s.Get(row, 2));

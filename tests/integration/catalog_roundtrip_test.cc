@@ -113,22 +113,16 @@ absl::Status Replay(const Catalog& catalog, pg::Connection& conn) {
   return absl::OkStatus();
 }
 
-// pg_dump -s output with only the legitimately different parts normalized:
-//   - comment lines ("-- Name: ...; Schema: ...") and blank lines: they carry TOC ids;
-//   - \restrict / \unrestrict lines (random key in newer minor releases).
-std::string SchemaDump(const std::string& conninfo) {
-  std::string pg_dump = PgTestServer::Get().bindir() + "/pg_dump";
-  auto result = ::pgark::testing::RunCommand({pg_dump, "-s", "-d", conninfo});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  std::string out;
-  for (absl::string_view line : absl::StrSplit(result.out, '\n')) {
-    if (line.empty() || absl::StartsWith(line, "--") || absl::StartsWith(line, "\\restrict") ||
-        absl::StartsWith(line, "\\unrestrict")) {
-      continue;
-    }
-    absl::StrAppend(&out, line, "\n");
-  }
-  return out;
+// The schema by the referee (SchemaOf: pg_dump -s normalized, or tools/schema-describe on
+// servers newer than pg_dump).
+std::string SchemaDump(const std::string& conninfo) { return ::pgark::testing::SchemaOf(conninfo); }
+
+// The reason a test skips what it compares with pg_dump's text on a server pg_dump refuses.
+std::string PgDumpRefusesTheServer(const std::string& what) {
+  const auto& server = ::pgark::testing::PgTestServer::Get();
+  return absl::StrCat("pg_dump ", server.client_major(), " refuses a PostgreSQL ", server.server_version() / 10000,
+                      " server: ", what, " not compared with pg_dump's text (the rest was checked, schema by "
+                      "tools/schema-describe)");
 }
 
 TEST(CatalogRoundTripTest, CorpusSchemaMatchesAfterReplay) {
@@ -342,9 +336,13 @@ TEST(CatalogRoundTripTest, ExtensionMemberColumnPrivilegesAreDumpedAsDeltas) {
   ASSERT_OK(src->Execute("REVOKE SELECT (bufferid) ON public.pg_buffercache FROM \"corpus reader\";"
                          "GRANT SELECT (relfilenode) ON public.pg_buffercache TO \"corpus reader\";"));
   std::string expected = SchemaDump(source.conninfo());
-  // The referee sees both changes (and so must we).
-  EXPECT_THAT(expected, HasSubstr("REVOKE SELECT(bufferid) ON TABLE public.pg_buffercache FROM \"corpus reader\";"));
-  EXPECT_THAT(expected, HasSubstr("GRANT SELECT(relfilenode) ON TABLE public.pg_buffercache TO \"corpus reader\";"));
+  // The referee sees both changes (and so must we). pg_dump's text only where pg_dump can
+  // describe the server (see the skip at the end).
+  const bool pg_dump_referee = ::pgark::testing::PgTestServer::Get().SchemaRefereeIsPgDump();
+  if (pg_dump_referee) {
+    EXPECT_THAT(expected, HasSubstr("REVOKE SELECT(bufferid) ON TABLE public.pg_buffercache FROM \"corpus reader\";"));
+    EXPECT_THAT(expected, HasSubstr("GRANT SELECT(relfilenode) ON TABLE public.pg_buffercache TO \"corpus reader\";"));
+  }
   ASSERT_OK_AND_ASSIGN(Catalog catalog, ReadInSnapshot(*src));
   int ext = catalog.Find("EXTENSION pg_buffercache");
   ASSERT_GE(ext, 0);
@@ -360,6 +358,7 @@ TEST(CatalogRoundTripTest, ExtensionMemberColumnPrivilegesAreDumpedAsDeltas) {
   ASSERT_OK(dst->Execute(kBuffercacheWithInitialColumnPrivileges));
   ASSERT_OK(Replay(catalog, *dst));
   EXPECT_EQ(expected, SchemaDump(target.conninfo()));
+  if (!pg_dump_referee) GTEST_SKIP() << PgDumpRefusesTheServer("the referee's REVOKE/GRANT lines");
 }
 
 // No label provider can be loaded on this server (sepgsql needs SELinux in the kernel), so
@@ -383,8 +382,14 @@ TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproduc
   std::string referee = SchemaDump(source.conninfo());
   const std::string table_label = "SECURITY LABEL FOR dummy ON TABLE public.\"Labelled\" IS 'classified';";
   const std::string column_label = "SECURITY LABEL FOR dummy ON COLUMN public.\"Labelled\".\"a b\" IS 'it''s secret';";
-  EXPECT_THAT(referee, HasSubstr(table_label));
-  EXPECT_THAT(referee, HasSubstr(column_label));
+  const bool pg_dump_referee = ::pgark::testing::PgTestServer::Get().SchemaRefereeIsPgDump();
+  if (pg_dump_referee) {
+    EXPECT_THAT(referee, HasSubstr(table_label));
+    EXPECT_THAT(referee, HasSubstr(column_label));
+  } else {  // tools/schema-describe sees the labels, in its own words
+    EXPECT_THAT(referee, HasSubstr("classified"));
+    EXPECT_THAT(referee, HasSubstr("it's secret"));
+  }
   absl::StatusOr<Catalog> read = ReadInSnapshot(*src);
   ASSERT_OK(src->Execute("DELETE FROM pg_catalog.pg_shseclabel WHERE classoid = 'pg_catalog.pg_database'::regclass "
                          "AND objoid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"));
@@ -398,6 +403,7 @@ TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproduc
                   ::testing::AllOf(HasSubstr("security label (dummy) on extension member function "),
                                    HasSubstr("pg_buffercache_pages() is not reproduced")),
                   HasSubstr("security label (dummy) on the database is not reproduced")));
+  if (!pg_dump_referee) GTEST_SKIP() << PgDumpRefusesTheServer("the labels' SQL rendering");
 }
 
 // Without the privilege to read pg_subscription.subconninfo, a subscription cannot be dumped:

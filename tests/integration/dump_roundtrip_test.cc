@@ -144,6 +144,10 @@ class DumpRoundTripTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto conn = source_.Connect();
+    if (conn->server_version() < 140000) {
+      GTEST_SKIP() << "the fixture's columns need PostgreSQL 14+ (multiranges; xid8 and pg_snapshot are 13+); "
+                      "older servers' round trips: tools/version-check";
+    }
     ASSERT_OK(conn->Execute(kSchemaSql));
     ASSERT_OK(conn->Execute(kDataSql));
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

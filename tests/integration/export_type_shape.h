@@ -12,10 +12,13 @@ namespace pgark::testing {
 
 inline nlohmann::json TypeShapeJson(pg::Connection& conn, uint32_t oid, int depth = 0) {
   EXPECT_LT(depth, 20);
+  // pg_range.rngmultitypid (multiranges) is 14+.
+  const std::string multirange_of = conn.server_version() >= 140000
+                                        ? "(SELECT rngtypid FROM pg_range WHERE rngmultitypid = t.oid)"
+                                        : "NULL::oid";
   auto r = conn.QueryParams(
       "SELECT t.typtype, t.typelem, t.typbasetype, t.typrelid, n.nspname, t.typname, "
-      "  (SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), "
-      "  (SELECT rngtypid FROM pg_range WHERE rngmultitypid = t.oid), t.typcategory "
+      "  (SELECT rngsubtype FROM pg_range WHERE rngtypid = t.oid), " + multirange_of + ", t.typcategory "
       "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = $1",
       {std::to_string(oid)});
   EXPECT_TRUE(r.ok() && r->rows() == 1) << oid;

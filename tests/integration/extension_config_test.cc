@@ -77,7 +77,7 @@ class ExtensionConfigTest : public ::testing::Test {
   }
 
   void Replay(const std::string& gz, const ScratchDatabase& target) {
-    auto replay = RunShell("gunzip -c '" + gz + "' | '" + PgTestServer::Get().bindir() +
+    auto replay = RunShell("gunzip -c '" + gz + "' | '" + PgTestServer::Get().client_bindir() +
                            "/psql' -X -q -v ON_ERROR_STOP=1 -d '" + target.conninfo() + "'");
     ASSERT_EQ(replay.exit_code, 0) << replay.err;
   }

@@ -105,7 +105,7 @@ class HostileNamesTest : public ::testing::Test {
     RunShell("rm -rf '" + dir_ + "'");
   }
 
-  static std::string Psql() { return PgTestServer::Get().bindir() + "/psql"; }
+  static std::string Psql() { return PgTestServer::Get().client_bindir() + "/psql"; }
   bool CanaryAlive() const {
     struct stat st;
     return stat(canary_.c_str(), &st) == 0;

@@ -57,6 +57,9 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// DROP DATABASE ... WITH (FORCE) is PostgreSQL 13+; the connections are gone by then on 12.
+std::string Force(pg::Connection& conn) { return conn.server_version() >= 130000 ? " WITH (FORCE)" : ""; }
+
 class RestoreReplaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,12 +78,12 @@ class RestoreReplaceTest : public ::testing::Test {
     auto leftovers = maintenance->Query(absl::StrCat(
         "SELECT datname FROM pg_database WHERE datname LIKE ", Q(db_.name() + "\\_pre\\_restore\\_%")));
     for (int row = 0; leftovers.ok() && row < leftovers->rows(); ++row) {
-      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", leftovers->Get(row, 0), "\" WITH (FORCE)"));
+      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", leftovers->Get(row, 0), "\"", Force(*maintenance)));
     }
     auto temps = maintenance->Query(absl::StrCat(
         "SELECT datname FROM pg_database WHERE datname LIKE ", Q("pgark\\_replace\\_%\\_" + db_.name())));
     for (int row = 0; temps.ok() && row < temps->rows(); ++row) {
-      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", temps->Get(row, 0), "\" WITH (FORCE)"));
+      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", temps->Get(row, 0), "\"", Force(*maintenance)));
     }
     fs::remove_all(dir_);
   }
@@ -260,7 +263,7 @@ TEST_F(RestoreReplaceTest, ReplaceCreatesAMissingDatabase) {
   EXPECT_EQ(Scalar(**conn, "SELECT count(*) FROM app.items"), "2000");
   conn->reset();
   auto maintenance = PgTestServer::Get().ConnectMaintenance();
-  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE \"", name, "\" WITH (FORCE)")));
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE \"", name, "\"", Force(*maintenance))));
 }
 
 // Black-box through a pseudo-terminal: util-linux `script` gives pgark a TTY as stdin.

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
+#include "tests/integration/export_type_shape.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/subprocess.h"
 
@@ -89,13 +90,15 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
     for (const std::string& name : table.columns) {
       PGARK_ASSIGN_OR_RETURN(
           pg::Result type,
-          source.QueryParams("SELECT 1, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+          source.QueryParams("SELECT atttypid, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
                              "WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2",
                              {absl::StrCat(source.QuoteIdentifier(table.schema), ".", source.QuoteIdentifier(table.name)),
                               name}));
       if (type.rows() != 1) return absl::NotFoundError(absl::StrCat("column ", name, " of ", table.name));
+      // The real shape, as the dump records it: a 12/13 target needs it to map the type OIDs
+      // that binary arrays and composites embed (engine/restore/type_oid_patcher.h).
       columns.push_back({{"name", name}, {"type", std::string(type.Get(0, 1))},
-                         {"shape", {{"kind", "base"}, {"oid", 25}}}});
+                         {"shape", TypeShapeJson(source, static_cast<uint32_t>(std::stoul(std::string(type.Get(0, 0)))))}});
       names.push_back(source.QuoteIdentifier(name));
     }
     std::vector<uint32_t> streams;
@@ -235,22 +238,10 @@ inline std::string Scalar(pg::Connection& conn, const std::string& sql) {
   return result->rows() == 0 ? "" : std::string(result->Get(0, 0));
 }
 
-// pg_dump -s of a database (the referee), without comments and blank lines.
+// The schema of a database by the referee (SchemaOf: pg_dump -s --no-comments, or
+// tools/schema-describe on servers newer than pg_dump).
 inline std::string SchemaDump(const std::string& dbname) {
-  const PgTestServer& server = PgTestServer::Get();
-  CommandResult result = RunCommand({server.bindir() + "/pg_dump", "-s", "--no-comments", "-d",
-                                     server.Conninfo(dbname)});
-  std::stringstream in(result.out);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.empty() || line.rfind("--", 0) == 0 || line.rfind("\\restrict", 0) == 0 ||
-        line.rfind("\\unrestrict", 0) == 0) {
-      continue;
-    }
-    absl::StrAppend(&out, line, "\n");
-  }
-  if (result.exit_code != 0) absl::StrAppend(&out, "pg_dump failed: ", result.err);
-  return out;
+  return SchemaOf(PgTestServer::Get().Conninfo(dbname), {"--no-comments"});
 }
 
 }  // namespace pgark::testing

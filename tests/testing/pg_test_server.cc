@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -9,9 +10,12 @@
 #include <map>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/strings/match.h"
+#include "tests/testing/subprocess.h"
 
 #ifndef PGARK_SOURCE_DIR
 #error "PGARK_SOURCE_DIR must be defined by the build"
@@ -63,6 +67,7 @@ PgTestServer& PgTestServer::Get() {
     g_server = new PgTestServer();
     std::string error;
     if (!g_server->Start(&error)) Die(error);
+    g_server->FindClientPrograms();
     // Stops a private sandbox when the process exits normally.
     std::atexit([] { delete g_server; });
   });
@@ -116,6 +121,36 @@ bool PgTestServer::Start(std::string* error) {
   return true;
 }
 
+void PgTestServer::FindClientPrograms() {
+  auto has_pg_dump = [](const std::string& dir) {
+    return !dir.empty() && access((dir + "/pg_dump").c_str(), X_OK) == 0;
+  };
+  if (has_pg_dump(bindir_)) {
+    client_bindir_ = bindir_;
+  } else if (const char* env = std::getenv("PGARK_PG_CLIENT_BINDIR"); env && has_pg_dump(env)) {
+    client_bindir_ = env;
+  } else {
+    // The newest Debian client programs (sort -V puts 9 before 10).
+    FILE* ls = popen("ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V", "r");
+    char line[4096];
+    while (ls != nullptr && std::fgets(line, sizeof line, ls) != nullptr) {
+      std::string dir(absl::StripTrailingAsciiWhitespace(line));
+      if (has_pg_dump(dir)) client_bindir_ = dir;
+    }
+    if (ls != nullptr) pclose(ls);
+  }
+  if (client_bindir_.empty()) return;
+  FILE* version = popen(absl::StrCat("'", client_bindir_, "/pg_dump' --version").c_str(), "r");
+  char line[256];
+  if (version != nullptr && std::fgets(line, sizeof line, version) != nullptr) {
+    // "pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"
+    std::string text(line);
+    size_t digit = text.find_first_of("0123456789");
+    if (digit != std::string::npos) client_major_ = std::atoi(text.c_str() + digit);
+  }
+  if (version != nullptr) pclose(version);
+}
+
 PgTestServer::~PgTestServer() {
   if (!private_sandbox_dir_.empty()) {
     std::string command = absl::StrCat(PGARK_SOURCE_DIR, "/tools/pg-sandbox stop ",
@@ -138,6 +173,53 @@ std::unique_ptr<pg::Connection> PgTestServer::ConnectMaintenance() const {
   auto conn = pg::Connection::Open(base_conninfo_, options);
   if (!conn.ok()) Die(std::string(conn.status().message()));
   return std::move(conn).value();
+}
+
+std::string SchemaOf(const std::string& conninfo, const std::vector<std::string>& pg_dump_options) {
+  const PgTestServer& server = PgTestServer::Get();
+  std::vector<std::string> argv;
+  if (server.SchemaRefereeIsPgDump()) {
+    argv = {server.client_bindir() + "/pg_dump", "-s"};
+    argv.insert(argv.end(), pg_dump_options.begin(), pg_dump_options.end());
+    argv.insert(argv.end(), {"-d", conninfo});
+  } else {
+    argv = {std::string(PGARK_SOURCE_DIR) + "/tools/schema-describe", conninfo};
+  }
+  CommandResult result = RunCommand(argv);
+  const bool describe = !server.SchemaRefereeIsPgDump();
+  const bool no_comments =
+      std::find(pg_dump_options.begin(), pg_dump_options.end(), "--no-comments") != pg_dump_options.end();
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(result.out, '\n')) {
+    if (line.empty() || absl::StartsWith(line, "--") || absl::StartsWith(line, "\\restrict") ||
+        absl::StartsWith(line, "\\unrestrict")) {
+      continue;
+    }
+    if (describe) {
+      // The description shows what `pg_dump -s` cannot, so these tests never compared it:
+      // the database's own properties (pg_dump prints them only with -C), large objects,
+      // a materialized view's populated state (-s prints WITH NO DATA for all), an
+      // extension's owner (no statement sets it: it is whoever restores it); and comments
+      // under --no-comments.
+      if (absl::StartsWith(line, "database |") || absl::StartsWith(line, "large object ") ||
+          absl::StrContains(line, "| populated: ") || (no_comments && absl::StrContains(line, "| comment: "))) {
+        continue;
+      }
+      if (absl::StartsWith(line, "extension ") && absl::StrContains(line, "| extension: ")) {
+        std::string text(line);
+        size_t owner = text.find(" owner ");
+        if (owner != std::string::npos) {
+          size_t end = text.find(' ', owner + 7);
+          text.erase(owner, end == std::string::npos ? std::string::npos : end - owner);
+        }
+        absl::StrAppend(&out, text, "\n");
+        continue;
+      }
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  if (result.exit_code != 0) absl::StrAppend(&out, argv[0], " failed: ", result.err);
+  return out;
 }
 
 ScratchDatabase::ScratchDatabase(const std::string& label) {

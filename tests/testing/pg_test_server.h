@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/pg/connection.h"
 
@@ -27,8 +28,19 @@ class PgTestServer {
 
   // Conninfo for database `dbname` on the server (keyword/value form).
   std::string Conninfo(const std::string& dbname) const;
-  // Directory with the server's binaries (pg_dump for schema comparison), or "" if unknown.
+  // Directory with the server's binaries (initdb, pg_ctl, postgres), or "" if unknown.
   const std::string& bindir() const { return bindir_; }
+  // Directory with the client programs the tests run as referees and replayers (pg_dump,
+  // pg_dumpall, psql): bindir() when it has pg_dump; else PGARK_PG_CLIENT_BINDIR; else the
+  // newest /usr/lib/postgresql/*/bin with pg_dump. A server from tools/pg-fetch (npm) has no
+  // client programs: the Debian 15 ones are used against it (docs/testing.md).
+  const std::string& client_bindir() const { return client_bindir_; }
+  // Major version of client_bindir()'s pg_dump (e.g. 15), 0 if unknown. pg_dump refuses a
+  // server newer than itself: see SchemaRefereeIsPgDump().
+  int client_major() const { return client_major_; }
+  // True when pg_dump -s can describe this server (its major is at least the server's);
+  // otherwise the schema referee is tools/schema-describe.
+  bool SchemaRefereeIsPgDump() const { return client_major_ * 10000 >= server_version_ - server_version_ % 10000; }
   // Server version number (e.g. 150004).
   int server_version() const { return server_version_; }
   // A maintenance connection to the server's default database.
@@ -39,13 +51,27 @@ class PgTestServer {
  private:
   PgTestServer() = default;
   bool Start(std::string* error);
+  void FindClientPrograms();
 
   std::string base_conninfo_;   // host/port/user without dbname
   std::string maintenance_db_ = "postgres";
   std::string bindir_;
+  std::string client_bindir_;
+  int client_major_ = 0;
   std::string private_sandbox_dir_;  // set when this process started its own sandbox
   int server_version_ = 0;
 };
+
+// The schema of the database `conninfo` names, as the referee sees it: `pg_dump -s` with
+// `pg_dump_options` when client_bindir()'s pg_dump can describe the server (comment lines,
+// blank lines and \restrict keys dropped: they differ between equal schemas); on a newer
+// server (pg_dump 15 refuses 16+) tools/schema-describe, the catalog referee of
+// tools/lib/compare.sh, left to what pg_dump -s shows (SchemaOf drops the database's own
+// properties, large objects, matviews' populated state and extension owners from it, and its
+// comments under --no-comments; other options are ignored). Equal schemas give equal text
+// either way; a referee that fails makes the text say so (never an empty, equal text).
+std::string SchemaOf(const std::string& conninfo,
+                     const std::vector<std::string>& pg_dump_options = {});
 
 // A fresh, empty database created for one test and dropped when the object dies.
 // Names are unique across processes (pid + counter), so tests may run in parallel.

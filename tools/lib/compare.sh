@@ -27,7 +27,7 @@ referee_pg_dump() {
   command -v pg_dump
 }
 
-# The referees to run against the server the PG* variables point at (see the header).
+# The referees to run against the server of database $1 (default: the PG* variables' server).
 _schema_referees() {
   local dump_major server_major
   case ${PGARK_SCHEMA_REFEREE:-auto} in
@@ -35,7 +35,8 @@ _schema_referees() {
     describe) echo _catalog_facts; return ;;
   esac
   dump_major=$("$(referee_pg_dump)" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
-  server_major=$(( $(psql -X -At -d postgres -c "SHOW server_version_num") / 10000 ))
+  # The server of the database compared (a conninfo from the tests), else of the PG* variables.
+  server_major=$(( $(psql -X -At -d "${1:-postgres}" -c "SHOW server_version_num") / 10000 ))
   if [ "$dump_major" -lt "$server_major" ]; then
     echo "compare: pg_dump $dump_major is older than the server ($server_major): schema compared with tools/schema-describe" >&2
     echo _catalog_facts
@@ -124,7 +125,7 @@ seed_corpus() {
 compare_databases() {
   local src=$1 dst=$2 status=0 what side
   side=$(mktemp -d /tmp/pgark-compare.XXXXXX)
-  for what in $(_schema_referees) _table_digests _sequence_values _large_objects; do
+  for what in $(_schema_referees "$src") _table_digests _sequence_values _large_objects; do
     # A side that cannot be read is a failure, not an empty (and so equal) description.
     if ! "$what" "$src" >"$side/src" || ! "$what" "$dst" >"$side/dst"; then
       echo "compare: could not read ${what#_} of $src or $dst" >&2
