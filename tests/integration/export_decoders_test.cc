@@ -128,7 +128,7 @@ TEST_F(DecoderTest, BooleansAndIntegers) {
   Check("oid", {"0", "4294967295", "12345"});
   Check("xid", {"'0'", "'4294967295'"});
   Check("cid", {"'0'", "'4294967295'"});
-  Check("xid8", {"'0'", "'18446744073709551615'"});
+  if (conn_->server_version() >= 130000) Check("xid8", {"'0'", "'18446744073709551615'"});  // 13+
 }
 
 TEST_F(DecoderTest, Floats) {
@@ -146,8 +146,10 @@ TEST_F(DecoderTest, Floats) {
 TEST_F(DecoderTest, Numeric) {
   Check("numeric", {"0", "0.0", "-0.00", "1", "-1", "12345678901234567890.123456789012345",
                     "0.0001", "0.00001", "-0.000000000000123", "10000", "100000000",
-                    "1e100", "-1.5e-20", "'NaN'", "'Infinity'", "'-Infinity'", "9999.9999",
+                    "1e100", "-1.5e-20", "'NaN'", "9999.9999",
                     "0.5", "123.4500", "1000000000000000000000000000000000000"});
+  // numeric infinities are PostgreSQL 14+.
+  if (conn_->server_version() >= 140000) Check("numeric", {"'Infinity'", "'-Infinity'"});
   Check("numeric(10,3)", {"1", "-2.5", "1234567.891"});
   Check("money", {"0", "1", "-1.5", "1234567.89", "'92233720368547758.07'",
                   "'-92233720368547758.08'", "0.01", "-1000"});
@@ -197,9 +199,11 @@ TEST_F(DecoderTest, DatesAndTimes) {
         {"'0'", "'1 year'", "'-1 year'", "'1 mon'", "'2 mons'", "'1 day'", "'-1 days'",
          "'1 year 2 mons 3 days 04:05:06.789'", "'-1 year -2 mons +3 days -04:05:06'",
          "'1 day -01:00:00'", "'-1 day +01:00:00'", "'00:00:00.000001'", "'-00:00:00.5'",
-         "'178000000 years'", "'2562047788 hours'", "'-2562047788 hours'", "'1 mon -1 day'",
+         "'178000000 years'", "'1 mon -1 day'",
          "'3 days 00:00:01'", "'-3 days -00:00:01'", "'1 year -1 mon'", "'12 mons'",
          "'100 days 1000000 hours'"});
+  // 12 refuses these (interval field value out of range); 15 and 16 accept them.
+  if (conn_->server_version() >= 150000) Check("interval", {"'2562047788 hours'", "'-2562047788 hours'"});
 }
 
 TEST_F(DecoderTest, NetworkAndBitTypes) {
@@ -234,7 +238,7 @@ TEST_F(DecoderTest, TextSearchAndSnapshots) {
          "'a <-> b'", "'a <3> b'", "'(a <-> b) <-> c'", "'a <-> (b <-> c)'", "'a:* & b:AB'",
          "'a:*ABCD'", "$$'it''s' & 'x\\\\y'$$", "'!!a'", "'a & (b | (c & !d))'",
          "'(a & b) <-> (c | d)'", "'!(a <-> b)'", "'a | b | c'", "'a & b & c'"});
-  Check("pg_snapshot", {"'10:20:10,14,15'", "'100:100:'"});
+  if (conn_->server_version() >= 130000) Check("pg_snapshot", {"'10:20:10,14,15'", "'100:100:'"});  // 13+
   Check("txid_snapshot", {"'10:20:10,14,15'"});
   Check("tid", {"'(0,1)'", "'(4294967295,65535)'"});
 }
@@ -265,7 +269,8 @@ TEST_F(DecoderTest, Arrays) {
 TEST_F(DecoderTest, RangesAndMultiranges) {
   Check("int4range", {"'empty'", "'[1,10)'", "'(,5]'", "'[3,)'", "'(,)'", "'[1,1]'"});
   Check("int8range", {"'[-9223372036854775808,0)'"});
-  Check("numrange", {"'[1.5,2.25]'", "'(,0)'", "'[-Infinity,Infinity]'"});
+  Check("numrange", {"'[1.5,2.25]'", "'(,0)'"});
+  if (conn_->server_version() >= 140000) Check("numrange", {"'[-Infinity,Infinity]'"});  // numeric infinities 14+
   Check("tsrange", {"'[2000-01-01 00:00:00,2000-01-02 00:00:00)'", "'[-infinity,infinity)'"});
   Check("tstzrange", {"'[2000-01-01 00:00:00+00,2000-01-02 00:00:00+03)'"});
   Check("daterange", {"'[2000-01-01,2000-02-01)'", "'[0001-01-01 BC,)'"});
