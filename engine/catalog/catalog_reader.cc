@@ -1202,9 +1202,18 @@ absl::Status Reader::CollectColumnsAndTables() {
       pg::Result k,
       Run("check constraints",
           absl::StrCat("SELECT co.oid, co.conrelid, co.conname, pg_catalog.pg_get_constraintdef(co.oid), "
-                       "co.convalidated, co.conislocal FROM pg_catalog.pg_constraint co "
+                       "co.convalidated, co.conislocal, "
+                       // 6: a parent's same constraint that is NOT VALID
+                       "(SELECT pc.oid FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint pc "
+                       " ON pc.conrelid = i.inhparent AND pc.conname = co.conname AND pc.contype = co.contype "
+                       " WHERE i.inhrelid = co.conrelid AND NOT pc.convalidated ORDER BY i.inhseqno LIMIT 1) "
+                       "FROM pg_catalog.pg_constraint co "
                        "WHERE co.contype IN ('c'", version_ >= 180000 ? ", 'n'" : "", ") AND co.conrelid = ANY(",
                        rel_oids_, ") ORDER BY co.conrelid, co.conname")));
+  // Inherited copies that are validated under a NOT VALID parent constraint (the child was
+  // created after it, or validated on its own): ALTER TABLE ONLY child VALIDATE CONSTRAINT
+  // after the parent's constraint, which comes back NOT VALID on the child too.
+  std::vector<std::pair<int, uint32_t>> validations;  // node, the parent's constraint oid
   for (int row = 0; row < k.rows(); ++row) {
     auto rel_it = rels_.find(Oid((k.Get(row, 1))));
     if (rel_it == rels_.end() || rel_it->second.node < 0) continue;
@@ -1213,22 +1222,32 @@ absl::Status Reader::CollectColumnsAndTables() {
     bool is_partition = objs_[table].table && objs_[table].table->is_partition;
     bool local = k.GetBool(row, 5);
     uint32_t oid = Oid((k.Get(row, 0)));
-    if (!local && !is_partition) {
+    std::string name(k.Get(row, 2)), def(k.Get(row, 3));
+    std::string qname = QQ(rel.schema, rel.name);
+    // Inherited on a plain child: comes with INHERITS, unless it is a validated copy of a NOT
+    // VALID parent constraint (validations, above).
+    const bool validate_only = !local && !is_partition;
+    if (validate_only && (!k.GetBool(row, 4) || k.IsNull(row, 6))) {
       Alias(kPgConstraint, oid, table);
       continue;
     }
-    std::string name(k.Get(row, 2)), def(k.Get(row, 3));
-    std::string qname = QQ(rel.schema, rel.name);
     int idx = AddNode(kPgConstraint, oid, ObjectKind::kConstraint, Section::kPostData, rel.schema,
                       rel.name + " " + name);
     Obj& obj = objs_[idx];
     obj.no_owner_sql = true;
     obj.table_node = table;
     obj.ref = absl::StrCat("CONSTRAINT ", Q(name), " ON ", qname);
-    obj.inline_text = absl::StrCat("CONSTRAINT ", Q(name), " ", def);
-    obj.separate_sql = absl::StrCat("ALTER ", rel.relkind == 'f' ? "FOREIGN TABLE " : "TABLE ", qname,
-                                    " ADD CONSTRAINT ", Q(name), " ", def, ";\n");
     nodes_[idx].inline_parent = table;
+    const std::string alter = absl::StrCat("ALTER ", rel.relkind == 'f' ? "FOREIGN TABLE " : "TABLE ");
+    if (validate_only) {
+      obj.separate_sql = absl::StrCat(alter, "ONLY ", qname, " VALIDATE CONSTRAINT ", Q(name), ";\n");
+      nodes_[idx].separated = true;
+      AddDep(idx, table);
+      validations.emplace_back(idx, Oid(k.Get(row, 6)));
+      continue;
+    }
+    obj.inline_text = absl::StrCat("CONSTRAINT ", Q(name), " ", def);
+    obj.separate_sql = absl::StrCat(alter, qname, " ADD CONSTRAINT ", Q(name), " ", def, ";\n");
     if (!k.GetBool(row, 4)) {
       nodes_[idx].separated = true;
       AddDep(idx, table);
@@ -1236,6 +1255,10 @@ absl::Status Reader::CollectColumnsAndTables() {
       objs_[table].checks.push_back(idx);
       AddDep(table, idx);
     }
+  }
+  for (const auto& [idx, parent] : validations) {
+    int parent_node = NodeOf(kPgConstraint, parent);
+    if (parent_node >= 0) AddDep(idx, parent_node);
   }
   return absl::OkStatus();
 }

@@ -114,6 +114,12 @@ CREATE TABLE app.typed OF app.pair (a WITH OPTIONS NOT NULL);
 CREATE TABLE app.no_columns ();
 CREATE TABLE "Weird ""Schema"""."select" ("from" integer, "ünïcode col" text, "a""b" text);
 
+-- A child created after its parent's NOT VALID CHECK holds a validated copy of it (no row breaks
+-- the CHECK: data-only restores into the schema, which has it, load this corpus too).
+CREATE TABLE app.nv_parent (c integer);
+ALTER TABLE app.nv_parent ADD CONSTRAINT nv_parent_positive CHECK (c > 0) NOT VALID;
+CREATE TABLE app.nv_child () INHERITS (app.nv_parent);
+
 -- FK cycle and self reference.
 CREATE TABLE app.a (id integer PRIMARY KEY, b_id integer);
 CREATE TABLE app.b (id integer PRIMARY KEY, a_id integer REFERENCES app.a DEFERRABLE INITIALLY DEFERRED,
