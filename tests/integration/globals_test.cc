@@ -229,7 +229,10 @@ TEST_F(GlobalsTest, MembershipsGrantedByAnAdminFollowItsAdminGrant) {
   ASSERT_OK(read.status());
   const std::string sql = catalog::GlobalsSql(*read);
   const size_t admin_grant = sql.find("GRANT pgark_g_member TO pgark_g_zadmin WITH ADMIN OPTION");
-  const size_t member_grant = sql.find("GRANT pgark_g_member TO pgark_g_amy GRANTED BY pgark_g_zadmin;");
+  // 16+ also print the grant's INHERIT and SET options before GRANTED BY.
+  const std::string member_options = conn_->server_version() >= 160000 ? "WITH INHERIT TRUE, SET TRUE " : "";
+  const size_t member_grant =
+      sql.find(absl::StrCat("GRANT pgark_g_member TO pgark_g_amy ", member_options, "GRANTED BY pgark_g_zadmin;"));
   ASSERT_NE(admin_grant, std::string::npos) << sql;
   ASSERT_NE(member_grant, std::string::npos) << sql;
   EXPECT_LT(admin_grant, member_grant) << sql;
