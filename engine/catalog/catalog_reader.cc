@@ -2221,7 +2221,7 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
     auto pub = pubs.find(Oid(r.Get(row, 1)));
     auto rel = rels_.find(Oid(r.Get(row, 2)));
     if (pub == pubs.end() || rel == rels_.end() || rel->second.node < 0) continue;
-    const std::string& pub_name = nodes_[pub->second].name;
+    const std::string pub_name = nodes_[pub->second].name;  // a copy: AddNode grows nodes_
     int idx = AddNode(kPgPublicationRel, Oid(r.Get(row, 0)), ObjectKind::kPublicationTable, Section::kPostData,
                       rel->second.schema, absl::StrCat(pub_name, " ", rel->second.name));
     Obj& obj = objs_[idx];
@@ -2245,7 +2245,7 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
       auto pub = pubs.find(Oid(n.Get(row, 1)));
       std::string schema(n.Get(row, 2));
       if (pub == pubs.end() || !SchemaSelected(schema)) continue;
-      const std::string& pub_name = nodes_[pub->second].name;
+      const std::string pub_name = nodes_[pub->second].name;  // a copy: AddNode grows nodes_
       int idx = AddNode(kPgPublicationNamespace, Oid(n.Get(row, 0)), ObjectKind::kPublicationSchema,
                         Section::kPostData, schema, pub_name);
       Obj& obj = objs_[idx];
