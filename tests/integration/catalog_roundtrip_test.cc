@@ -406,8 +406,6 @@ TEST(CatalogRoundTripTest, SecurityLabelsRenderLikePgDumpAndWhatCannotBeReproduc
   if (!pg_dump_referee) GTEST_SKIP() << PgDumpRefusesTheServer("the labels' SQL rendering");
 }
 
-// Without the privilege to read pg_subscription.subconninfo, a subscription cannot be dumped:
-// it is left out with a warning naming it (pg_dump does the same).
 // DISABLE TRIGGER ALL also disables a FOREIGN KEY's internal triggers, which cannot be named in
 // the target: warned, never silently dropped. A user trigger's clone disabled on a partition is
 // an item (before 15 the clone is internal, on 12 its parent is known only through pg_depend).
@@ -434,6 +432,8 @@ TEST(CatalogRoundTripTest, DisabledForeignKeyTriggersWarnAndDisabledClonesAreIte
   EXPECT_EQ(catalog.Find("TRIGGER public.p1 at"), -1);  // as its parent: created with it
 }
 
+// Without the privilege to read pg_subscription.subconninfo, a subscription cannot be dumped:
+// it is left out with a warning naming it (pg_dump does the same).
 TEST(CatalogRoundTripTest, SubscriptionUnreadableWithoutPrivilegeWarns) {
   ScratchDatabase source("cat_subpriv");
   auto admin = source.Connect();
