@@ -299,8 +299,7 @@ struct UsingIndexPlan {
 std::optional<UsingIndexPlan> PlanUsingIndex(const CatalogItem& item) {
   // ALTER TABLE [ONLY] t ADD CONSTRAINT c {PRIMARY KEY|UNIQUE} (cols) [WITH (...)] [DEFERRABLE ...];
   // Anything else (INCLUDE, USING INDEX TABLESPACE, NULLS NOT DISTINCT, EXCLUDE, WITHOUT
-  // OVERLAPS) keeps the
-  // plain form: USING INDEX only takes default btree indexes. (The tablespace is not in
+  // OVERLAPS) keeps the plain form: USING INDEX only takes default btree indexes. (The tablespace is not in
   // the statement: the caller runs both statements in the item's, CatalogItem::tablespace.)
   static const std::regex kPattern(
       R"(^\s*ALTER TABLE (ONLY )?(\S+)\s+ADD CONSTRAINT (\S+) (PRIMARY KEY|UNIQUE) \(([^()]*)\)( WITH \([^()]*\))?((?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?);\s*$)");
