@@ -120,6 +120,7 @@ int64_t Result::affected_rows() const {
 Connection::Connection(pg_conn* conn) : conn_(conn) {}
 
 Connection::~Connection() {
+  signal_cancel_.reset();  // before cancel_ is freed
   if (copy_row_ != nullptr) PQfreemem(copy_row_);
   if (cancel_ != nullptr) PQfreeCancel(cancel_);
   if (conn_ != nullptr) PQfinish(conn_);
@@ -166,6 +167,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(absl::string_view c
   PQsetNoticeProcessor(raw, NoticeToLog, nullptr);
   conn->server_version_ = PQserverVersion(raw);
   conn->cancel_ = PQgetCancel(raw);
+  if (conn->cancel_ != nullptr) {
+    // PQcancel is async-signal-safe (libpq documentation, "Canceling Queries in Progress").
+    conn->signal_cancel_ = std::make_unique<base::SignalCancelTarget>(
+        [](void* cancel) {
+          char error[256];
+          PQcancel(static_cast<pg_cancel*>(cancel), error, sizeof(error));
+        },
+        conn->cancel_);
+  }
   if (PQsetClientEncoding(raw, "UTF8") != 0) {
     return conn->ErrorFromConnection("setting client_encoding to UTF8");
   }

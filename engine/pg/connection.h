@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "format/base/cancellation.h"
 
 struct pg_conn;
 struct pg_result;
@@ -151,6 +152,9 @@ class Connection {
 
   pg_conn* conn_;
   pg_cancel* cancel_ = nullptr;
+  // Lets the signal handler cancel this session's statement before it ends the process
+  // (format/base/cancellation.h). Declared after cancel_: destroyed, and unregistered, first.
+  std::unique_ptr<base::SignalCancelTarget> signal_cancel_;
   int server_version_ = 0;
   char* copy_row_ = nullptr;  // libpq's buffer behind the last ReadCopyRow view; we free it
 };

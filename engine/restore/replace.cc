@@ -17,6 +17,7 @@
 #include "engine/pg/conninfo.h"
 #include "engine/restore/row_counts.h"
 #include "format/base/logging.h"
+#include "format/base/cancellation.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
@@ -212,6 +213,12 @@ class Replace {
 
   absl::StatusOr<ReplaceResult> Run() {
     PGARK_RETURN_IF_ERROR(Preflight());
+    // A second interrupt waits for the temporary database to be dropped; a third one leaves it
+    // (--list-pre-restore lists it as incomplete, --drop-pre-restore drops it).
+    base::CleanupGuard guard(
+        absl::StrCat("dropping the temporary database ", temp_),
+        absl::StrCat("the temporary database ", temp_, " (database ", result_.database,
+                     " is unchanged); pgark restore --drop-pre-restore -d ", result_.database, " drops it"));
     absl::Status status = RestoreAndSwap();
     if (!status.ok()) {
       // Our restore connections are closed by now; FORCE covers a lingering autovacuum.
@@ -317,6 +324,8 @@ class Replace {
     result_.restore.database = result_.database;
     PGARK_LOG(kInfo) << "replace: verifying row counts of " << result_.restore.loaded_tables.size() << " tables";
     PGARK_ASSIGN_OR_RETURN(result_.verified_tables, VerifyRowCounts(options_.restore, temp_, result_.restore));
+    // Interrupted once the restore was done: the swap does not happen.
+    if (base::CancelRequested()) return absl::CancelledError("replace interrupted before the swap");
     return Swap();
   }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -327,6 +328,10 @@ class RestoreRun {
   absl::Status Prepare();
   void Phase(const std::string& phase, int items) {
     PGARK_LOG(kInfo) << "restore: " << phase;
+    {
+      absl::MutexLock lock(&mu_);
+      phase_ = phase;
+    }
     if (options_.progress != nullptr) options_.progress->SetPhase(phase, items);
   }
   void ItemDone() {
@@ -398,7 +403,7 @@ class RestoreRun {
   absl::Status RunAclPass();
   absl::Status RunPostAclPass();
   absl::Status RunPostAclItems();
-  std::string Summary() const;
+  std::string Summary();
   int PreDataTotal() const;
   // The catalog id of the TABLE item a plan table belongs to (dependencies point at it).
   std::string TableId(const TableStreams& table) const {
@@ -461,6 +466,7 @@ class RestoreRun {
   struct Running {
     std::vector<std::string> tables;
     bool exclusive = false;
+    std::string what;  // DescribeTask(), for the message of an interrupt
   };
   std::map<int, Running> running_ ABSL_GUARDED_BY(mu_);  // by ticket
   int next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
@@ -493,7 +499,30 @@ class RestoreRun {
   std::vector<restore::TableTriggers> triggers_;  // enabled triggers of existing loaded tables
   std::set<std::string> user_trigger_tables_;     // ids of loaded tables whose user triggers fire
   bool triggers_disabled_ = false;
+  // While the triggers are disabled a second interrupt waits for them to be put back.
+  std::optional<base::CleanupGuard> triggers_guard_;
   std::chrono::steady_clock::time_point main_pass_start_;
+
+  // Interrupts (SIGINT/SIGTERM, format/base/cancellation.h), watched from the first change
+  // to the end of the run: the watcher cancels the leader's statement (pre-data, clean,
+  // sequences, privileges) unless it is cleaning up, and stops the main pass's workers.
+  void OnInterrupt();
+  // error_ once the run was stopped (an interrupt or a worker's failure), else OK: checked
+  // between phases, where no statement runs for the watcher to cancel.
+  absl::Status Stopped() {
+    absl::MutexLock lock(&mu_);
+    return error_;
+  }
+  // The message of a failed run: what failed or was interrupted, and what was restored.
+  absl::Status FailureMessage(const absl::Status& status);
+  std::string phase_ ABSL_GUARDED_BY(mu_);
+  // What ran when the interrupt came ("pre-data", "data+post-data (2 jobs): data of s.t, ...");
+  // empty unless the interrupt stopped the run.
+  std::string interrupted_during_ ABSL_GUARDED_BY(mu_);
+  bool leader_cancellable_ ABSL_GUARDED_BY(mu_) = true;  // false while the leader cleans up
+  bool created_database_ = false;  // -C created the database (CreateDatabase)
+  bool dropped_database_ = false;  // -C --clean dropped the existing one first
+  bool clean_committed_ = false;   // --clean's drops were committed (not with -1)
 };
 
 absl::StatusOr<std::unique_ptr<pg::Connection>> RestoreRun::Connect() {
@@ -667,6 +696,7 @@ absl::Status RestoreRun::CreateDatabase() {
     existing.reset();
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
                                  absl::StrCat("dropping database '", database_, "'")));
+    dropped_database_ = true;
   }
   const std::optional<catalog::DatabaseInfo>& info = contents().catalog->database_info;
   std::string sql = absl::StrCat("CREATE DATABASE ", Quote(database_), " TEMPLATE template0");
@@ -691,6 +721,7 @@ absl::Status RestoreRun::CreateDatabase() {
                                                            : " (its owner or tablespace may be missing on the "
                                                              "target: restore with --globals, or -O)"));
   }
+  created_database_ = true;
   if (!info) return absl::OkStatus();
   // Settings are applied now, as pg_restore -C does; the restore's own sessions override
   // those that would get in its way (SetupSession).
@@ -799,11 +830,15 @@ absl::Status RestoreRun::Clean() {
   PGARK_RETURN_IF_ERROR(Failed(leader_->Execute("BEGIN"), "starting the clean"));
   absl::Status status = DropAndEmpty(true);
   if (status.ok()) status = Failed(leader_->Execute("COMMIT"), "committing the clean");
-  if (status.ok()) return status;
+  if (status.ok()) {
+    clean_committed_ = true;
+    return status;
+  }
   leader_->Execute("ROLLBACK").IgnoreError();
   if (pg::SqlStateOf(status) == "53200") {
     PGARK_LOG(kWarning) << "restore: the clean does not fit in one transaction (" << status.message()
                         << "); dropping item by item instead: if it fails, run the restore with --clean again";
+    clean_committed_ = true;  // item by item: what was dropped stays dropped
     return DropAndEmpty(false);
   }
   return base::WithMessage(status, absl::StrCat(status.message(), "; the clean was rolled back: nothing was changed"));
@@ -1132,6 +1167,11 @@ absl::Status RestoreRun::PlanExistingTables() {
     user_trigger_tables_.clear();
     PGARK_RETURN_IF_ERROR(restore::DisableTriggers(*leader_, triggers_, options_.superuser));
     triggers_disabled_ = !triggers_.empty();
+    if (triggers_disabled_) {
+      triggers_guard_.emplace("putting the disabled triggers back",
+                              absl::StrCat("the triggers of ", triggers_.size(),
+                                           " tables disabled; ALTER TABLE ... ENABLE TRIGGER puts them back"));
+    }
     PGARK_LOG(kInfo) << "restore: --disable-triggers: the triggers of " << triggers_.size()
                      << " tables are disabled for the load";
   } else if (!fired.empty()) {
@@ -1539,7 +1579,7 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
       }
       others_busy = !running_.empty();
       ticket = next_ticket_++;
-      running_[ticket] = Running{task.tables, task.exclusive};
+      running_[ticket] = Running{task.tables, task.exclusive, DescribeTask(task)};
     }
     const double started = SecondsSince(main_pass_start_);
     absl::Status status;
@@ -1752,14 +1792,9 @@ absl::Status RestoreRun::RunMainPass() {
         post_items_total_);
   const int jobs = in_transaction_ ? 1 : options_.jobs;
   main_pass_start_ = std::chrono::steady_clock::now();
-  // SIGINT/SIGTERM (format/base/cancellation.h) stop the main pass the way a failure does:
-  // the running statements are cancelled and the workers stop, so what follows (triggers put
-  // back after --disable-triggers, -1's rollback) still runs; the restore ends with exit 130.
-  base::CancelWatcher interrupt_watcher([this] {
-    const absl::Status interrupted = absl::CancelledError("restore interrupted");
-    absl::MutexLock lock(&mu_);
-    StopAllLocked(interrupted, nullptr, interrupted);
-  });
+  // An interrupt stops the main pass the way a failure does (OnInterrupt): the running
+  // statements are cancelled and the workers stop, so what follows (triggers put back after
+  // --disable-triggers, -1's rollback) still runs; the restore ends with exit 130.
   if (in_transaction_) {
     {
       absl::MutexLock lock(&mu_);
@@ -1903,13 +1938,82 @@ absl::Status RestoreRun::Confirm(pg::Connection& conn) {
   return options_.confirm(description);
 }
 
-std::string RestoreRun::Summary() const {
+std::string RestoreRun::Summary() {
   const int pre_total = PreDataTotal();
-  return absl::StrCat("restored: pre-data ", result_.pre_data_items, "/", pre_total, " items, data ",
-                      result_.streams, "/", streams_total_, " streams (", result_.tables, "/",
-                      tables_to_load_.size(), " tables complete), post-data ", result_.post_data_items, "/",
-                      post_items_total_, " items, sequences ", result_.sequences, ", privileges ",
-                      result_.acl_items, ", post-ACL items ", result_.post_acl_items);
+  absl::MutexLock lock(&mu_);
+  if (result_.pre_data_items == 0 && result_.streams == 0 && result_.post_data_items == 0 &&
+      result_.large_objects == 0 && result_.sequences == 0 && result_.acl_items == 0 && result_.post_acl_items == 0) {
+    return clean_committed_ ? "the clean dropped the archive's objects, then nothing was restored"
+                            : "nothing was restored";
+  }
+  std::string summary = absl::StrCat(
+      clean_committed_ ? "the clean dropped the archive's objects first; " : "", "restored: pre-data ",
+      result_.pre_data_items, "/", pre_total, " items, data ", result_.streams, "/", streams_total_, " streams (",
+      result_.tables, "/", tables_to_load_.size(), " tables complete), post-data ", result_.post_data_items, "/",
+      post_items_total_, " items, sequences ", result_.sequences, ", privileges ", result_.acl_items,
+      ", post-ACL items ", result_.post_acl_items);
+  // Name the tables whose data is missing or partial (the first few).
+  std::vector<std::string> incomplete;
+  size_t count = 0;
+  for (int index : tables_to_load_) {
+    const TableStreams& table = contents().tables[index];
+    auto left = parts_left_.find(TableId(table));
+    if (left != parts_left_.end() && left->second == 0) continue;
+    if (++count <= 5) incomplete.push_back(table.Display());
+  }
+  if (count > 0) {
+    absl::StrAppend(&summary, "; data not (completely) loaded: ", absl::StrJoin(incomplete, ", "),
+                    count > incomplete.size() ? absl::StrCat(" and ", count - incomplete.size(), " more tables") : "");
+  }
+  return summary;
+}
+
+void RestoreRun::OnInterrupt() {
+  const absl::Status interrupted = absl::CancelledError("restore interrupted");
+  absl::MutexLock lock(&mu_);
+  if (!error_.ok()) return;  // a failure stopped the run first: its cleanup is under way
+  interrupted_during_ = phase_;
+  std::vector<std::string> running;
+  for (const auto& [ticket, task] : running_) running.push_back(task.what);
+  if (!running.empty()) absl::StrAppend(&interrupted_during_, ": ", absl::StrJoin(running, ", "));
+  // With -1 the leader is the worker: StopAllLocked cancels it (once).
+  if (leader_cancellable_ && std::find(workers_.begin(), workers_.end(), leader_.get()) == workers_.end()) {
+    leader_->Cancel().IgnoreError();
+  }
+  StopAllLocked(interrupted, nullptr, interrupted);
+}
+
+absl::Status RestoreRun::FailureMessage(const absl::Status& status) {
+  std::string during;
+  {
+    absl::MutexLock lock(&mu_);
+    during = interrupted_during_;
+  }
+  absl::Status failed = status;
+  if (!during.empty()) {
+    // The interrupt is the cause: the statement it cancelled says "canceling statement due to
+    // user request", a consequence; name what was running instead.
+    failed = absl::CancelledError(absl::StrCat("restore interrupted during ", during));
+    if (status.code() == absl::StatusCode::kCancelled && status.message() != "restore interrupted") {
+      failed = absl::CancelledError(absl::StrCat(failed.message(), " (", status.message(), ")"));
+    }
+  }
+  std::string outcome;
+  if (in_transaction_) {
+    outcome = "the transaction was rolled back: nothing was restored";
+    if (clean_committed_) outcome = absl::StrCat(outcome, " (the clean was committed before it)");
+  } else {
+    outcome = Summary();
+  }
+  if (created_database_) {
+    absl::StrAppend(&outcome, "; database '", database_, "' was created by this restore",
+                    dropped_database_ ? " (the one of that name before it was dropped)" : "", " and is left ",
+                    in_transaction_ ? "empty" : "as far as it was restored",
+                    ": drop it, or run the restore again with -C --clean");
+  }
+  // One line (docs/error_codes.md): the server's CONTEXT line joins the message.
+  std::string message = absl::StrReplaceAll(failed.message(), {{"\n", " "}});
+  return base::WithMessage(failed, absl::StrCat(message, "; ", outcome));
 }
 
 // Before any change: the extensions are available, the roles the archive's objects go to exist
@@ -1978,10 +2082,32 @@ absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
 
 absl::StatusOr<RestoreResult> RestoreRun::Run() {
   const auto start = std::chrono::steady_clock::now();
-  PGARK_RETURN_IF_ERROR(Prepare());
-  if (options_.create) PGARK_RETURN_IF_ERROR(CreateDatabase());
+  // Until the leader connects nothing is changed but -C's database (CreateDatabase names it).
+  auto before_changes = [this](const absl::Status& status) {
+    if (status.code() == absl::StatusCode::kDataLoss && !created_database_) {
+      // A damaged or truncated archive found while its metadata is read (a pipe cut short).
+      return base::WithMessage(status, absl::StrCat(status.message(), "; nothing was changed"));
+    }
+    if (status.ok() || status.code() != absl::StatusCode::kCancelled) return status;
+    std::string message =
+        status.message() == "restore interrupted" || status.message() == "interrupted"
+            ? std::string("restore interrupted; ")
+            : absl::StrCat("restore interrupted (", status.message(), "); ");
+    absl::StrAppend(&message, created_database_
+                                  ? absl::StrCat("database '", database_, "' was created by this restore and is "
+                                                 "left empty: drop it, or run the restore again with -C --clean")
+                                  : "nothing was changed");
+    return absl::Status(status.code(), message);
+  };
+  PGARK_RETURN_IF_ERROR(before_changes(Prepare()));
+  PGARK_RETURN_IF_ERROR(before_changes(base::CheckCancelled()));
+  if (options_.create) PGARK_RETURN_IF_ERROR(before_changes(CreateDatabase()));
+  PGARK_RETURN_IF_ERROR(before_changes(base::CheckCancelled()));
   PGARK_ASSIGN_OR_RETURN(leader_, Connect());
   result_.database = leader_->database();
+  // From here to the end an interrupt stops the run (OnInterrupt).
+  std::optional<base::CancelWatcher> interrupt_watcher;
+  interrupt_watcher.emplace([this] { OnInterrupt(); });
   // Into an older major than the one dumped (docs/restore.md "Other PostgreSQL versions"): the
   // definitions are the newer server's, so an object that needs what the target lacks fails at
   // its item, and so does a value the target cannot represent (numeric 'Infinity' on 12/13).
@@ -1990,10 +2116,19 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
                         << " and the target runs " << leader_->server_version()
                         << ": objects or values that need the newer server fail at their item";
   }
-  PGARK_RETURN_IF_ERROR(CheckConflicts());
-  if (options_.clean && !options_.create) PGARK_RETURN_IF_ERROR(Confirm(*leader_));
-  if (options_.globals && !options_.create) PGARK_RETURN_IF_ERROR(RestoreGlobals(*leader_));
-  if (!options_.create) PGARK_RETURN_IF_ERROR(CheckRestoringRole(*leader_));
+  {
+    // Checks and questions: nothing is changed yet (but -C's database).
+    absl::Status checked = CheckConflicts();
+    if (checked.ok() && options_.clean && !options_.create) checked = Confirm(*leader_);
+    if (checked.ok()) checked = Stopped();
+    if (checked.ok() && options_.globals && !options_.create) checked = RestoreGlobals(*leader_);
+    if (checked.ok() && !options_.create) checked = CheckRestoringRole(*leader_);
+    if (checked.ok()) checked = Stopped();
+    if (!checked.ok()) {
+      if (Stopped().code() == absl::StatusCode::kCancelled) checked = Stopped();
+      return before_changes(checked);
+    }
+  }
   in_transaction_ = options_.single_transaction;
   if (in_transaction_) PGARK_RETURN_IF_ERROR(leader_->Execute("BEGIN"));
   absl::Status status = [&]() -> absl::Status {
@@ -2001,41 +2136,63 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     if (!options_.create) {
       if (options_.clean) Phase("clean", 0);
       PGARK_RETURN_IF_ERROR(Clean());
+      PGARK_RETURN_IF_ERROR(Stopped());
     }
     Phase("pre-data", PreDataTotal());
     PGARK_RETURN_IF_ERROR(RunPreData());
+    PGARK_RETURN_IF_ERROR(Stopped());
     PGARK_RETURN_IF_ERROR(CheckTargetColumns());
     PGARK_RETURN_IF_ERROR(PlanExistingTables());
+    PGARK_RETURN_IF_ERROR(Stopped());
     const auto data_start = std::chrono::steady_clock::now();
     absl::Status main_pass = RunMainPass();
     if (triggers_disabled_ && (main_pass.ok() || !in_transaction_)) {
-      // Always put the triggers back, also after a failed load (with -1 the rollback does).
+      // Always put the triggers back, also after a failed load (with -1 the rollback does);
+      // an interrupt does not cancel this (trigger_switch.h).
+      {
+        absl::MutexLock lock(&mu_);
+        leader_cancellable_ = false;
+      }
       absl::Status restored = restore::RestoreTriggers(*leader_, triggers_, options_.superuser);
+      triggers_guard_.reset();
+      {
+        absl::MutexLock lock(&mu_);
+        leader_cancellable_ = true;
+      }
       if (!restored.ok()) {
         if (!main_pass.ok()) PGARK_LOG(kError) << "restore: " << restored.message();
         if (main_pass.ok()) main_pass = restored;
       }
     }
     PGARK_RETURN_IF_ERROR(main_pass);
+    PGARK_RETURN_IF_ERROR(Stopped());
     result_.data_seconds = SecondsSince(data_start);
     Phase("sequences", 0);
     PGARK_RETURN_IF_ERROR(SetSequences());
+    PGARK_RETURN_IF_ERROR(Stopped());
     Phase("privileges", 0);
     PGARK_RETURN_IF_ERROR(RunAclPass());
+    PGARK_RETURN_IF_ERROR(Stopped());
     Phase("event triggers, materialized views", 0);
-    return RunPostAclPass();
+    PGARK_RETURN_IF_ERROR(RunPostAclPass());
+    return Stopped();
   }();
   if (status.ok() && pipe_ != nullptr) status = pipe_->Finish();
+  // Past this point the leader only ends the run: an interrupt no longer cancels it (a
+  // COMMIT or ROLLBACK half sent is worse than one completed). An interrupt that arrives
+  // before -1's COMMIT still rolls the restore back.
+  interrupt_watcher.reset();
+  if (status.ok() && in_transaction_) status = base::CheckCancelled();
   if (status.ok() && in_transaction_) status = Failed(leader_->Execute("COMMIT"), "committing the restore");
   if (status.ok()) status = MakeCommitsDurable(*leader_);
   if (!status.ok()) {
-    if (pipe_ != nullptr) pipe_->Abort(status);
-    if (in_transaction_) {
-      leader_->Execute("ROLLBACK").IgnoreError();
-      return base::WithMessage(
-          status, absl::StrCat(status.message(), "; the transaction was rolled back: nothing was restored"));
+    if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+      absl::MutexLock lock(&mu_);
+      if (error_.ok() && interrupted_during_.empty()) interrupted_during_ = phase_;  // after the watcher
     }
-    return base::WithMessage(status, absl::StrCat(status.message(), "; ", Summary()));
+    if (pipe_ != nullptr) pipe_->Abort(status);
+    if (in_transaction_) leader_->Execute("ROLLBACK").IgnoreError();
+    return FailureMessage(status);
   }
   result_.seconds = SecondsSince(start);
   {

@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "format/base/cancellation.h"
+#include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
 namespace pgark::engine::restore {
@@ -37,6 +39,8 @@ absl::Status StatementBatch::Flush() {
   std::vector<Entry> entries = std::move(entries_);
   entries_.clear();
   bytes_ = 0;
+  // An interrupt that came while the connection was idle cancelled nothing: stop here.
+  if (!entries.empty() && base::CancelRequested()) return FailedItem(base::CheckCancelled(), entries.front().what);
   std::string sql;
   for (const Entry& entry : entries) AppendStatements(&sql, entry.sql);
   absl::Status status;
@@ -55,8 +59,15 @@ absl::Status StatementBatch::Flush() {
     absl::Status back = conn_.Execute("ROLLBACK TO SAVEPOINT pgark_batch");
     if (!back.ok()) return FailedItem(status, entries.front().what);
   }
+  if (status.code() == absl::StatusCode::kCancelled || base::CancelRequested()) {
+    // Cancelled (an interrupt): the batch is rolled back and must not be replayed.
+    return FailedItem(status, entries.size() == 1 ? entries.front().what
+                                                  : absl::StrCat(entries.front().what, " and the ",
+                                                                 entries.size() - 1, " items after it"));
+  }
   // Find the failing item: the same statements, one item at a time.
   for (const Entry& entry : entries) {
+    if (base::CancelRequested()) return FailedItem(base::CheckCancelled(), entry.what);
     std::string one;
     AppendStatements(&one, entry.sql);
     if (!one.empty()) {

@@ -18,6 +18,8 @@
 #include "engine/restore/row_counts.h"
 #include "engine/verify/copy_tuples.h"
 #include "format/archive_reader.h"
+#include "format/base/cancellation.h"
+#include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 #include "nlohmann/json.hpp"
@@ -246,6 +248,10 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     return finish(base::Annotate(created, "restore test: creating a scratch database (the role needs CREATEDB)"));
   }
   report->scratch_database = scratch;
+  PGARK_LOG(kInfo) << "verify: restore test in the scratch database '" << scratch << "'";
+  // A second interrupt waits for the drop below; only a third one leaves the database.
+  base::CleanupGuard guard(absl::StrCat("dropping the scratch database ", scratch),
+                           absl::StrCat("the scratch database ", scratch, "; DROP DATABASE ", scratch, " removes it"));
   absl::Status status = [&]() -> absl::Status {
     RestoreOptions restore;
     restore.conninfo = conninfo;
@@ -257,6 +263,7 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     const auto restore_start = std::chrono::steady_clock::now();
     PGARK_ASSIGN_OR_RETURN(RestoreResult result, RunRestore(restore, archive));
     report->restore_seconds = SecondsSince(restore_start);
+    if (base::CancelRequested()) return absl::CancelledError("restore test interrupted after the restore");
     report->archive_id = result.archive_id;
     report->encrypted = result.encrypted;
     // Every table's rows as found in the scratch database against the archive's index
@@ -283,7 +290,14 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
   if (maintenance->server_version() >= 130000) absl::StrAppend(&drop, " WITH (FORCE)");
   absl::Status dropped = maintenance->Execute(drop);
   report->scratch_dropped = dropped.ok();
-  if (status.ok()) status = dropped;
+  if (status.ok()) {
+    status = dropped;
+  } else {
+    status = base::WithMessage(
+        status, absl::StrCat(status.message(), "; the scratch database ", scratch,
+                             dropped.ok() ? " was dropped"
+                                          : absl::StrCat(" was NOT dropped (", dropped.message(), "): drop it by hand")));
+  }
   return finish(status);
 }
 

@@ -1,11 +1,13 @@
 #include "engine/storage/stdio/stdio_storage.h"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "format/base/cancellation.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
@@ -82,6 +84,22 @@ class StdinReader final : public ObjectReader {
     size_t old_size = out->size();
     out->resize(old_size + max_bytes);
     while (true) {
+      // A writer that stalls (a slow producer, a stuck network copy) must not keep an
+      // interrupted restore waiting here: wait for input in steps and give up on a signal.
+      struct pollfd ready = {fd_, POLLIN, 0};
+      const int polled = poll(&ready, 1, 100);
+      if (polled < 0 && errno != EINTR) {
+        const int saved = errno;
+        out->resize(old_size);
+        return base::ErrnoToStatus(saved, "waiting for standard input");
+      }
+      if (polled <= 0) {
+        if (base::CancelRequested()) {
+          out->resize(old_size);
+          return absl::CancelledError("interrupted while waiting for standard input");
+        }
+        continue;
+      }
       ssize_t n = read(fd_, out->data() + old_size, max_bytes);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {

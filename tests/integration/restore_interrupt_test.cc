@@ -1,0 +1,346 @@
+// Interrupted and failed restores (docs/restore.md "Interrupts and failures"): for each mode
+// (plain -j 2, -1, --clean, -C, --replace, verify --restore-test, a pipe) and each event
+// (SIGINT in pre-data, SIGINT in a COPY, SIGTERM in an index build, the backend terminated in
+// a COPY, a pipe cut short or stalled, a second SIGINT while cleaning up): the exit code, the
+// message (what was running, what was and was not restored), the state left behind, no
+// session of ours left running in the server, and a prompt end. Black-box through the real
+// binary.
+//
+// The signal lands deterministically: the slow parts are slow only for the restore's own
+// sessions (their application_name starts with pgark_intr), a CHECK that sleeps 5 ms per row
+// and an index on an expression that does the same, and the test waits until the statement
+// shows in pg_stat_activity before it signals. The pre-data case waits on a lock: another
+// session's uncommitted CREATE SCHEMA of the same name.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/restore_test_archive.h"
+#include "tests/testing/pg_test_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace pgark {
+namespace {
+
+namespace fs = std::filesystem;
+using ::pgark::testing::BackgroundCommand;
+using ::pgark::testing::CommandResult;
+using ::pgark::testing::PgTestServer;
+using ::pgark::testing::RunCommand;
+using ::pgark::testing::Scalar;
+using ::pgark::testing::ScratchDatabase;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// 2000 rows at 5 ms: a COPY of s.slow or the build of s.indexed_slow takes 10 s unless
+// interrupted; everything else is instant.
+constexpr char kSource[] =
+    "CREATE SCHEMA s;"
+    "CREATE FUNCTION s.slowly(v integer) RETURNS boolean LANGUAGE sql AS $$ SELECT "
+    "  pg_catalog.current_setting('application_name') NOT LIKE 'pgark\\_intr%' OR pg_catalog.pg_sleep(0.005) IS NOT NULL $$;"
+    "CREATE FUNCTION s.slow_key(v integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN "
+    "  pg_catalog.current_setting('application_name') NOT LIKE 'pgark\\_intr%' OR pg_catalog.pg_sleep(0.005) IS NOT NULL "
+    "  THEN v END $$;"
+    "CREATE TABLE s.a_small (id integer PRIMARY KEY);"
+    "INSERT INTO s.a_small SELECT generate_series(1, 10);"
+    "CREATE TABLE s.slow (id integer CHECK (s.slowly(id)));"
+    "INSERT INTO s.slow SELECT generate_series(1, 2000);"
+    "CREATE TABLE s.indexed (id integer);"
+    "INSERT INTO s.indexed SELECT generate_series(1, 2000);"
+    "CREATE INDEX indexed_slow ON s.indexed (s.slow_key(id));";
+
+// How long a signalled pgark may take to end (the slow statements take 10 s).
+constexpr absl::Duration kPrompt = absl::Seconds(5);
+
+std::string Q(const std::string& s) { return absl::StrCat("'", s, "'"); }
+
+class RestoreInterruptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = fs::path(::testing::TempDir()) / absl::StrCat("pgark_intr_", getpid(), "_", test);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    archive_ = (dir_ / "db.pgark").string();
+    app_ = absl::StrCat("pgark_intr_", getpid(), "_", test.substr(0, 30));
+    source_ = std::make_unique<ScratchDatabase>("intrsrc");
+    ASSERT_OK(source_->Connect()->Execute(kSource));
+    auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source_->conninfo(), "-f", archive_});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    admin_ = PgTestServer::Get().ConnectMaintenance();
+  }
+  void TearDown() override {
+    // Whatever a failed expectation left: our sessions, --replace's and verify's databases.
+    admin_->Execute(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ",
+                                 Q(app_)))
+        .IgnoreError();
+    for (const std::string& like : {std::string("pgark\\_replace\\_%\\_") + target_.name(), verify_like_}) {
+      if (like.empty()) continue;
+      auto left = admin_->Query(absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ", Q(like)));
+      for (int row = 0; left.ok() && row < left->rows(); ++row) {
+        admin_->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", left->Get(row, 0), "\" WITH (FORCE)")).IgnoreError();
+      }
+    }
+    fs::remove_all(dir_);
+  }
+
+  // Conninfo of `dbname` whose sessions are slow and ours alone (application_name).
+  std::string Slow(const std::string& dbname) const {
+    return absl::StrCat(PgTestServer::Get().Conninfo(dbname), " application_name=", app_);
+  }
+  // Sessions of ours the server still has (a cancelled COPY must not run on).
+  std::string OurSessions() {
+    return Scalar(*admin_, absl::StrCat("SELECT count(*) || ' ' || coalesce(string_agg(left(query, 60), ' | '), '') "
+                                        "FROM pg_stat_activity WHERE application_name = ",
+                                        Q(app_)));
+  }
+  // Waits (bounded) until one of our sessions satisfies `condition` (on pg_stat_activity).
+  bool WaitFor(BackgroundCommand& command, const std::string& condition) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline && !command.Exited()) {
+      const std::string n = Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE application_name = ",
+                                                         Q(app_), " AND (", condition, ")"));
+      if (n != "0" && !absl::StartsWith(n, "error")) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+  // Waits at most kPrompt for the command to end (then kills it and fails); returns its result.
+  CommandResult Finish(BackgroundCommand& command, absl::Time signalled) {
+    while (!command.Exited() && absl::Now() < signalled + kPrompt) absl::SleepFor(absl::Milliseconds(10));
+    const bool prompt = command.Exited();
+    EXPECT_TRUE(prompt) << "still running " << kPrompt << " after the signal";
+    if (!prompt) command.Signal(SIGKILL);
+    CommandResult result = command.Wait();
+    // The sessions of a process that ended are gone a moment later.
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while (absl::Now() < deadline && !absl::StartsWith(OurSessions(), "0 ")) absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_EQ(OurSessions(), "0 ") << "a session of the interrupted run is still in the server";
+    return result;
+  }
+  // Runs `argv`, waits for `condition`, sends `signal` `signals` times, `gap` apart.
+  CommandResult Interrupt(const std::vector<std::string>& argv, const std::string& condition, int signal,
+                          int signals = 1, absl::Duration gap = absl::Milliseconds(10)) {
+    BackgroundCommand command(argv);
+    const bool reached = WaitFor(command, condition);
+    EXPECT_TRUE(reached) << "never saw: " << condition;
+    const absl::Time signalled = absl::Now();
+    if (reached) {
+      for (int i = 0; i < signals; ++i) {
+        if (i > 0) absl::SleepFor(gap);
+        command.Signal(signal);
+      }
+    }
+    return Finish(command, signalled);
+  }
+  std::vector<std::string> Restore(std::vector<std::string> args, const std::string& dbname) {
+    std::vector<std::string> argv = {PGARK_BINARY, "restore", "-d", Slow(dbname)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(archive_);
+    return argv;
+  }
+  std::string Objects(ScratchDatabase& db) {
+    return Scalar(*db.Connect(), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = 's'");
+  }
+  bool DatabaseExists(const std::string& name) {
+    return Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = ", Q(name))) == "1";
+  }
+
+  fs::path dir_;
+  std::string archive_, app_, verify_like_;
+  std::unique_ptr<ScratchDatabase> source_;
+  ScratchDatabase target_{"intrdst"};
+  std::unique_ptr<pg::Connection> admin_;
+};
+
+constexpr char kCopyOfSlow[] = "query LIKE 'COPY %slow%'";
+
+// SIGINT while pre-data waits (here on a lock): the statement is cancelled at once and the
+// restore stops there; before, the signal was only seen when the main pass started, after
+// the whole pre-data had run (here: once the lock was released).
+TEST_F(RestoreInterruptTest, InterruptInPreDataStopsAtOnce) {
+  for (const char* mode : {"-j2", "-1"}) {
+    SCOPED_TRACE(mode);
+    auto blocker = target_.Connect();
+    ASSERT_OK(blocker->Execute("BEGIN; CREATE SCHEMA s"));
+    auto result = Interrupt(Restore({mode}, target_.name()), "wait_event_type = 'Lock'", SIGINT);
+    ASSERT_OK(blocker->Execute("ROLLBACK"));
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("restore interrupted during pre-data (restoring "));
+    EXPECT_THAT(result.err, HasSubstr("canceling statement due to user request"));
+    EXPECT_THAT(result.err, HasSubstr(std::string(mode) == "-1" ? "the transaction was rolled back: nothing was restored"
+                                                                 : "; nothing was restored"));
+    EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 's'"), "0");
+  }
+}
+
+// SIGINT in the COPY of a big table: exit 130, the message names the COPY and the tables not
+// loaded, the COPY does not run on; -1 leaves the target empty.
+TEST_F(RestoreInterruptTest, InterruptInACopyNamesItAndWhatWasNotLoaded) {
+  auto plain = Interrupt(Restore({"-j", "2"}, target_.name()), kCopyOfSlow, SIGINT);
+  EXPECT_EQ(plain.exit_code, 130) << plain.err;
+  EXPECT_THAT(plain.err, HasSubstr("restore interrupted during data+post-data (2 jobs): "));
+  EXPECT_THAT(plain.err, HasSubstr("data of s.slow"));
+  EXPECT_THAT(plain.err, HasSubstr("restored: pre-data 7/7 items"));
+  EXPECT_THAT(plain.err, HasSubstr("data not (completely) loaded: s.slow"));
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM s.slow"), "0");
+
+  ScratchDatabase single("intrdst");
+  auto rolled_back = Interrupt(Restore({"-1"}, single.name()), kCopyOfSlow, SIGINT);
+  EXPECT_EQ(rolled_back.exit_code, 130) << rolled_back.err;
+  EXPECT_THAT(rolled_back.err, HasSubstr("data of s.slow"));
+  EXPECT_THAT(rolled_back.err, HasSubstr("the transaction was rolled back: nothing was restored"));
+  EXPECT_EQ(Objects(single), "0");
+}
+
+// --clean: the clean is committed before the restore runs; an interrupt after it says so, and
+// the restore with --clean again completes it.
+TEST_F(RestoreInterruptTest, InterruptAfterACleanSaysTheCleanWasDone) {
+  // Not slow: the default application_name.
+  auto first = RunCommand({PGARK_BINARY, "restore", "-d", target_.conninfo(), archive_});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto cleaned = Interrupt(Restore({"--clean", "-j", "2"}, target_.name()), kCopyOfSlow, SIGINT);
+  EXPECT_EQ(cleaned.exit_code, 130) << cleaned.err;
+  EXPECT_THAT(cleaned.err, HasSubstr("the clean dropped the archive's objects first; restored: pre-data 7/7"));
+  EXPECT_THAT(cleaned.err, HasSubstr("data not (completely) loaded: s.slow"));
+}
+
+// -C: the database this restore created is left as far as it got, and the message says so and
+// how to redo it (docs/restore.md).
+TEST_F(RestoreInterruptTest, InterruptOfACreateSaysTheDatabaseIsLeft) {
+  const std::string name = source_->name();
+  ASSERT_OK(admin_->Execute(absl::StrCat("DROP DATABASE \"", name, "\" WITH (FORCE)")));
+  auto created = Interrupt(Restore({"-C", "-j", "2"}, "postgres"), kCopyOfSlow, SIGINT);
+  EXPECT_EQ(created.exit_code, 130) << created.err;
+  EXPECT_THAT(created.err, HasSubstr("data of s.slow"));
+  EXPECT_THAT(created.err, HasSubstr(absl::StrCat("database '", name, "' was created by this restore and is left "
+                                                  "as far as it was restored: drop it, or run the restore again with "
+                                                  "-C --clean")));
+  EXPECT_TRUE(DatabaseExists(name));
+}
+
+// SIGTERM during an index build (post-data): the build is cancelled, the message names it.
+TEST_F(RestoreInterruptTest, SigtermInAnIndexBuildNamesIt) {
+  auto result = Interrupt(Restore({"-j", "2"}, target_.name()), "query LIKE 'CREATE INDEX indexed_slow%'", SIGTERM);
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("INDEX s.indexed_slow"));
+  EXPECT_THAT(result.err, HasSubstr("restored: pre-data 7/7 items"));
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_class WHERE relname = 'indexed_slow'"), "0");
+}
+
+// The backend of a COPY terminated (pg_terminate_backend): exit 6, the table named, the other
+// sessions stopped.
+TEST_F(RestoreInterruptTest, TerminatedBackendFailsNamingTheTable) {
+  BackgroundCommand command(Restore({"-j", "2"}, target_.name()));
+  ASSERT_TRUE(WaitFor(command, kCopyOfSlow));
+  const absl::Time signalled = absl::Now();
+  ASSERT_OK(admin_->Execute(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ",
+                                         Q(app_), " AND ", kCopyOfSlow)));
+  auto result = Finish(command, signalled);
+  EXPECT_EQ(result.exit_code, 6) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("loading s.slow: terminating connection due to administrator command"));
+  EXPECT_THAT(result.err, HasSubstr("data not (completely) loaded: s.slow"));
+}
+
+// A pipe: SIGINT while the writer stalls ends the restore at once (before: it waited for the
+// writer's next bytes or its end); a pipe cut short is data loss, with nothing changed when
+// the cut is in the metadata, and with -1 nothing restored.
+TEST_F(RestoreInterruptTest, PipeStalledOrCutShort) {
+  const std::string bytes = [&] {
+    std::ifstream in(archive_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  const std::string fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  {
+    BackgroundCommand command({"/bin/sh", "-c",
+                               absl::StrCat("exec '", PGARK_BINARY, "' restore -j 2 -d '", Slow(target_.name()),
+                                            "' - < '", fifo, "'")});
+    const int fd = open(fifo.c_str(), O_WRONLY);  // pairs with the restore's open
+    ASSERT_GE(fd, 0);
+    // Everything but the last 100 bytes (the trailer): the streams load, then the pipe stalls.
+    ASSERT_EQ(write(fd, bytes.data(), bytes.size() - 100), static_cast<ssize_t>(bytes.size() - 100));
+    const bool reached = WaitFor(command, kCopyOfSlow);
+    EXPECT_TRUE(reached);
+    const absl::Time signalled = absl::Now();
+    if (reached) command.Signal(SIGINT);
+    CommandResult result = Finish(command, signalled);
+    close(fd);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
+  }
+  ScratchDatabase cut("intrdst");
+  auto early = RunCommand({PGARK_BINARY, "restore", "-d", Slow(cut.name()), "-"}, {}, bytes.substr(0, 1000));
+  EXPECT_EQ(early.exit_code, 5) << early.err;
+  EXPECT_THAT(early.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(Objects(cut), "0");
+  auto single = RunCommand({PGARK_BINARY, "restore", "-1", "-d", Slow(cut.name()), "-"}, {},
+                           bytes.substr(0, bytes.size() - 100));
+  EXPECT_EQ(single.exit_code, 5) << single.err;
+  EXPECT_THAT(single.err, HasSubstr("truncated"));
+  EXPECT_THAT(single.err, HasSubstr("the transaction was rolled back: nothing was restored"));
+  EXPECT_EQ(Objects(cut), "0");
+}
+
+// --replace interrupted, then interrupted again while it cleans up: the second signal waits
+// for the temporary database to be dropped (before: the process ended at once and left it);
+// the old database is untouched.
+TEST_F(RestoreInterruptTest, ReplaceInterruptedTwiceDropsItsTemporaryDatabase) {
+  ASSERT_OK(target_.Connect()->Execute("CREATE TABLE keep AS SELECT 42 AS x"));
+  auto result = Interrupt(Restore({"--replace", "-j", "2"}, target_.name()), kCopyOfSlow, SIGINT, 2);
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("pgark: dropping the temporary database pgark_replace_"));
+  EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
+                                                 "database 'pgark_replace_")));
+  EXPECT_EQ(Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ",
+                                         Q("pgark\\_replace\\_%\\_" + target_.name()))),
+            "0");
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT x FROM keep"), "42");
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 's'"), "0");
+}
+
+// verify --restore-test: interrupted once, twice (the second waits for the drop) or three
+// times (the third quits at once, cancels our statements and names the database it leaves):
+// the scratch database is dropped, or named.
+TEST_F(RestoreInterruptTest, VerifyRestoreTestInterruptedDropsItsScratchDatabase) {
+  for (int signals : {1, 2, 3}) {
+    SCOPED_TRACE(signals);
+    auto result = Interrupt({PGARK_BINARY, "verify", "--restore-test", "-j", "2", "-d", Slow("postgres"), archive_},
+                            kCopyOfSlow, SIGINT, signals);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    const size_t at = result.err.find("scratch database 'pgark_verify_");
+    ASSERT_NE(at, std::string::npos) << result.err;
+    const std::string scratch = result.err.substr(at + 18, 29);
+    verify_like_ = scratch;  // TearDown drops it if it is left
+    if (signals >= 2) EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: dropping the scratch database ", scratch)));
+    if (signals == 3 && absl::StrContains(result.err, "pgark: quit: left")) {
+      // The third signal came before the drop: the database is left, and named.
+      EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: quit: left the scratch database ", scratch)));
+      continue;
+    }
+    EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
+    EXPECT_THAT(result.err, HasSubstr(absl::StrCat("the scratch database ", scratch, " was dropped")));
+    EXPECT_FALSE(DatabaseExists(scratch)) << scratch;
+  }
+}
+
+}  // namespace
+}  // namespace pgark
