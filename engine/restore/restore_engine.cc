@@ -507,6 +507,8 @@ class RestoreRun {
   // to the end of the run: the watcher cancels the leader's statement (pre-data, clean,
   // sequences, privileges) unless it is cleaning up, and stops the main pass's workers.
   void OnInterrupt();
+  // Records what ran when the interrupt came (interrupted_during_).
+  void NoteInterruptLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // error_ once the run was stopped (an interrupt or a worker's failure), else OK: checked
   // between phases, where no statement runs for the watcher to cancel.
   absl::Status Stopped() {
@@ -1603,6 +1605,10 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
                                            status.ok() ? "" : " FAILED");
     }
     absl::MutexLock lock(&mu_);
+    // A statement or a pipe read that stopped for the interrupt before the watcher saw it.
+    if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested() && error_.ok()) {
+      NoteInterruptLocked();
+    }
     running_.erase(ticket);
     if (status.ok()) {
       CompleteLocked(task);
@@ -1968,14 +1974,18 @@ std::string RestoreRun::Summary() {
   return summary;
 }
 
-void RestoreRun::OnInterrupt() {
-  const absl::Status interrupted = absl::CancelledError("restore interrupted");
-  absl::MutexLock lock(&mu_);
-  if (!error_.ok()) return;  // a failure stopped the run first: its cleanup is under way
+void RestoreRun::NoteInterruptLocked() {
   interrupted_during_ = phase_;
   std::vector<std::string> running;
   for (const auto& [ticket, task] : running_) running.push_back(task.what);
   if (!running.empty()) absl::StrAppend(&interrupted_during_, ": ", absl::StrJoin(running, ", "));
+}
+
+void RestoreRun::OnInterrupt() {
+  const absl::Status interrupted = absl::CancelledError("restore interrupted");
+  absl::MutexLock lock(&mu_);
+  if (!error_.ok()) return;  // a failure (or a worker's cancelled statement) stopped the run first
+  NoteInterruptLocked();
   // With -1 the leader is the worker: StopAllLocked cancels it (once).
   if (leader_cancellable_ && std::find(workers_.begin(), workers_.end(), leader_.get()) == workers_.end()) {
     leader_->Cancel().IgnoreError();

@@ -94,7 +94,7 @@ class RestoreInterruptTest : public ::testing::Test {
       if (like.empty()) continue;
       auto left = admin_->Query(absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ", Q(like)));
       for (int row = 0; left.ok() && row < left->rows(); ++row) {
-        admin_->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", left->Get(row, 0), "\" WITH (FORCE)")).IgnoreError();
+        admin_->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", left->Get(row, 0), "\"", Force())).IgnoreError();
       }
     }
     fs::remove_all(dir_);
@@ -159,6 +159,8 @@ class RestoreInterruptTest : public ::testing::Test {
     return Scalar(*db.Connect(), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname = 's'");
   }
+  // DROP DATABASE ... WITH (FORCE) is PostgreSQL 13+.
+  std::string Force() const { return admin_->server_version() >= 130000 ? " WITH (FORCE)" : ""; }
   bool DatabaseExists(const std::string& name) {
     return Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = ", Q(name))) == "1";
   }
@@ -226,7 +228,7 @@ TEST_F(RestoreInterruptTest, InterruptAfterACleanSaysTheCleanWasDone) {
 // how to redo it (docs/restore.md).
 TEST_F(RestoreInterruptTest, InterruptOfACreateSaysTheDatabaseIsLeft) {
   const std::string name = source_->name();
-  ASSERT_OK(admin_->Execute(absl::StrCat("DROP DATABASE \"", name, "\" WITH (FORCE)")));
+  ASSERT_OK(admin_->Execute(absl::StrCat("DROP DATABASE \"", name, "\"", Force())));
   auto created = Interrupt(Restore({"-C", "-j", "2"}, "postgres"), kCopyOfSlow, SIGINT);
   EXPECT_EQ(created.exit_code, 130) << created.err;
   EXPECT_THAT(created.err, HasSubstr("data of s.slow"));
