@@ -7,8 +7,10 @@
 // shell types).
 #include "engine/catalog/catalog_reader.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <utility>
@@ -65,6 +67,9 @@ struct ColumnDef {
   int default_node = -1;  // inline default part, if any
   std::string default_expr;
   bool generated = false;
+  // 18+: the column's NOT NULL constraint, " CONSTRAINT name NOT NULL", printed after the
+  // default. Column syntax, which every major parses (before 18 the name is ignored).
+  std::string not_null;
 };
 
 // A column with its text only (no default, not generated).
@@ -210,6 +215,9 @@ class Reader {
   std::map<uint32_t, int> refresh_node_;  // matview oid -> its REFRESH node
   // A constraint's index oid -> the constraint's node and "INDEX s.name" (for its comment).
   std::map<uint32_t, std::pair<int, std::string>> constraint_index_;
+  // 18+ NOT NULL constraints printed in their column's definition -> (table node,
+  // "CONSTRAINT n ON s.t"), for their comments and labels.
+  std::map<uint32_t, std::pair<int, std::string>> column_not_null_;
   std::map<uint32_t, int> composite_relation_;  // a composite type's typrelid -> the type's node
   std::map<std::pair<uint32_t, std::string>, std::string> identity_;
   struct PendingAttach {
@@ -1206,7 +1214,10 @@ absl::Status Reader::CollectColumnsAndTables() {
                        // 6: a parent's same constraint that is NOT VALID
                        "(SELECT pc.oid FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint pc "
                        " ON pc.conrelid = i.inhparent AND pc.conname = co.conname AND pc.contype = co.contype "
-                       " WHERE i.inhrelid = co.conrelid AND NOT pc.convalidated ORDER BY i.inhseqno LIMIT 1) "
+                       " WHERE i.inhrelid = co.conrelid AND NOT pc.convalidated ORDER BY i.inhseqno LIMIT 1), "
+                       // 7: the column of a NOT NULL constraint (18+)
+                       "CASE WHEN co.contype = 'n' THEN (SELECT a.attname FROM pg_catalog.pg_attribute a "
+                       " WHERE a.attrelid = co.conrelid AND a.attnum = co.conkey[1]) END "
                        "FROM pg_catalog.pg_constraint co "
                        "WHERE co.contype IN ('c'", version_ >= 180000 ? ", 'n'" : "", ") AND co.conrelid = ANY(",
                        rel_oids_, ") ORDER BY co.conrelid, co.conname")));
@@ -1230,6 +1241,28 @@ absl::Status Reader::CollectColumnsAndTables() {
     if (validate_only && (!k.GetBool(row, 4) || k.IsNull(row, 6))) {
       Alias(kPgConstraint, oid, table);
       continue;
+    }
+    // A validated, inheritable NOT NULL constraint (18+) of a column of the CREATE TABLE: in the
+    // column's definition, "col type CONSTRAINT name NOT NULL", which 12-17 parse too (ignoring
+    // the name) where the table constraint "CONSTRAINT name NOT NULL col" is an 18 syntax error:
+    // a table from 18 restores into an older major. NO INHERIT and NOT VALID ones stay 18's
+    // (an older server has neither, so they fail at the item there).
+    if (!k.IsNull(row, 7) && !validate_only && k.GetBool(row, 4) &&
+        def == absl::StrCat("NOT NULL ", Q(k.Get(row, 7)))) {
+      std::string column_name(k.Get(row, 7));
+      Obj& tobj = objs_[table];
+      auto column = std::find_if(tobj.columns.begin(), tobj.columns.end(),
+                                 [&](const ColumnDef& c) { return c.name == column_name; });
+      if (column == tobj.columns.end() && tobj.typed_table) {
+        tobj.columns.push_back(PlainColumn(column_name, absl::StrCat(Q(column_name), " WITH OPTIONS")));
+        column = std::prev(tobj.columns.end());
+      }
+      if (column != tobj.columns.end()) {
+        column->not_null = absl::StrCat(" CONSTRAINT ", Q(name), " NOT NULL");
+        Alias(kPgConstraint, oid, table);
+        column_not_null_[oid] = {table, absl::StrCat("CONSTRAINT ", Q(name), " ON ", qname)};
+        continue;
+      }
     }
     int idx = AddNode(kPgConstraint, oid, ObjectKind::kConstraint, Section::kPostData, rel.schema,
                       rel.name + " " + name);
@@ -2316,6 +2349,16 @@ absl::Status Reader::CollectPublicationsAndSubscriptions() {
     if (s.Get(row, 5) != "off") absl::StrAppend(&with, ", synchronous_commit = ", Literal(s.Get(row, 5)));
     obj.create_sql = absl::StrCat("CREATE SUBSCRIPTION ", Q(name), " CONNECTION ", Literal(s.Get(row, 3)),
                                   " PUBLICATION ", s.Get(row, 6), " WITH (", with, ");\n");
+    // PostgreSQL 18 made streaming = parallel the default: a subscription that does not stream
+    // ('f', off, the only behaviour of 12 and 13) would stream in parallel once restored into 18+.
+    // Said only to an 18+ target: 12 and 13 refuse the option (and with it the subscription).
+    if (s.Get(row, 8) == "f") {
+      absl::StrAppend(&obj.create_sql,
+                      "DO $pgark$BEGIN IF pg_catalog.current_setting('server_version_num')::int >= 180000 THEN "
+                      "EXECUTE ",
+                      Literal(absl::StrCat("ALTER SUBSCRIPTION ", Q(name), " SET (streaming = off)")),
+                      "; END IF; END$pgark$;\n");
+    }
     obj.drop_sql = absl::StrCat("DROP SUBSCRIPTION IF EXISTS ", Q(name), ";\n");
   }
   return absl::OkStatus();
@@ -2549,6 +2592,11 @@ absl::Status Reader::CollectCommentsAndLabels() {
       } else if (auto type = composite_relation_.find(objoid); type != composite_relation_.end()) {
         idx = type->second;
       }
+    } else if (idx < 0 && classid == kPgConstraint) {
+      if (auto not_null = column_not_null_.find(objoid); not_null != column_not_null_.end()) {
+        idx = not_null->second.first;
+        relation_target = not_null->second.second;
+      }
     }
     if (idx < 0) {
       if (!r.IsNull(row, 7) && NodeOf(kPgExtension, Oid(r.Get(row, 7))) >= 0) {
@@ -2700,6 +2748,7 @@ std::string Reader::RenderTable(int idx) const {
         text += def;
       }
     }
+    text += column.not_null;
     parts.push_back(text);
   }
   for (int check : obj.checks) {

@@ -72,6 +72,16 @@ void SplitPrivileges(absl::string_view privileges, std::string* plain, std::stri
   }
 }
 
+// The privilege letters of an aclitem's privileges, without grant options, sorted.
+std::string SortedPrivileges(absl::string_view privileges) {
+  std::string letters;
+  for (char c : privileges) {
+    if (c != '*') letters.push_back(c);
+  }
+  std::sort(letters.begin(), letters.end());
+  return letters;
+}
+
 // pg_dump's variable_is_guc_list_quote(): settings whose value is a list of names, each
 // quoted on its own (ALTER ROLE r SET search_path TO 'a', 'b').
 bool IsListSetting(absl::string_view name) {
@@ -186,6 +196,18 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
   if (acl.empty() || acl == default_acl) return "";
   std::vector<AclEntry> entries;
   if (!ParseAcl(acl, &entries)) return "";
+  // Every privilege of the object's type: the owner's entry of its default ACL. An entry
+  // that holds them all is granted as ALL (as pg_dump does), which a server of another major
+  // reads as its own full set: 17 added MAINTAIN to tables, and a 17 owner's full set listed
+  // letter by letter fails on 16 ("unrecognized privilege type"), while 16's full set granted
+  // letter by letter into 17 would leave MAINTAIN out.
+  std::string full;
+  std::vector<AclEntry> defaults;
+  if (columns.empty() && ParseAcl(default_acl, &defaults)) {
+    for (const AclEntry& entry : defaults) {
+      if (entry.grantee == owner) full = SortedPrivileges(entry.privileges);
+    }
+  }
   std::string sql;
   if (columns.empty()) {
     // Start from an empty ACL, then grant in the original order.
@@ -195,6 +217,11 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
   for (const AclEntry& entry : entries) {
     std::string plain, grantable;
     SplitPrivileges(entry.privileges, &plain, &grantable, columns);
+    if (!full.empty() && SortedPrivileges(entry.privileges) == full) {
+      // All of them: with grant option for all, or for none.
+      if (grantable.empty()) plain = "ALL";
+      if (plain.empty()) grantable = "ALL";
+    }
     std::string grantee = entry.grantee.empty() ? "PUBLIC" : quoter.Ident(entry.grantee);
     bool switch_user = entry.grantor != owner;
     if (switch_user) absl::StrAppend(&sql, "SET SESSION AUTHORIZATION ", quoter.Ident(entry.grantor), ";\n");

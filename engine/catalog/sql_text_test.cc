@@ -37,12 +37,44 @@ TEST(SqlTextTest, AclSqlRegrantsInOrderAndSkipsDefaults) {
   EXPECT_EQ(sql,
             "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
             "REVOKE ALL ON TABLE s.t FROM o;\n"
-            "GRANT INSERT,SELECT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER ON TABLE s.t TO o;\n"
+            "GRANT ALL ON TABLE s.t TO o;\n"
             "GRANT SELECT ON TABLE s.t TO PUBLIC;\n"
             "SET SESSION AUTHORIZATION g;\n"
             "GRANT INSERT ON TABLE s.t TO u WITH GRANT OPTION;\n"
             "RESET SESSION AUTHORIZATION;\n");
   EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{u=w/o}", "{}", "(c)"), "GRANT UPDATE(c) ON TABLE s.t TO u;\n");
+}
+
+// 17 added MAINTAIN (m) to tables: a full set listed letter by letter fails on 16 and would
+// leave MAINTAIN out on 17. Granted as ALL, each server grants its own full set.
+TEST(SqlTextTest, AclSqlGrantsAFullPrivilegeSetAsAll) {
+  Quoter quoter;
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{o=arwdDxtm/o,u=r/o}", "{o=arwdDxtm/o}"),
+            "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
+            "REVOKE ALL ON TABLE s.t FROM o;\n"
+            "GRANT ALL ON TABLE s.t TO o;\n"
+            "GRANT SELECT ON TABLE s.t TO u;\n");
+  // Another grantee with all of them, in another order, with grant option.
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{u=r*a*w*d*D*x*t*m*/o}", "{o=arwdDxtm/o}"),
+            "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
+            "REVOKE ALL ON TABLE s.t FROM o;\n"
+            "GRANT ALL ON TABLE s.t TO u WITH GRANT OPTION;\n");
+  // Grant option on some only: listed.
+  EXPECT_EQ(AclSql(quoter, "FUNCTION s.f()", "o", "{u=X*/o,o=X/o}", "{=X/o,o=X/o}"),
+            "REVOKE ALL ON FUNCTION s.f() FROM PUBLIC;\n"
+            "REVOKE ALL ON FUNCTION s.f() FROM o;\n"
+            "GRANT ALL ON FUNCTION s.f() TO u WITH GRANT OPTION;\n"
+            "GRANT ALL ON FUNCTION s.f() TO o;\n");
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{u=r*a/o}", "{o=ar/o}"),
+            "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
+            "REVOKE ALL ON TABLE s.t FROM o;\n"
+            "GRANT INSERT ON TABLE s.t TO u;\n"
+            "GRANT SELECT ON TABLE s.t TO u WITH GRANT OPTION;\n");
+  // Missing one (a 16 owner's full set is not all of 17's): listed.
+  EXPECT_EQ(AclSql(quoter, "TABLE s.t", "o", "{o=arwdDxt/o}", "{o=arwdDxtm/o}"),
+            "REVOKE ALL ON TABLE s.t FROM PUBLIC;\n"
+            "REVOKE ALL ON TABLE s.t FROM o;\n"
+            "GRANT INSERT,SELECT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER ON TABLE s.t TO o;\n");
 }
 
 TEST(SqlTextTest, ColumnAclDeltaRevokesTheInitialGranteesThenRegrants) {
