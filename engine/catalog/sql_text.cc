@@ -1,8 +1,10 @@
 #include "engine/catalog/sql_text.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -196,14 +198,15 @@ std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_
   if (acl.empty() || acl == default_acl) return "";
   std::vector<AclEntry> entries;
   if (!ParseAcl(acl, &entries)) return "";
-  // Every privilege of the object's type: the owner's entry of its default ACL. An entry
-  // that holds them all is granted as ALL (as pg_dump does), which a server of another major
-  // reads as its own full set: 17 added MAINTAIN to tables, and a 17 owner's full set listed
-  // letter by letter fails on 16 ("unrecognized privilege type"), while 16's full set granted
-  // letter by letter into 17 would leave MAINTAIN out.
+  // Every privilege of a relation: the owner's entry of its default ACL. An entry that holds
+  // them all is granted as ALL, which a server of another major reads as its own full set: 17
+  // added MAINTAIN to relations, and a 17 owner's full set listed letter by letter fails on 16
+  // ("unrecognized privilege type"), while 16's full set granted letter by letter into 17 would
+  // leave MAINTAIN out. Other objects' sets are the same on every major: listed, as pg_dumpall
+  // prints them.
   std::string full;
   std::vector<AclEntry> defaults;
-  if (columns.empty() && ParseAcl(default_acl, &defaults)) {
+  if (columns.empty() && absl::StartsWith(object, "TABLE ") && ParseAcl(default_acl, &defaults)) {
     for (const AclEntry& entry : defaults) {
       if (entry.grantee == owner) full = SortedPrivileges(entry.privileges);
     }

@@ -48,9 +48,9 @@ bool ParseAcl(absl::string_view text, std::vector<AclEntry>* out);
 // into `acl` (text form of the object's aclitem[]). `object` is the GRANT target
 // ("TABLE s.t", "FUNCTION s.f(integer)"), `columns` ("(a)") for column privileges, where
 // the default is empty. Returns "" when acl is empty text (NULL) or equals `default_acl`.
-// Entries are re-granted in their original order so the restored aclitem[] is identical. An
-// entry holding every privilege of the owner's entry in `default_acl` is granted as ALL, so a
-// server of another major (17 added MAINTAIN to tables) grants its own full set.
+// Entries are re-granted in their original order so the restored aclitem[] is identical. On a
+// relation ("TABLE ..."), an entry holding every privilege of the owner's entry in `default_acl`
+// is granted as ALL, so a server of another major (17 added MAINTAIN) grants its own full set.
 std::string AclSql(const Quoter& quoter, absl::string_view object, absl::string_view owner,
                    absl::string_view acl, absl::string_view default_acl,
                    absl::string_view columns = "");
