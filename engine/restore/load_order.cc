@@ -35,7 +35,9 @@ absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& con
       " JOIN expanded c ON c.relid = k.conrelid JOIN expanded p ON p.relid = k.confrelid"
       " JOIN pg_catalog.pg_class r ON r.oid = k.conrelid"
       " JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
-      " WHERE k.contype = 'f' AND k.conparentid = 0"
+      " WHERE k.contype = 'f' AND k.conparentid = 0",
+      // 18+: a NOT ENFORCED FOREIGN KEY checks no row, so it orders no load (nor makes a cycle).
+      conn.server_version() >= 180000 ? " AND k.conenforced" : "",
       " ORDER BY 1, 2, 4");
   PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(sql, {TablesByNameParam(tables)}));
   for (int row = 0; row < result.rows(); ++row) {
@@ -49,6 +51,17 @@ absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& con
     edges.push_back(std::move(edge));
   }
   return edges;
+}
+
+absl::StatusOr<bool> TruncateMustCascade(pg::Connection& conn, const std::vector<TableName>& tables) {
+  if (tables.empty() || conn.server_version() < 180000) return false;  // conenforced is 18+
+  const std::string sql = absl::StrCat(
+      "WITH listed AS (", kTablesByName, ")"
+      " SELECT coalesce(bool_or(NOT k.conenforced) AND bool_and(k.conrelid IN (SELECT rel FROM listed)), false)"
+      " FROM pg_catalog.pg_constraint k"
+      " WHERE k.contype = 'f' AND k.confrelid IN (SELECT rel FROM listed)");
+  PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.QueryParams(sql, {TablesByNameParam(tables)}));
+  return result.GetBool(0, 0);
 }
 
 namespace {

@@ -59,8 +59,19 @@ std::string TablesByNameParam(const std::vector<TableName>& tables);
 // The target's FOREIGN KEYs among `tables` (a table missing on the target is skipped). Both
 // ends are matched through partition ancestors: an FK on or onto a partitioned table ties
 // every loaded partition of it. One query. Self-references are returned too (child == parent).
+// NOT ENFORCED ones (18+) are left out: they check no row.
 absl::StatusOr<std::vector<ForeignKeyEdge>> QueryForeignKeys(pg::Connection& conn,
                                                              const std::vector<TableName>& tables);
+
+// Whether emptying `tables` together (one TRUNCATE ONLY) must say CASCADE on this server.
+// PostgreSQL 18's TRUNCATE refuses a list that holds a table referenced by a NOT ENFORCED
+// FOREIGN KEY together with the referencing table when the referenced table has triggers
+// (heap_truncate_check_FKs only looks at listed tables that have triggers, and a NOT ENFORCED
+// FK gives its table none: "cannot truncate a table referenced in a foreign key constraint",
+// 0A000; seen on 18.4). True only on 18+ when some FK onto the list is NOT ENFORCED and every
+// FK onto the list comes from a listed table: CASCADE then adds no table and skips that check.
+// Otherwise false (the plain TRUNCATE refuses a table outside the list, as before). One query.
+absl::StatusOr<bool> TruncateMustCascade(pg::Connection& conn, const std::vector<TableName>& tables);
 
 struct LoadOrder {
   // Per table: the tables whose data must be complete before its load starts (sorted, no

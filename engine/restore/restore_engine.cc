@@ -904,6 +904,7 @@ absl::Status RestoreRun::DropAndEmpty(bool in_transaction) {
   // Tables loaded but not re-created by this run: empty them, in one statement so that
   // tables referencing each other by FOREIGN KEY can be emptied together.
   std::vector<std::string> to_empty, names;
+  std::vector<restore::TableName> listed;
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
     // A configuration table keeps its extension's standard rows (and with -c the
@@ -912,9 +913,13 @@ absl::Status RestoreRun::DropAndEmpty(bool in_transaction) {
     if (options_.pre_data && contents().catalog && FindItem(TableId(table)) >= 0) continue;
     to_empty.push_back(Qualified(table.schema, table.name));
     names.push_back(table.Display());
+    listed.push_back({table.schema, table.name});
   }
   if (to_empty.empty()) return absl::OkStatus();
-  absl::Status truncated = leader_->Execute(absl::StrCat("TRUNCATE TABLE ONLY ", absl::StrJoin(to_empty, ", ")));
+  absl::StatusOr<bool> cascade = restore::TruncateMustCascade(*leader_, listed);
+  if (!cascade.ok()) return Failed(cascade.status(), "reading the FOREIGN KEYs onto the tables to empty");
+  absl::Status truncated = leader_->Execute(
+      absl::StrCat("TRUNCATE TABLE ONLY ", absl::StrJoin(to_empty, ", "), *cascade ? " CASCADE" : ""));
   if (!truncated.ok()) {
     return Failed(truncated, absl::StrCat("emptying ", names.size() == 1 ? "table " : "tables ",
                                           absl::StrJoin(names, ", ")));

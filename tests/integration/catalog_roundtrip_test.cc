@@ -43,6 +43,9 @@ void LoadCorpus(pg::Connection& conn) {
   if (conn.server_version() >= 130000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg13_plus.sql")));
   if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg14_plus.sql")));
   if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg15_plus.sql")));
+  if (conn.server_version() >= 160000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg16_plus.sql")));
+  if (conn.server_version() >= 170000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg17_plus.sql")));
+  if (conn.server_version() >= 180000) ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "pg18_plus.sql")));
 }
 
 // Large-object metadata as text (pg_dump -s leaves large objects out).

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,9 @@
 #include "absl/strings/str_join.h"
 #include "engine/catalog/catalog_objects.h"
 #include "engine/dump/copy_chunker.h"
+#include "engine/export/archive_exporter.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/type_oid_patcher.h"
 #include "format/archive_reader.h"
 #include "format/base/status_macros.h"
 #include "format/byte_io.h"
@@ -31,9 +34,10 @@ struct LoadStats {
 };
 
 // Streams one archive stream into an open COPY FROM, checking its row count.
+// `patcher` (binary streams into a 12/13 target) rewrites the embedded type OIDs.
 inline absl::Status LoadStream(format::ArchiveReader& reader, uint32_t stream_id, bool binary,
                                const std::string& copy_sql, pg::Connection& target,
-                               LoadStats* stats) {
+                               LoadStats* stats, engine::restore::TypeOidPatcher* patcher = nullptr) {
   PGARK_RETURN_IF_ERROR(target.StartCopyIn(copy_sql));
   if (binary) PGARK_RETURN_IF_ERROR(target.PutCopyData(engine::kCopyBinaryHeader));
   PGARK_ASSIGN_OR_RETURN(auto chunks, reader.OpenStream(stream_id));
@@ -41,8 +45,10 @@ inline absl::Status LoadStream(format::ArchiveReader& reader, uint32_t stream_id
   while (true) {
     PGARK_ASSIGN_OR_RETURN(bool more, chunks->Next(&chunk));
     if (!more) break;
+    if (patcher != nullptr) PGARK_RETURN_IF_ERROR(patcher->Patch(&chunk.data));
     PGARK_RETURN_IF_ERROR(target.PutCopyData(chunk.data));
   }
+  if (patcher != nullptr) PGARK_RETURN_IF_ERROR(patcher->Finish());
   if (binary) PGARK_RETURN_IF_ERROR(target.PutCopyData(engine::kCopyBinaryTrailer));
   PGARK_ASSIGN_OR_RETURN(int64_t rows, target.EndCopyIn());
   for (const auto& info : reader.info().streams) {
@@ -108,9 +114,30 @@ inline absl::StatusOr<LoadStats> LoadDumpArchive(const std::string& archive, pg:
                                    target.QuoteIdentifier(table["name"].get<std::string>()));
     if (!columns.empty()) absl::StrAppend(&sql, " (", absl::StrJoin(columns, ", "), ")");
     absl::StrAppend(&sql, " FROM STDIN", binary ? " (FORMAT binary)" : "");
+    // PostgreSQL 12/13 reject binary arrays and composites whose embedded user-type OIDs differ
+    // from the target's (14+ ignore them): patched as pgark restore does (docs/restore.md).
+    std::vector<engine::restore::PatchColumn> patch_columns;
+    std::vector<engine::restore::EmbeddedType> embedded;
+    if (binary && target.server_version() < 140000) {
+      for (const auto& column : table["columns"]) {
+        PGARK_ASSIGN_OR_RETURN(engine::DecodeType type, engine::DecodeTypeFromShapeJson(column["shape"]));
+        engine::restore::CollectEmbeddedTypes(type, &embedded);
+        patch_columns.push_back({column["name"].get<std::string>(), std::move(type)});
+      }
+    }
+    engine::restore::TypeOidMap map;
+    if (!embedded.empty()) {
+      PGARK_ASSIGN_OR_RETURN(map, engine::restore::BuildTypeOidMap(target, embedded));
+    }
     // Part by part: each stream is loaded by its own COPY.
     for (const auto& stream : table["streams"]) {
-      PGARK_RETURN_IF_ERROR(LoadStream(*reader, stream.get<uint32_t>(), binary, sql, target, &stats));
+      std::unique_ptr<engine::restore::TypeOidPatcher> patcher;
+      if (!embedded.empty()) {
+        PGARK_ASSIGN_OR_RETURN(patcher, engine::restore::TypeOidPatcher::Create(
+                                            table["name"].get<std::string>(), patch_columns, map));
+      }
+      PGARK_RETURN_IF_ERROR(
+          LoadStream(*reader, stream.get<uint32_t>(), binary, sql, target, &stats, patcher.get()));
     }
   }
   const auto& lo_streams = plan["large_objects"]["streams"];

@@ -42,6 +42,18 @@ class RestoreDumpRoundTripTest : public ::testing::Test {
   }
   void TearDown() override { std::remove(path_.c_str()); }
 
+  // A NOT VALID constraint is still enforced on the rows loaded after it exists (ALTER TABLE:
+  // "the constraint will still be enforced against subsequent inserts or updates"), so a
+  // data-only load into a schema that has it refuses the rows that break it, pg_restore
+  // --data-only as much as pgark (a full restore adds it after the data). The 18 corpus has
+  // one (app.nn18, c NULL under nn18_c_notvalid): the tests that load data into an existing
+  // schema replace it in the source before the dump (its one row; not by UPDATE, which the
+  // corpus's FOR ALL TABLES publication refuses on a table without a replica identity).
+  void WithoutRowsBreakingNotValidConstraints() {
+    if (source_->server_version() < 180000) return;
+    ASSERT_OK(source_->Execute("TRUNCATE ONLY app.nn18; INSERT INTO app.nn18 VALUES (1, 1, 0, 1)"));
+  }
+
   void ExpectSameAsSource(const ScratchDatabase& target) {
     auto conn = target.Connect();
     EXPECT_EQ(SchemaDump(target.name()), SchemaDump(source_db_.name()));
@@ -103,6 +115,7 @@ class RestoreDumpRoundTripTest : public ::testing::Test {
 };
 
 TEST_F(RestoreDumpRoundTripTest, FileAtFourJobsThenVerify) {
+  ASSERT_NO_FATAL_FAILURE(WithoutRowsBreakingNotValidConstraints());  // its last steps load data only
   auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source_db_.conninfo(), "-f", path_, "-j", "4",
                           "--split-larger-than", "64kB"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
@@ -177,6 +190,7 @@ TEST_F(RestoreDumpRoundTripTest, FileAtFourJobsThenVerify) {
 // triggers, the app.a <-> app.b cycle), then `--section data` into it. Large objects,
 // sequences and materialized views (refreshed after the load) come out as in the source.
 TEST_F(RestoreDumpRoundTripTest, SchemaFirstThenDataOnlyAtFourJobs) {
+  ASSERT_NO_FATAL_FAILURE(WithoutRowsBreakingNotValidConstraints());
   auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source_db_.conninfo(), "-f", path_, "-j", "4",
                           "--split-larger-than", "64kB"});
   ASSERT_EQ(dump.exit_code, 0) << dump.err;

@@ -2,8 +2,10 @@
 // binaries, real server), and the restore options for another environment: --no-tablespaces,
 // --no-comments, --no-security-labels, --no-publications, --no-subscriptions.
 //
-// Tablespaces are in-place (allow_in_place_tablespaces, PostgreSQL 15+): they need no
-// directory owned by the server. The referee is the server's pg_dump -s, which prints
+// Tablespaces are in-place (allow_in_place_tablespaces): they need no directory owned by the
+// server. The developer setting came with 15 and was backpatched to the August 2022 minor
+// releases 14.5, 13.8 and 12.12 (PostgreSQL commits of 2022-07-27 "Allow \"in place\"
+// tablespaces"); older minors lack it and skip. The referee is the server's pg_dump -s, which prints
 // `SET default_tablespace` before every placed object and the WITH options of indexes.
 #include <unistd.h>
 
@@ -37,9 +39,11 @@ class RestoreTablespaceTest : public ::testing::Test {
   // before and after its restore; a tablespace made meanwhile failed it once).
   ::pgark::testing::ClusterObjectsLock cluster_lock_;
   void SetUp() override {
-    if (PgTestServer::Get().server_version() < 150000) GTEST_SKIP() << "in-place tablespaces need PostgreSQL 15+";
-    tablespace_ = absl::StrCat("pgark_ts_", getpid());
     admin_ = PgTestServer::Get().ConnectMaintenance();
+    if (Scalar(*admin_, "SELECT count(*) FROM pg_settings WHERE name = 'allow_in_place_tablespaces'") != "1") {
+      GTEST_SKIP() << "in-place tablespaces need allow_in_place_tablespaces (15, 14.5, 13.8, 12.12 and later)";
+    }
+    tablespace_ = absl::StrCat("pgark_ts_", getpid());
     ASSERT_OK(admin_->Execute("SET allow_in_place_tablespaces = on"));
     ASSERT_OK(admin_->Execute(absl::StrCat("CREATE TABLESPACE ", tablespace_, " LOCATION ''")));
     path_ = absl::StrCat(::testing::TempDir(), "/pgark_tablespace_", getpid(), ".pgark");

@@ -164,6 +164,9 @@ inline void SeedCorpusWithData(pg::Connection& conn) {
   if (conn.server_version() >= 130000) ASSERT_OK(conn.Execute(ReadCorpus("pg13_plus.sql")));
   if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadCorpus("pg14_plus.sql")));
   if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadCorpus("pg15_plus.sql")));
+  if (conn.server_version() >= 160000) ASSERT_OK(conn.Execute(ReadCorpus("pg16_plus.sql")));
+  if (conn.server_version() >= 170000) ASSERT_OK(conn.Execute(ReadCorpus("pg17_plus.sql")));
+  if (conn.server_version() >= 180000) ASSERT_OK(conn.Execute(ReadCorpus("pg18_plus.sql")));
   ASSERT_OK(conn.Execute(
       "CREATE SCHEMA typed;"
       "CREATE TYPE typed.color AS ENUM ('red', 'green');"
