@@ -28,21 +28,63 @@ std::string TempPath(const char* tag) {
   return templ;
 }
 
-// In a forked child: redirects stdin/stdout/stderr to the files and executes argv.
-[[noreturn]] void ExecChild(const std::vector<std::string>& argv,
-                            const std::map<std::string, std::string>& env, const std::string& in_path,
-                            const std::string& out_path, const std::string& err_path) {
-  int in_fd = open(in_path.c_str(), O_RDONLY);
-  int out_fd = open(out_path.c_str(), O_WRONLY | O_TRUNC);
-  int err_fd = open(err_path.c_str(), O_WRONLY | O_TRUNC);
+// Everything the child needs, built before fork(): the tests fork from processes with several
+// threads (a dump thread beside a querying one), and after fork() only async-signal-safe calls
+// are allowed in the child. An allocation there can deadlock on an allocator lock another thread
+// held at fork time (seen under ASan: DumpCliTest hung in ExecChild's vector growth).
+struct PreparedExec {
+  std::string program;  // argv[0] resolved through the child's PATH, as execvp would
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+PreparedExec PrepareExec(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env) {
+  PreparedExec prepared;
+  std::map<std::string, std::string> merged;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string text(*entry);
+    size_t eq = text.find('=');
+    if (eq != std::string::npos) merged[text.substr(0, eq)] = text.substr(eq + 1);
+  }
+  for (const auto& [key, value] : env) merged[key] = value;
+  for (const auto& [key, value] : merged) prepared.env_storage.push_back(key + "=" + value);
+  for (std::string& entry : prepared.env_storage) prepared.envp.push_back(entry.data());
+  prepared.envp.push_back(nullptr);
+  for (const std::string& arg : argv) prepared.argv.push_back(const_cast<char*>(arg.c_str()));
+  prepared.argv.push_back(nullptr);
+  prepared.program = argv.empty() ? "" : argv[0];
+  if (!argv.empty() && argv[0].find('/') == std::string::npos) {
+    auto path = merged.find("PATH");
+    std::string dirs = path != merged.end() ? path->second : "/usr/bin:/bin";
+    size_t start = 0;
+    while (start <= dirs.size()) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      std::string dir = dirs.substr(start, end - start);
+      std::string candidate = (dir.empty() ? "." : dir) + "/" + argv[0];
+      if (access(candidate.c_str(), X_OK) == 0) {
+        prepared.program = candidate;
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  return prepared;
+}
+
+// In a forked child: redirects stdin/stdout/stderr to the files and executes the prepared
+// program. Only async-signal-safe calls (open, dup2, execve, _exit).
+[[noreturn]] void ExecChild(const PreparedExec& prepared, const char* in_path, const char* out_path,
+                            const char* err_path) {
+  int in_fd = open(in_path, O_RDONLY);
+  int out_fd = open(out_path, O_WRONLY | O_TRUNC);
+  int err_fd = open(err_path, O_WRONLY | O_TRUNC);
   dup2(in_fd, 0);
   dup2(out_fd, 1);
   dup2(err_fd, 2);
-  for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
+  execve(prepared.program.c_str(), prepared.argv.data(), prepared.envp.data());
   _exit(127);
 }
 
@@ -57,8 +99,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     std::ofstream in(in_path, std::ios::binary);
     in << stdin_data;
   }
+  PreparedExec prepared = PrepareExec(argv, env);
   pid_t pid = fork();
-  if (pid == 0) ExecChild(argv, env, in_path, out_path, err_path);
+  if (pid == 0) ExecChild(prepared, in_path.c_str(), out_path.c_str(), err_path.c_str());
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) == pid) {
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -74,8 +117,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv,
                                      const std::map<std::string, std::string>& env)
     : out_path_(TempPath("bgout")), err_path_(TempPath("bgerr")) {
+  PreparedExec prepared = PrepareExec(argv, env);
   pid_ = fork();
-  if (pid_ == 0) ExecChild(argv, env, "/dev/null", out_path_, err_path_);
+  if (pid_ == 0) ExecChild(prepared, "/dev/null", out_path_.c_str(), err_path_.c_str());
 }
 
 BackgroundCommand::~BackgroundCommand() {
