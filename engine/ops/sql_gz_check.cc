@@ -83,6 +83,21 @@ class PsqlProcess {
     out_fd_ = UnlinkedTempFile();
     err_fd_ = UnlinkedTempFile();
     if (out_fd_ < 0 || err_fd_ < 0) return base::ErrnoToStatus(errno, "creating psql's output files");
+    // argv and the environment are built before fork(): pgark has other threads, and the child
+    // of a multi-threaded process may only make async-signal-safe calls (setenv can allocate,
+    // and an allocator lock held by another thread at fork time would never be released).
+    std::vector<std::string> env_storage;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      if (!absl::StartsWith(*entry, "PGPASSWORD=")) env_storage.emplace_back(*entry);
+    }
+    if (!password.empty()) env_storage.push_back(absl::StrCat("PGPASSWORD=", password));
+    std::vector<char*> envp;
+    for (std::string& entry : env_storage) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    std::string program = psql, no_psqlrc = "-X", set = "-v", stop = "ON_ERROR_STOP=1", db = "-d",
+                target = conninfo;
+    char* argv[] = {program.data(), no_psqlrc.data(), set.data(), stop.data(), db.data(),
+                    target.data(), nullptr};
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return base::ErrnoToStatus(errno, "pipe for psql");
     pid_t pid = fork();
@@ -91,13 +106,7 @@ class PsqlProcess {
       dup2(fds[0], 0);
       dup2(out_fd_, 1);
       dup2(err_fd_, 2);
-      if (password.empty()) {
-        unsetenv("PGPASSWORD");
-      } else {
-        setenv("PGPASSWORD", password.c_str(), 1);
-      }
-      execl(psql.c_str(), psql.c_str(), "-X", "-v", "ON_ERROR_STOP=1", "-d", conninfo.c_str(),
-            static_cast<char*>(nullptr));
+      execve(program.c_str(), argv, envp.data());
       _exit(127);
     }
     close(fds[0]);
