@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/pg/connection.h"
+#include "format/base/child_exec.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
@@ -83,21 +85,10 @@ class PsqlProcess {
     out_fd_ = UnlinkedTempFile();
     err_fd_ = UnlinkedTempFile();
     if (out_fd_ < 0 || err_fd_ < 0) return base::ErrnoToStatus(errno, "creating psql's output files");
-    // argv and the environment are built before fork(): pgark has other threads, and the child
-    // of a multi-threaded process may only make async-signal-safe calls (setenv can allocate,
-    // and an allocator lock held by another thread at fork time would never be released).
-    std::vector<std::string> env_storage;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      if (!absl::StartsWith(*entry, "PGPASSWORD=")) env_storage.emplace_back(*entry);
-    }
-    if (!password.empty()) env_storage.push_back(absl::StrCat("PGPASSWORD=", password));
-    std::vector<char*> envp;
-    for (std::string& entry : env_storage) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    std::string program = psql, no_psqlrc = "-X", set = "-v", stop = "ON_ERROR_STOP=1", db = "-d",
-                target = conninfo;
-    char* argv[] = {program.data(), no_psqlrc.data(), set.data(), stop.data(), db.data(),
-                    target.data(), nullptr};
+    // Built before fork(): pgark has other threads (format/base/child_exec.h).
+    std::map<std::string, std::string> set;
+    if (!password.empty()) set["PGPASSWORD"] = password;
+    const base::ChildExec exec({psql, "-X", "-v", "ON_ERROR_STOP=1", "-d", conninfo}, set, {"PGPASSWORD"});
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return base::ErrnoToStatus(errno, "pipe for psql");
     pid_t pid = fork();
@@ -106,7 +97,7 @@ class PsqlProcess {
       dup2(fds[0], 0);
       dup2(out_fd_, 1);
       dup2(err_fd_, 2);
-      execve(program.c_str(), argv, envp.data());
+      exec.Exec();
       _exit(127);
     }
     close(fds[0]);

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "format/base/child_exec.h"
+
 namespace pgark::testing {
 namespace {
 
@@ -28,55 +30,9 @@ std::string TempPath(const char* tag) {
   return templ;
 }
 
-// Everything the child needs, built before fork(): the tests fork from processes with several
-// threads (a dump thread beside a querying one), and after fork() only async-signal-safe calls
-// are allowed in the child. An allocation there can deadlock on an allocator lock another thread
-// held at fork time (seen under ASan: DumpCliTest hung in ExecChild's vector growth).
-struct PreparedExec {
-  std::string program;  // argv[0] resolved through the child's PATH, as execvp would
-  std::vector<std::string> env_storage;
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-};
-
-PreparedExec PrepareExec(const std::vector<std::string>& argv,
-                         const std::map<std::string, std::string>& env) {
-  PreparedExec prepared;
-  std::map<std::string, std::string> merged;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string text(*entry);
-    size_t eq = text.find('=');
-    if (eq != std::string::npos) merged[text.substr(0, eq)] = text.substr(eq + 1);
-  }
-  for (const auto& [key, value] : env) merged[key] = value;
-  for (const auto& [key, value] : merged) prepared.env_storage.push_back(key + "=" + value);
-  for (std::string& entry : prepared.env_storage) prepared.envp.push_back(entry.data());
-  prepared.envp.push_back(nullptr);
-  for (const std::string& arg : argv) prepared.argv.push_back(const_cast<char*>(arg.c_str()));
-  prepared.argv.push_back(nullptr);
-  prepared.program = argv.empty() ? "" : argv[0];
-  if (!argv.empty() && argv[0].find('/') == std::string::npos) {
-    auto path = merged.find("PATH");
-    std::string dirs = path != merged.end() ? path->second : "/usr/bin:/bin";
-    size_t start = 0;
-    while (start <= dirs.size()) {
-      size_t end = dirs.find(':', start);
-      if (end == std::string::npos) end = dirs.size();
-      std::string dir = dirs.substr(start, end - start);
-      std::string candidate = (dir.empty() ? "." : dir) + "/" + argv[0];
-      if (access(candidate.c_str(), X_OK) == 0) {
-        prepared.program = candidate;
-        break;
-      }
-      start = end + 1;
-    }
-  }
-  return prepared;
-}
-
 // In a forked child: redirects stdin/stdout/stderr to the files and executes the prepared
-// program. Only async-signal-safe calls (open, dup2, execve, _exit).
-[[noreturn]] void ExecChild(const PreparedExec& prepared, const char* in_path, const char* out_path,
+// program. Only async-signal-safe calls (format/base/child_exec.h).
+[[noreturn]] void ExecChild(const base::ChildExec& exec, const char* in_path, const char* out_path,
                             const char* err_path) {
   int in_fd = open(in_path, O_RDONLY);
   int out_fd = open(out_path, O_WRONLY | O_TRUNC);
@@ -84,7 +40,7 @@ PreparedExec PrepareExec(const std::vector<std::string>& argv,
   dup2(in_fd, 0);
   dup2(out_fd, 1);
   dup2(err_fd, 2);
-  execve(prepared.program.c_str(), prepared.argv.data(), prepared.envp.data());
+  exec.Exec();
   _exit(127);
 }
 
@@ -99,9 +55,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     std::ofstream in(in_path, std::ios::binary);
     in << stdin_data;
   }
-  PreparedExec prepared = PrepareExec(argv, env);
+  const base::ChildExec exec(argv, env);
   pid_t pid = fork();
-  if (pid == 0) ExecChild(prepared, in_path.c_str(), out_path.c_str(), err_path.c_str());
+  if (pid == 0) ExecChild(exec, in_path.c_str(), out_path.c_str(), err_path.c_str());
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) == pid) {
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -117,9 +73,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 BackgroundCommand::BackgroundCommand(const std::vector<std::string>& argv,
                                      const std::map<std::string, std::string>& env)
     : out_path_(TempPath("bgout")), err_path_(TempPath("bgerr")) {
-  PreparedExec prepared = PrepareExec(argv, env);
+  const base::ChildExec exec(argv, env);
   pid_ = fork();
-  if (pid_ == 0) ExecChild(prepared, "/dev/null", out_path_.c_str(), err_path_.c_str());
+  if (pid_ == 0) ExecChild(exec, "/dev/null", out_path_.c_str(), err_path_.c_str());
 }
 
 BackgroundCommand::~BackgroundCommand() {
