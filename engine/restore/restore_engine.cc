@@ -2140,7 +2140,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     if (checked.ok() && !options_.create) checked = CheckRestoringRole(*leader_);
     if (checked.ok()) checked = Stopped();
     if (!checked.ok()) {
-      if (Stopped().code() == absl::StatusCode::kCancelled) checked = Stopped();
+      if (absl::Status stopped = Stopped(); stopped.code() == absl::StatusCode::kCancelled) checked = stopped;
       return before_changes(checked);
     }
   }
