@@ -347,11 +347,20 @@ class Replace {
         result_.terminated_sessions += terminated;
         if (terminated > 0) absl::SleepFor(absl::Milliseconds(100));
       }
-      status = maintenance_->Execute(swap);
+      if (base::CancelRequested()) return absl::CancelledError("replace interrupted before the swap");
+      {
+        // An interrupt while the swap waits (a lock on either database) cancels it: rolled
+        // back, the old database untouched. Once committed, the swap stands.
+        base::CancelWatcher watcher([this] { maintenance_->Cancel().IgnoreError(); });
+        status = maintenance_->Execute(swap);
+      }
       if (status.ok()) break;
       maintenance_->Execute("ROLLBACK").IgnoreError();
       if (!options_.terminate_connections || pg::SqlStateOf(status) != kObjectInUse) break;
       absl::SleepFor(absl::Milliseconds(100));
+    }
+    if (!status.ok() && status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+      return absl::CancelledError("replace interrupted during the swap (rolled back)");
     }
     if (!status.ok()) {
       return Annotated(status, pg::SqlStateOf(status) == kObjectInUse && !options_.terminate_connections

@@ -628,8 +628,13 @@ absl::Status RestoreRun::Prepare() {
     feed_ = std::make_unique<restore::RandomAccessFeed>(open_.reader.get());
   }
   if (open_.scanner) {
+    // A restore that fails while the writer stalls gives up on the pipe like an interrupt.
+    storage::ObjectReader* input = archive_.reader.get();
+    auto abandon = [input] {
+      if (input != nullptr) input->Abandon();
+    };
     auto pipe = std::make_unique<restore::PipeFeed>(open_.scanner.get(), std::move(open_.first_item),
-                                                    wanted, options_.pipe_queue_chunks);
+                                                    wanted, options_.pipe_queue_chunks, abandon);
     pipe_ = pipe.get();
     feed_ = std::move(pipe);
   }

@@ -59,7 +59,18 @@ struct PipeFeed::State {
   // the scanner to decode the next DATA frame into: a chunk-sized buffer is then neither
   // allocated nor zero-filled per chunk. At most memory_chunks are kept.
   std::vector<std::string> spare ABSL_GUARDED_BY(mu);
+  std::function<void()> abandon_input;  // set before the thread starts
   std::thread thread;
+
+  // After `stop` was set: a read of the source waiting for a writer gives up.
+  void AbandonInput() {
+    bool running;
+    {
+      absl::MutexLock lock(&mu);
+      running = !done;
+    }
+    if (running && abandon_input) abandon_input();
+  }
 
   ~State() {
     if (spill != nullptr) fclose(spill);
@@ -210,9 +221,11 @@ class PipeChunkReader : public format::ChunkReader {
 }  // namespace
 
 PipeFeed::PipeFeed(format::ArchiveScanner* scanner, std::unique_ptr<format::ScanItem> pending,
-                   std::set<uint32_t> wanted, size_t memory_chunks)
+                   std::set<uint32_t> wanted, size_t memory_chunks,
+                   std::function<void()> abandon_input)
     : state_(std::make_shared<State>()) {
   state_->scanner = scanner;
+  state_->abandon_input = std::move(abandon_input);
   state_->memory_chunks = memory_chunks == 0 ? 1 : memory_chunks;
   state_->wanted = std::move(wanted);
   State* state = state_.get();
@@ -226,6 +239,7 @@ PipeFeed::~PipeFeed() {
     absl::MutexLock lock(&state_->mu);
     state_->stop = true;
   }
+  state_->AbandonInput();
   if (state_->thread.joinable()) state_->thread.join();
 }
 
@@ -277,9 +291,12 @@ size_t PipeFeed::QueuedBufferBytesForTesting() {
 }
 
 void PipeFeed::Abort(const absl::Status& status) {
-  absl::MutexLock lock(&state_->mu);
-  if (state_->error.ok()) state_->error = status;
-  state_->stop = true;
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->error.ok()) state_->error = status;
+    state_->stop = true;
+  }
+  state_->AbandonInput();
 }
 
 }  // namespace pgark::engine::restore

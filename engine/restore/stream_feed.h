@@ -22,6 +22,7 @@
 // used by one thread at a time.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -63,8 +64,12 @@ class PipeFeed : public StreamFeed {
   // (the first chunk), or null. Chunks of streams not in `wanted` are verified and dropped.
   // A stream being read blocks the pipe once it has `memory_chunks` chunks queued
   // (backpressure); a stream nobody reads yet spills to a temporary file instead.
+  // `abandon_input` (may be null) makes the scanner's pending read of the source give up
+  // (storage::ObjectReader::Abandon): Abort() and the destructor call it while the
+  // demultiplexer runs, so a writer that stalls does not hold up a restore that stopped.
   PipeFeed(format::ArchiveScanner* scanner, std::unique_ptr<format::ScanItem> pending,
-           std::set<uint32_t> wanted, size_t memory_chunks = 8);
+           std::set<uint32_t> wanted, size_t memory_chunks = 8,
+           std::function<void()> abandon_input = nullptr);
   // Stops the demultiplexer if still running (waits for it) and drops queued chunks.
   ~PipeFeed() override;
 

@@ -1,13 +1,16 @@
 // PipeFeed over a sequential archive: streams read in any order come back exactly as
 // written while chunk buffers circulate between the readers and the demultiplexer, and a
-// chunk spilled to the temporary file keeps no chunk-sized buffer in memory.
+// chunk spilled to the temporary file keeps no chunk-sized buffer in memory; Abort() gives up
+// on a source whose writer stalls.
 #include "engine/restore/stream_feed.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "format/archive_writer.h"
 #include "format/byte_io.h"
 #include "gmock/gmock.h"
@@ -18,6 +21,7 @@ namespace pgark::engine::restore {
 namespace {
 
 using ::pgark::testing::IsOk;
+using ::pgark::testing::StatusIs;
 
 constexpr uint32_t kChunk = 4096;
 constexpr int kChunksPerStream = 8;
@@ -88,6 +92,56 @@ TEST(PipeFeedTest, StreamsReadInReverseOrderAreExactAndSpilledChunksHoldNoBuffer
     }
   }
   EXPECT_THAT(feed.Finish(), IsOk());
+}
+
+// A source whose writer stalls: Read blocks until abandoned (as StdinReader's poll steps do).
+class StallingSource : public format::SequentialSource {
+ public:
+  explicit StallingSource(std::string prefix) : prefix_(std::move(prefix)) {}
+  absl::StatusOr<size_t> Read(size_t max_bytes, std::string* out) override {
+    if (offset_ < prefix_.size()) {
+      const size_t n = std::min(max_bytes, prefix_.size() - offset_);
+      out->append(prefix_, offset_, n);
+      offset_ += n;
+      return n;
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&abandoned_));
+    return absl::CancelledError("abandoned");
+  }
+  void Abandon() {
+    absl::MutexLock lock(&mu_);
+    abandoned_ = true;
+  }
+
+ private:
+  std::string prefix_;
+  size_t offset_ = 0;
+  absl::Mutex mu_;
+  bool abandoned_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Abort() (a restore that failed elsewhere) gives up on a source whose writer stalls: the
+// reader fails with Abort's status and the feed is destroyed without waiting for the writer.
+TEST(PipeFeedTest, AbortAbandonsAStalledSource) {
+  const std::string archive = Archive(Content());
+  StallingSource source(archive.substr(0, archive.size() - 100));
+  auto scanner = format::ArchiveScanner::Open(&source, format::ReaderOptions());
+  ASSERT_THAT(scanner, IsOk());
+  int abandoned = 0;
+  {
+    PipeFeed feed(scanner->get(), nullptr, {1, 2, 3}, /*memory_chunks=*/64, [&] {
+      ++abandoned;
+      source.Abandon();
+    });
+    feed.Abort(absl::AbortedError("restore failed"));
+    auto reader = feed.Open(1);
+    ASSERT_THAT(reader, IsOk());
+    format::Chunk chunk;
+    EXPECT_THAT((*reader)->Next(&chunk), StatusIs(absl::StatusCode::kAborted));
+    EXPECT_THAT(feed.Finish(), StatusIs(absl::StatusCode::kAborted));
+  }  // before: the destructor waited for the stalled source forever
+  EXPECT_GE(abandoned, 1);
 }
 
 }  // namespace

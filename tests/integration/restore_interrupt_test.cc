@@ -1,7 +1,8 @@
 // Interrupted and failed restores (docs/restore.md "Interrupts and failures"): for each mode
 // (plain -j 2, -1, --clean, -C, --replace, verify --restore-test, a pipe) and each event
-// (SIGINT in pre-data, SIGINT in a COPY, SIGTERM in an index build, the backend terminated in
-// a COPY, a pipe cut short or stalled, a second SIGINT while cleaning up): the exit code, the
+// (SIGINT in pre-data, in the clean, in a COPY, in the sequence, privilege and REFRESH passes,
+// in --replace's swap; SIGTERM in an index build; the backend terminated in a COPY, also while
+// a pipe stalls; a pipe cut short or stalled; a second SIGINT while cleaning up): the exit code, the
 // message (what was running, what was and was not restored), the state left behind, no
 // session of ours left running in the server, and a prompt end. Black-box through the real
 // binary.
@@ -10,7 +11,9 @@
 // sessions (their application_name starts with pgark_intr), a CHECK that sleeps 5 ms per row
 // and an index on an expression that does the same, and the test waits until the statement
 // shows in pg_stat_activity before it signals. The pre-data case waits on a lock: another
-// session's uncommitted CREATE SCHEMA of the same name.
+// session's uncommitted CREATE SCHEMA of the same name; the clean, the swap and the sequence
+// pass wait on locks the test holds too; the GRANT is made slow by an event trigger that
+// sleeps for the restore's sessions.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -19,6 +22,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -64,6 +68,22 @@ constexpr char kSource[] =
     "CREATE TABLE s.indexed (id integer);"
     "INSERT INTO s.indexed SELECT generate_series(1, 2000);"
     "CREATE INDEX indexed_slow ON s.indexed (s.slow_key(id));";
+
+// For the passes after the main pass (sequences, privileges, materialized views): a sequence
+// with a value, a privilege, and a materialized view whose REFRESH takes 10 s for the
+// restore's sessions.
+constexpr char kPasses[] =
+    "CREATE SCHEMA p;"
+    "CREATE FUNCTION p.slowly(v integer) RETURNS boolean LANGUAGE sql AS $$ SELECT "
+    "  pg_catalog.current_setting('application_name') NOT LIKE 'pgark\\_intr%' OR pg_catalog.pg_sleep(0.005) IS NOT NULL $$;"
+    "CREATE TABLE p.t (id integer);"
+    "INSERT INTO p.t SELECT generate_series(1, 10);"
+    "GRANT SELECT ON p.t TO PUBLIC;"
+    "CREATE SEQUENCE p.seq;"
+    "SELECT pg_catalog.setval('p.seq', 42);"
+    "CREATE MATERIALIZED VIEW p.mv AS SELECT id FROM generate_series(1, 2000) id WHERE p.slowly(id);";
+
+constexpr char kCopyOfSlow[] = "query LIKE 'COPY %slow%'";
 
 // How long a signalled pgark may take to end (the slow statements take 10 s).
 constexpr absl::Duration kPrompt = absl::Seconds(5);
@@ -149,11 +169,53 @@ class RestoreInterruptTest : public ::testing::Test {
     }
     return Finish(command, signalled);
   }
-  std::vector<std::string> Restore(std::vector<std::string> args, const std::string& dbname) {
+  // pgark restore -j 2 from a pipe that gets everything but the trailer (the last 100 bytes:
+  // the streams load) and then stalls, open and silent; `event` (a signal, a terminated
+  // backend) comes once the COPY of s.slow shows. Returns how the restore ended.
+  CommandResult FromAStalledPipe(const std::function<void(BackgroundCommand&)>& event) {
+    const std::string bytes = Bytes();
+    const std::string fifo = (dir_ / "fifo").string();
+    fs::remove(fifo);
+    EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    BackgroundCommand command({"/bin/sh", "-c",
+                               absl::StrCat("exec '", PGARK_BINARY, "' restore -j 2 -d '", Slow(target_.name()),
+                                            "' - < '", fifo, "'")});
+    const int fd = open(fifo.c_str(), O_WRONLY);  // pairs with the restore's open
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(write(fd, bytes.data(), bytes.size() - 100), static_cast<ssize_t>(bytes.size() - 100));
+    const bool reached = WaitFor(command, kCopyOfSlow);
+    EXPECT_TRUE(reached);
+    const absl::Time signalled = absl::Now();
+    if (reached) event(command);
+    CommandResult result = Finish(command, signalled);
+    close(fd);
+    return result;
+  }
+  // pg_terminate_backend of our COPY of s.slow.
+  void TerminateTheCopy() {
+    EXPECT_OK(admin_->Execute(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                                           "application_name = ", Q(app_), " AND ", kCopyOfSlow)));
+  }
+  std::vector<std::string> Restore(std::vector<std::string> args, const std::string& dbname,
+                                   const std::string& archive = "") {
     std::vector<std::string> argv = {PGARK_BINARY, "restore", "-d", Slow(dbname)};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(archive_);
+    argv.push_back(archive.empty() ? archive_ : archive);
     return argv;
+  }
+  // The archive of kPasses (below): nothing slow but the REFRESH of p.mv.
+  std::string PassesArchive() {
+    ScratchDatabase source("intrsrc");
+    EXPECT_OK(source.Connect()->Execute(kPasses));
+    const std::string archive = (dir_ / "passes.pgark").string();
+    auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", archive});
+    EXPECT_EQ(dump.exit_code, 0) << dump.err;
+    return archive;
+  }
+  // The archive's bytes, for a pipe.
+  std::string Bytes() const {
+    std::ifstream in(archive_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
   std::string Objects(ScratchDatabase& db) {
     return Scalar(*db.Connect(), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -171,8 +233,6 @@ class RestoreInterruptTest : public ::testing::Test {
   ScratchDatabase target_{"intrdst"};
   std::unique_ptr<pg::Connection> admin_;
 };
-
-constexpr char kCopyOfSlow[] = "query LIKE 'COPY %slow%'";
 
 // SIGINT while pre-data waits (here on a lock): the statement is cancelled at once and the
 // restore stops there; before, the signal was only seen when the main pass started, after
@@ -253,8 +313,7 @@ TEST_F(RestoreInterruptTest, TerminatedBackendFailsNamingTheTable) {
   BackgroundCommand command(Restore({"-j", "2"}, target_.name()));
   ASSERT_TRUE(WaitFor(command, kCopyOfSlow));
   const absl::Time signalled = absl::Now();
-  ASSERT_OK(admin_->Execute(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ",
-                                         Q(app_), " AND ", kCopyOfSlow)));
+  TerminateTheCopy();
   auto result = Finish(command, signalled);
   EXPECT_EQ(result.exit_code, 6) << result.err;
   EXPECT_THAT(result.err, HasSubstr("loading s.slow: terminating connection due to administrator command"));
@@ -265,29 +324,10 @@ TEST_F(RestoreInterruptTest, TerminatedBackendFailsNamingTheTable) {
 // writer's next bytes or its end); a pipe cut short is data loss, with nothing changed when
 // the cut is in the metadata, and with -1 nothing restored.
 TEST_F(RestoreInterruptTest, PipeStalledOrCutShort) {
-  const std::string bytes = [&] {
-    std::ifstream in(archive_, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
-  const std::string fifo = (dir_ / "fifo").string();
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  {
-    BackgroundCommand command({"/bin/sh", "-c",
-                               absl::StrCat("exec '", PGARK_BINARY, "' restore -j 2 -d '", Slow(target_.name()),
-                                            "' - < '", fifo, "'")});
-    const int fd = open(fifo.c_str(), O_WRONLY);  // pairs with the restore's open
-    ASSERT_GE(fd, 0);
-    // Everything but the last 100 bytes (the trailer): the streams load, then the pipe stalls.
-    ASSERT_EQ(write(fd, bytes.data(), bytes.size() - 100), static_cast<ssize_t>(bytes.size() - 100));
-    const bool reached = WaitFor(command, kCopyOfSlow);
-    EXPECT_TRUE(reached);
-    const absl::Time signalled = absl::Now();
-    if (reached) command.Signal(SIGINT);
-    CommandResult result = Finish(command, signalled);
-    close(fd);
-    EXPECT_EQ(result.exit_code, 130) << result.err;
-    EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
-  }
+  auto result = FromAStalledPipe([](BackgroundCommand& command) { command.Signal(SIGINT); });
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
+  const std::string bytes = Bytes();
   ScratchDatabase cut("intrdst");
   auto early = RunCommand({PGARK_BINARY, "restore", "-d", Slow(cut.name()), "-"}, {}, bytes.substr(0, 1000));
   EXPECT_EQ(early.exit_code, 5) << early.err;
@@ -299,6 +339,106 @@ TEST_F(RestoreInterruptTest, PipeStalledOrCutShort) {
   EXPECT_THAT(single.err, HasSubstr("truncated"));
   EXPECT_THAT(single.err, HasSubstr("the transaction was rolled back: nothing was restored"));
   EXPECT_EQ(Objects(cut), "0");
+}
+
+// A pipe whose writer stalls while the restore fails for another reason (the COPY's backend
+// terminated): the restore gives up on the pipe at once, as for an interrupt (before: it
+// waited for the writer's next bytes or its end).
+TEST_F(RestoreInterruptTest, PipeStalledWhileABackendIsTerminated) {
+  auto result = FromAStalledPipe([this](BackgroundCommand&) { TerminateTheCopy(); });
+  EXPECT_EQ(result.exit_code, 6) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("loading s.slow: terminating connection due to administrator command"));
+  EXPECT_THAT(result.err, HasSubstr("data not (completely) loaded: s.slow"));
+}
+
+// SIGINT while --clean's DROPs wait (on a lock the test holds on a table the clean drops):
+// the clean's one transaction is rolled back, the target keeps every object and row.
+TEST_F(RestoreInterruptTest, InterruptInTheCleanRollsItBack) {
+  auto first = RunCommand({PGARK_BINARY, "restore", "-d", target_.conninfo(), archive_});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string objects = Objects(target_);
+  auto blocker = target_.Connect();
+  ASSERT_OK(blocker->Execute("BEGIN; LOCK TABLE s.a_small IN ACCESS SHARE MODE"));
+  auto result = Interrupt(Restore({"--clean", "-j", "2"}, target_.name()), "wait_event_type = 'Lock'", SIGINT);
+  ASSERT_OK(blocker->Execute("ROLLBACK"));
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("restore interrupted during clean"));
+  EXPECT_THAT(result.err, HasSubstr("the clean was rolled back: nothing was changed"));
+  EXPECT_THAT(result.err, Not(HasSubstr("the clean dropped")));
+  EXPECT_EQ(Objects(target_), objects);
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM s.slow"), "2000");
+}
+
+// SIGINT while --replace's swap waits (on a lock the test holds on the target database): the
+// swap is cancelled and rolled back, the old database untouched, the temporary one dropped
+// (before: the swap waited for the lock and then replaced the database regardless).
+TEST_F(RestoreInterruptTest, InterruptInReplacesSwapLeavesTheOldDatabase) {
+  const std::string archive = PassesArchive();
+  ASSERT_OK(target_.Connect()->Execute("CREATE TABLE keep AS SELECT 42 AS x"));
+  auto blocker = PgTestServer::Get().ConnectMaintenance();
+  ASSERT_OK(blocker->Execute(absl::StrCat("BEGIN; COMMENT ON DATABASE \"", target_.name(), "\" IS 'held'")));
+  // --no-data: nothing slow before the swap.
+  auto result = Interrupt(Restore({"--replace", "--section", "pre-data"}, target_.name(), archive),
+                          "query LIKE '%RENAME TO%' AND wait_event_type = 'Lock'", SIGINT);
+  ASSERT_OK(blocker->Execute("ROLLBACK"));
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("replace interrupted during the swap (rolled back); database '"));
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
+                                                 "database 'pgark_replace_")));
+  EXPECT_THAT(result.err, HasSubstr("' was dropped"));
+  EXPECT_EQ(Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ",
+                                         Q("pgark\\_replace\\_%\\_" + target_.name()), " OR datname LIKE ",
+                                         Q(target_.name() + "\\_pre\\_restore%"))),
+            "0");
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT x FROM keep"), "42");
+  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'p'"), "0");
+}
+
+// SIGINT in the passes after the main pass: the sequences (a setval waiting on a lock the test
+// holds), the privileges (a GRANT made slow by an event trigger for the restore's sessions)
+// and the materialized views (a slow REFRESH). Each statement is cancelled at once; the data
+// stays restored.
+TEST_F(RestoreInterruptTest, InterruptInTheSequencePrivilegeAndRefreshPasses) {
+  const std::string archive = PassesArchive();
+  {
+    SCOPED_TRACE("sequences");
+    // Into a complete copy (not slow: the default application_name), data only.
+    ASSERT_EQ(RunCommand({PGARK_BINARY, "restore", "-d", target_.conninfo(), archive}).exit_code, 0);
+    auto blocker = target_.Connect();
+    ASSERT_OK(blocker->Execute("BEGIN; ALTER SEQUENCE p.seq RESTART"));
+    auto result = Interrupt(Restore({"--section", "data", "-t", "p.seq"}, target_.name(), archive),
+                            "wait_event_type = 'Lock' AND query LIKE '%setval%'", SIGINT);
+    ASSERT_OK(blocker->Execute("ROLLBACK"));
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("restore interrupted during sequences"));
+    EXPECT_THAT(result.err, HasSubstr("setting sequence p.seq"));
+  }
+  {
+    SCOPED_TRACE("privileges");
+    ScratchDatabase db("intrdst");
+    ASSERT_OK(db.Connect()->Execute(
+        "CREATE FUNCTION public.slow_grant() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "  IF pg_catalog.current_setting('application_name') LIKE 'pgark\\_intr%' THEN PERFORM pg_catalog.pg_sleep(10); "
+        "  END IF; END $$;"
+        "CREATE EVENT TRIGGER slow_grant ON ddl_command_start WHEN TAG IN ('GRANT') EXECUTE FUNCTION public.slow_grant();"
+        "ALTER EVENT TRIGGER slow_grant ENABLE ALWAYS;"));
+    auto result = Interrupt(Restore({"-j", "2"}, db.name(), archive), "query LIKE '%GRANT SELECT ON TABLE p.t%'", SIGINT);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("restore interrupted during privileges"));
+    EXPECT_THAT(result.err, HasSubstr("canceling statement due to user request"));
+    EXPECT_EQ(Scalar(*db.Connect(), "SELECT count(*) FROM p.t"), "10");
+    EXPECT_EQ(Scalar(*db.Connect(), "SELECT count(*) FROM pg_class WHERE relname = 't' AND relacl IS NOT NULL"), "0");
+  }
+  {
+    SCOPED_TRACE("materialized views");
+    ScratchDatabase db("intrdst");
+    auto result = Interrupt(Restore({"-j", "2"}, db.name(), archive), "query LIKE 'REFRESH MATERIALIZED VIEW%'", SIGINT);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("restore interrupted during event triggers, materialized views"));
+    EXPECT_THAT(result.err, HasSubstr("MATERIALIZED VIEW p.mv"));
+    EXPECT_EQ(Scalar(*db.Connect(), "SELECT count(*) FROM p.t"), "10");
+    EXPECT_EQ(Scalar(*db.Connect(), "SELECT relispopulated FROM pg_class WHERE relname = 'mv'"), "f");
+  }
 }
 
 // --replace interrupted, then interrupted again while it cleans up: the second signal waits

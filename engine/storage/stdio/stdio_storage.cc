@@ -85,7 +85,12 @@ class StdinReader final : public ObjectReader {
     out->resize(old_size + max_bytes);
     while (true) {
       // A writer that stalls (a slow producer, a stuck network copy) must not keep an
-      // interrupted restore waiting here: wait for input in steps and give up on a signal.
+      // interrupted or failed restore waiting here: wait for input in steps and give up on a
+      // signal or once abandoned.
+      if (abandoned_.load()) {
+        out->resize(old_size);
+        return absl::CancelledError("standard input abandoned: the restore stopped");
+      }
       struct pollfd ready = {fd_, POLLIN, 0};
       const int polled = poll(&ready, 1, 100);
       if (polled < 0 && errno != EINTR) {
@@ -113,10 +118,12 @@ class StdinReader final : public ObjectReader {
   }
   absl::Status ReadAt(uint64_t, size_t, std::string*) override { return Unsupported("ReadAt"); }
   absl::StatusOr<uint64_t> Size() override { return Unsupported("Size"); }
+  void Abandon() override { abandoned_.store(true); }
 
  private:
   int fd_;
   std::atomic<bool>* open_flag_;
+  std::atomic<bool> abandoned_{false};
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -54,6 +55,31 @@ TEST(StdioStorageTest, ReaderReadsInputUntilEof) {
   EXPECT_EQ(out, "archive bytes");
   EXPECT_THAT(reader->ReadAt(0, 1, &out), StatusIs(absl::StatusCode::kUnimplemented));
   close(fds[0]);
+}
+
+// A writer that stalls (the pipe open, nothing sent): Abandon() from another thread ends the
+// waiting Read within about 100 ms, and every later Read fails too (a restore that failed
+// while reading a pipe; before, only an interrupt ended the wait).
+TEST(StdioStorageTest, AbandonEndsAReadWaitingForAStalledWriter) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  StdioStorage storage(/*in_fd=*/fds[0], /*out_fd=*/-1);
+  ASSERT_OK_AND_ASSIGN(auto reader, storage.NewReader("-"));
+  std::thread abandon([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    reader->Abandon();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  std::string out;
+  EXPECT_THAT(reader->Read(100, &out), StatusIs(absl::StatusCode::kCancelled));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  abandon.join();
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_TRUE(out.empty());
+  ASSERT_EQ(write(fds[1], "late", 4), 4);  // data that comes later is not read any more
+  EXPECT_THAT(reader->Read(100, &out), StatusIs(absl::StatusCode::kCancelled));
+  close(fds[0]);
+  close(fds[1]);
 }
 
 TEST(StdioStorageTest, HasNoFeaturesAndRefusesObjectOperations) {
