@@ -36,6 +36,7 @@ struct RestoreFlags {
   bool no_tablespaces = false, no_comments = false, no_security_labels = false;
   bool no_publications = false, no_subscriptions = false;
   bool disable_triggers = false;
+  bool precheck = false, no_precheck = false;
   std::string superuser;
   std::string maintenance_work_mem = "auto";
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
@@ -114,6 +115,8 @@ engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys
   options.no_publications = flags.no_publications;
   options.no_subscriptions = flags.no_subscriptions;
   options.single_transaction = flags.single_transaction;
+  if (flags.precheck) options.precheck = true;
+  if (flags.no_precheck) options.precheck = false;
   options.disable_triggers = flags.disable_triggers;
   options.superuser = flags.superuser;
   options.globals = flags.globals;
@@ -233,6 +236,14 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("--no-subscriptions", flags->no_subscriptions, "do not restore subscriptions");
   app.add_flag("-1,--single-transaction", flags->single_transaction,
                "restore in one transaction: all or nothing");
+  CLI::Option* precheck = app.add_flag(
+      "--precheck", flags->precheck,
+      "check every frame's header and storage checksum before changing anything, so a damaged archive is "
+      "refused with nothing changed (default for local files; for s3:// it downloads the archive twice)");
+  app.add_flag("--no-precheck", flags->no_precheck,
+               "skip that check: damage in a data frame is then found when its table is loaded, after the "
+               "tables loaded before it (without -1)")
+      ->excludes(precheck);
   app.add_flag("-l,--list", flags->list, "list the archive's contents and stop");
   app.add_option("-L,--use-list", flags->use_list,
                  "restore only the items whose lines (from -l) this file keeps; comment a line out with ';' "

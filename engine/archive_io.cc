@@ -13,6 +13,7 @@ absl::StatusOr<OpenedArchive> OpenArchiveForRead(const std::string& location) {
                          storage::OpenStorageObject(location, storage::StorageOptions{}));
   opened.storage = std::move(object.storage);
   opened.random_access = opened.storage->features().random_read;
+  opened.local = opened.storage->features().local_read;
   opened.display_name = location;
   auto reader = opened.storage->NewReader(object.key);
   if (!reader.ok()) return base::Annotate(reader.status(), absl::StrCat("opening '", location, "'"));

@@ -59,6 +59,7 @@ struct OpenedArchive {
   std::unique_ptr<storage::ObjectReader> reader;
   std::unique_ptr<ObjectSource> source;
   bool random_access = false;
+  bool local = false;  // storage features().local_read: a local file
   std::string display_name;
 };
 

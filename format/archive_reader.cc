@@ -1,12 +1,15 @@
 #include "format/archive_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "format/base/cancellation.h"
 #include "format/base/status_macros.h"
 #include "format/codec/checksum.h"
 #include "format/frame.h"
@@ -341,6 +344,57 @@ class ReaderImpl : public ArchiveReader {
     return absl::OkStatus();
   }
 
+  absl::Status CheckStoredFrames(const StoredCheckOptions& options) override {
+    std::vector<StoredFrame> frames;
+    uint64_t meta_seq = 0;  // META frames are numbered across records
+    for (const IndexMeta& m : index_.metadata) {
+      uint64_t raw_offset = 0;
+      for (size_t i = 0; i < m.frames.size(); ++i) {
+        frames.push_back(
+            StoredFrame{&m.frames[i], FrameType::kMeta, kMetaStreamId, meta_seq++, i, m.frames.size(), raw_offset});
+        raw_offset += m.frames[i].raw_len;
+      }
+    }
+    for (const IndexStream& st : index_.streams) {
+      if (options.streams && options.streams->count(st.stream_id) == 0) continue;
+      uint64_t raw_offset = 0;
+      for (size_t i = 0; i < st.chunks.size(); ++i) {
+        frames.push_back(
+            StoredFrame{&st.chunks[i], FrameType::kData, st.stream_id, i, i, st.chunks.size(), raw_offset});
+        raw_offset += st.chunks[i].raw_len;
+      }
+      frames.push_back(StoredFrame{&st.end, FrameType::kStreamEnd, st.stream_id, st.chunks.size(),
+                                   st.chunks.size(), st.chunks.size(), st.raw_bytes});
+    }
+    std::sort(frames.begin(), frames.end(),
+              [](const StoredFrame& a, const StoredFrame& b) { return a.ref->offset < b.ref->offset; });
+    // Contiguous ranges of about equal bytes, one per thread.
+    uint64_t total_bytes = 0;
+    for (const StoredFrame& f : frames) total_bytes += kFrameHeaderSize + uint64_t{f.ref->stored_len};
+    const size_t threads = static_cast<size_t>(std::clamp(options.threads, 1, 64));
+    std::vector<size_t> bounds{0};
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      bytes += kFrameHeaderSize + uint64_t{frames[i].ref->stored_len};
+      if (bounds.size() < threads && bytes * threads >= total_bytes * bounds.size()) bounds.push_back(i + 1);
+    }
+    while (bounds.size() <= threads) bounds.push_back(frames.size());
+    std::vector<absl::Status> results(threads);
+    std::atomic<bool> stop{false};
+    auto run = [&](size_t t) {
+      results[t] = CheckStoredRange(frames, bounds[t], bounds[t + 1], &stop);
+      if (!results[t].ok()) stop.store(true, std::memory_order_relaxed);
+    };
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+    run(0);
+    for (std::thread& w : workers) w.join();
+    // The failure at the lowest offset: ranges are in file order, and a range stopped because
+    // of another's failure returns OK.
+    for (const absl::Status& status : results) PGARK_RETURN_IF_ERROR(status);
+    return absl::OkStatus();
+  }
+
   void set_describe_stream(std::function<std::string(uint32_t)> describe) override {
     absl::MutexLock lock(&describe_mu_);
     options_.describe_stream = std::move(describe);
@@ -348,6 +402,69 @@ class ReaderImpl : public ArchiveReader {
   Describe describe() {
     absl::MutexLock lock(&describe_mu_);
     return options_.describe_stream;
+  }
+
+  // One frame of CheckStoredFrames: where the index puts it and what it must be.
+  struct StoredFrame {
+    const IndexFrameRef* ref;
+    FrameType type;
+    uint32_t stream_id;
+    uint64_t seq;      // the header's seq: chunk number, META frame number, a stream end's chunk count
+    uint64_t ordinal;  // error messages: chunk n (0-based) of `total`, or frame n of its record
+    uint64_t total;
+    uint64_t raw_offset;
+  };
+
+  // Checks frames[begin, end) (sorted by offset) in coalesced reads; returns OK early
+  // when *stop is set (another range failed).
+  absl::Status CheckStoredRange(const std::vector<StoredFrame>& frames, size_t begin, size_t end,
+                                std::atomic<bool>* stop) {
+    const uint64_t stored_cap = StoredLenCap(header_.chunk_size);
+    const Describe describe = this->describe();
+    std::string buffer;
+    uint64_t buffer_offset = 0;
+    size_t i = begin;
+    while (i < end) {
+      if (stop->load(std::memory_order_relaxed)) return absl::OkStatus();
+      PGARK_RETURN_IF_ERROR(base::CheckCancelled());
+      // One read: frame i and the frames adjacent to it, up to coalesce_bytes. Lengths come
+      // from the authenticated index and tile the archive, and each is capped as a frame
+      // header's stored length is, before anything is allocated for it.
+      uint64_t start = frames[i].ref->offset;
+      uint64_t stop_at = start;
+      size_t last = i;
+      while (last < end) {
+        const StoredFrame& f = frames[last];
+        if (f.ref->stored_len > stored_cap) {
+          return At(absl::DataLossError(absl::StrCat("framing: index gives stored length ", f.ref->stored_len,
+                                                     " above the limit ", stored_cap)),
+                    f.ref->offset, f.stream_id, describe, f.ordinal, f.total);
+        }
+        uint64_t len = kFrameHeaderSize + uint64_t{f.ref->stored_len};
+        if (f.ref->offset != stop_at || (last > i && stop_at + len - start > options_.coalesce_bytes)) break;
+        stop_at += len;
+        ++last;
+      }
+      buffer.clear();
+      buffer_offset = start;
+      PGARK_RETURN_IF_ERROR(At(SourceRead(source_, start, stop_at - start, &buffer), start, frames[i].stream_id,
+                               describe, frames[i].ordinal, frames[i].total));
+      for (; i < last; ++i) {
+        const StoredFrame& f = frames[i];
+        absl::string_view view =
+            absl::string_view(buffer).substr(f.ref->offset - buffer_offset, kFrameHeaderSize + f.ref->stored_len);
+        FrameHeader h;
+        absl::Status s = ParseFrameHeader(view, header_.chunk_size, &h);
+        if (s.ok()) s = CheckFrame(h, f.type, f.stream_id, f.seq, f.raw_offset);
+        if (s.ok()) s = CheckRef(h, *f.ref);
+        if (s.ok()) s = CheckStoredPayload(h, view.substr(kFrameHeaderSize), keys_.encrypted);
+        if (!s.ok()) {
+          return f.type == FrameType::kStreamEnd ? At(s, f.ref->offset, f.stream_id, describe)
+                                                 : At(s, f.ref->offset, f.stream_id, describe, f.ordinal, f.total);
+        }
+      }
+    }
+    return absl::OkStatus();
   }
 
   const IndexStream* Find(uint32_t id) const {

@@ -55,6 +55,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,16 @@ struct ReaderOptions {
   std::function<std::string(uint32_t stream_id)> describe_stream;
   // Largest single ReadAt() used to coalesce adjacent frames of a stream. Default 8 MiB.
   size_t coalesce_bytes = 8u << 20;
+};
+
+// What ArchiveReader::CheckStoredFrames covers and how.
+struct StoredCheckOptions {
+  // The streams whose DATA and STREAM_END frames are checked; metadata frames always are.
+  // Default nullopt: every stream.
+  std::optional<std::set<uint32_t>> streams;
+  // Threads, each taking a contiguous byte range of the frames (the source's ReadAt must be
+  // thread-safe, as for OpenStream). Default 1: the calling thread only.
+  int threads = 1;
 };
 
 // The file header, readable without a key.
@@ -177,6 +189,19 @@ class ArchiveReader {
   // Reads every frame in file order and verifies it (with the key: everything; the
   // frame checksums always). Returns the first failure.
   virtual absl::Status VerifyAll() = 0;
+  // The storage-level check of every frame the index lists (see StoredCheckOptions), in file
+  // order, without decompressing or decrypting anything: the frame header (magic, CRC32C,
+  // lengths against the caps), its agreement with the index (type, offset, stream, seq, raw
+  // offset, lengths, flags, payload checksum) and the XXH3 of the stored payload ("storage
+  // checksum", docs/format.md). Catches damage to the stored bytes (bit rot, truncation, a
+  // bad copy) before a restore changes anything; damage that keeps the storage checksum (a
+  // writer bug, tampering by someone able to recompute it) is still only found by the AEAD,
+  // decompression and raw checksum when the frame is read. Reads in coalesced slices of at
+  // most ReaderOptions::coalesce_bytes (or one frame, capped like every frame), one slice per
+  // thread at a time. Polls base::CheckCancelled() before each slice (kCancelled).
+  // Errors: kDataLoss naming the frame's offset, stream and chunk (the lowest offset among
+  // the failures found before every thread stopped), kCancelled, the source's errors.
+  virtual absl::Status CheckStoredFrames(const StoredCheckOptions& options) = 0;
   virtual void set_describe_stream(std::function<std::string(uint32_t)> describe) = 0;
 };
 

@@ -111,7 +111,7 @@ absl::Status ParseFrameHeader(absl::string_view bytes, uint32_t max_raw, FrameHe
                                             " exceeds the limit ", raw_cap));
   }
   // Stored bytes can exceed raw bytes only by the codec's worst case plus fixed overhead.
-  uint64_t stored_cap = raw_cap + (raw_cap >> 7) + (1u << 16);
+  uint64_t stored_cap = StoredLenCap(raw_cap);
   if (out->stored_len > stored_cap) {
     return absl::DataLossError(absl::StrCat("framing: stored length ", out->stored_len,
                                             " exceeds the limit ", stored_cap));
@@ -207,27 +207,32 @@ absl::StatusOr<Decompressor*> DecoderSet::Get(CompressionType type) {
   return decoders_[index].get();
 }
 
-absl::Status DecodeFramePayload(const ArchiveKeys& keys, const FrameHeader& h,
-                                absl::string_view header_bytes, absl::string_view payload,
-                                DecoderSet* decoders, std::string* raw) {
+absl::Status CheckStoredPayload(const FrameHeader& h, absl::string_view payload, bool archive_encrypted) {
   if (payload.size() != h.stored_len) {
-    raw->clear();
     return absl::DataLossError(absl::StrCat("framing: payload truncated (", payload.size(), " of ",
                                             h.stored_len, " bytes)"));
   }
   uint64_t digest = Xxh3_64(payload);
   if (digest != h.payload_xxh3) {
-    raw->clear();
     return absl::DataLossError(absl::StrCat("storage checksum: payload checksum mismatch (stored ",
                                             Hex64(h.payload_xxh3), ", computed ", Hex64(digest),
                                             "); storage or transfer corruption"));
   }
   bool frame_encrypted = (h.flags & kFlagEncrypted) != 0;
-  if (frame_encrypted != keys.encrypted) {
-    raw->clear();
+  if (frame_encrypted != archive_encrypted) {
     return absl::DataLossError(absl::StrCat("authentication: frame is ",
                                             frame_encrypted ? "encrypted" : "not encrypted",
                                             " but the archive header says otherwise"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeFramePayload(const ArchiveKeys& keys, const FrameHeader& h,
+                                absl::string_view header_bytes, absl::string_view payload,
+                                DecoderSet* decoders, std::string* raw) {
+  if (absl::Status stored = CheckStoredPayload(h, payload, keys.encrypted); !stored.ok()) {
+    raw->clear();
+    return stored;
   }
   // On any failure below *raw is left empty: no unverified byte reaches the caller.
   auto fail = [raw](absl::Status status) {

@@ -55,6 +55,10 @@ void EncodeFrameHeader(const FrameHeader& h, std::string* out);
 // Errors: kDataLoss "framing: ...".
 absl::Status ParseFrameHeader(absl::string_view bytes, uint32_t max_raw, FrameHeader* out);
 
+// The largest stored (payload) length a frame of at most `raw_cap` raw bytes may have: the
+// codec's worst case plus fixed overhead.
+constexpr uint64_t StoredLenCap(uint64_t raw_cap) { return raw_cap + (raw_cap >> 7) + (1u << 16); }
+
 // Working buffers of EncodeFrame. A writer that keeps one per producer thread saves two
 // chunk-sized allocations (and their page faults) per frame. Contents are meaningless
 // between calls.
@@ -86,6 +90,11 @@ class DecoderSet {
   std::unique_ptr<Decompressor> decoders_[3];
   std::string plain_;  // decrypted payload of the last encrypted frame
 };
+
+// The payload checks that need no key and no decompression: its length, its XXH3 (the
+// storage checksum, docs/format.md) and its encrypted flag against the archive's.
+// Errors: kDataLoss "framing: ...", "storage checksum: ...", "authentication: ...".
+absl::Status CheckStoredPayload(const FrameHeader& h, absl::string_view payload, bool archive_encrypted);
 
 // Checks and decodes a frame payload whose header `h` was parsed from `header_bytes`:
 // payload XXH3 (no key needed), AEAD, decompression, raw XXH3. On success *raw holds

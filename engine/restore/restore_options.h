@@ -78,6 +78,13 @@ struct RestoreOptions {
   // the server's setting. Default -1 (kAutoMaintenanceWorkMem): 1 GB shared by the
   // connections (1 GB / jobs, at least 64 MB); 0: the server's setting.
   int64_t maintenance_work_mem_kb = -1;
+  // The pre-check (docs/restore.md "Interrupts and failures"): before anything changes, read
+  // every frame the restore will load and check its header, its agreement with the index and
+  // its storage checksum (format::ArchiveReader::CheckStoredFrames; no decompression, no
+  // decryption), so that a damaged archive is refused with nothing changed. Random-access
+  // sources only (a pipe is read once). Default nullopt: on for local files, off for S3
+  // (it would download the archive twice); true/false force it (--precheck/--no-precheck).
+  std::optional<bool> precheck;
   // Chunks buffered in memory per stream when reading a pipe (see PipeFeed). Default 8.
   size_t pipe_queue_chunks = 8;
   std::string application_name = "pgark restore";

@@ -32,6 +32,10 @@ struct StorageFeatures {
   bool random_read = false;  // ObjectReader::ReadAt() and Size() work (stdin lacks them)
   bool list = false;         // List() works
   bool server_side_copy = false;  // Copy() is cheap (hard link, S3 CopyObject)
+  // Reads cost no transfer (a local file): a second pass over an object costs page-cache or
+  // disk reads only, unlike S3 (a second download). The restore's pre-check runs by default
+  // only where this holds.
+  bool local_read = false;
 };
 
 struct ObjectInfo {

@@ -12,6 +12,7 @@
 #include "engine/archive_io.h"
 #include "engine/restore/restore_engine.h"
 #include "engine/verify/verify_engine.h"
+#include "format/archive_reader.h"
 #include "format/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -361,7 +362,8 @@ TEST_F(RestoreLoaderTest, CorruptedFrameFailsWithDataLossNamingTheStream) {
 
 // Issue 6: "a damaged archive refused before any data is written". Damage in the metadata
 // (read before anything changes) is refused without -1, from a file and from a pipe; damage in
-// a data frame needs -1 or --replace for that (CorruptedFrameFailsWithDataLossNamingTheStream).
+// a data frame is refused before any change from a file by the pre-check
+// (DamagedDataFrameIsRefusedBeforeAnythingChanges), from a pipe only with -1 or --replace.
 TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
   auto bytes = BuildArchive(*source_, Spec());
   ASSERT_OK(bytes.status());
@@ -378,6 +380,62 @@ TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
     EXPECT_EQ(restore.exit_code, 5) << pipe << restore.err;
     EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0") << pipe;
   }
+}
+
+// Issue 6, data frames: the damaged frame is in the smallest table's stream, which -j 1
+// (largest first) loads last. By default the pre-check finds it before anything changes;
+// with --no-precheck the restore loads the other tables and fails at that stream.
+TEST_F(RestoreLoaderTest, DamagedDataFrameIsRefusedBeforeAnythingChanges) {
+  std::string clean_path = Archive(Spec(), "clean_data");
+  uint64_t damage_at = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(engine::OpenedArchive archive, engine::OpenArchiveForRead(clean_path));
+    ASSERT_OK_AND_ASSIGN(engine::restore::ArchiveContents contents, engine::ReadArchiveContents(archive, {}));
+    uint32_t notes_stream = 0;
+    for (const auto& table : contents.tables) {
+      if (table.name == "notes") notes_stream = table.streams.at(0);
+    }
+    ASSERT_NE(notes_stream, 0u);
+    ASSERT_OK_AND_ASSIGN(auto reader, format::ArchiveReader::Open(archive.source.get(), {}));
+    ASSERT_OK_AND_ASSIGN(std::vector<format::ChunkLocation> chunks, reader->Chunks(notes_stream));
+    ASSERT_FALSE(chunks.empty());
+    damage_at = chunks.back().file_offset + format::kFrameHeaderSize + chunks.back().stored_len / 2;
+  }
+  std::ifstream in(clean_path, std::ios::binary);
+  std::string damaged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_LT(damage_at, damaged.size());
+  damaged[damage_at] ^= 0x5a;
+  std::string path = Temp("damaged_data.pgark", damaged);
+
+  ScratchDatabase target("rdst");
+  auto refused = RunCommand({PGARK_BINARY, "restore", "-j", "1", "-d", target.conninfo(), path});
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("pre-check"));
+  EXPECT_THAT(refused.err, HasSubstr("app.notes"));
+  EXPECT_THAT(refused.err, HasSubstr("storage checksum"));
+  EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
+  auto conn = target.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_largeobject_metadata"), "0");
+
+  // Today's behaviour without it: the tables loaded before the damaged stream stay.
+  auto loaded = RunCommand({PGARK_BINARY, "restore", "--no-precheck", "-j", "1", "-d", target.conninfo(), path});
+  EXPECT_EQ(loaded.exit_code, 5) << loaded.err;
+  EXPECT_THAT(loaded.err, HasSubstr("app.notes"));
+  EXPECT_THAT(loaded.err, ::testing::Not(HasSubstr("pre-check")));
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "500");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.notes"), "0");
+
+  // The undamaged archive restores with the pre-check, and verify --restore-test passes.
+  ScratchDatabase clean_target("rdst");
+  auto restored = RunCommand({PGARK_BINARY, "restore", "-v", "-j", "2", "-d", clean_target.conninfo(), clean_path});
+  EXPECT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_THAT(restored.err, HasSubstr("pre-check of"));
+  ExpectSameAsSource(clean_target);
+  auto restore_test = RunCommand({PGARK_BINARY, "verify", "--restore-test", "-d",
+                                  testing::PgTestServer::Get().Conninfo("postgres"), path});
+  EXPECT_EQ(restore_test.exit_code, 5) << restore_test.out << restore_test.err;
 }
 
 TEST_F(RestoreLoaderTest, ListAndVerify) {

@@ -434,6 +434,7 @@ StorageFeatures FileStorage::features() const {
   f.random_read = true;
   f.list = true;
   f.server_side_copy = true;
+  f.local_read = true;
   return f;
 }
 
