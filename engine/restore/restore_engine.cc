@@ -663,7 +663,8 @@ absl::Status RestoreRun::Precheck() {
   }
   // Default: local files only; from S3 it would download the archive a second time.
   if (!options_.precheck.value_or(archive_.local) || wanted_streams_.empty()) return absl::OkStatus();
-  Phase("checking the archive", 0);
+  // For the progress display only: at the default verbosity a refusal stays one line.
+  if (options_.progress != nullptr) options_.progress->SetPhase("checking the archive", 0);
   format::StoredCheckOptions check;
   check.streams = wanted_streams_;
   check.threads = std::min(options_.jobs, 4);
@@ -674,7 +675,7 @@ absl::Status RestoreRun::Precheck() {
                                                   status.message()));
   }
   PGARK_RETURN_IF_ERROR(status);
-  PGARK_LOG(kInfo) << "restore: pre-check of " << wanted_streams_.size() << " streams passed in "
+  PGARK_LOG(kDebug) << "restore: pre-check of " << wanted_streams_.size() << " streams passed in "
                    << absl::StrFormat("%.2f", SecondsSince(start)) << " s";
   return absl::OkStatus();
 }
