@@ -368,6 +368,12 @@ class RestoreRun {
   void BuildTasks();
   absl::Status RunMainPass();
   void WorkerLoop(pg::Connection* conn, int job);
+  // Runs on its own thread during the main pass until main_pass_done_: once the run is stopping (an
+  // error or an interrupt), cancels the statements of the tasks still running every 50 ms.
+  // The first cancel (StopAllLocked) is lost when it reaches a session between two
+  // statements of a task (the server ignores a cancel while it waits for a command), and
+  // the worker then starts the next one, e.g. a 10-minute CREATE INDEX after its SET.
+  void CancelWhileStopping();
   std::string DescribeTask(const Task& task);
   int64_t EstimatedCost(const CatalogItem& item, const std::string& table_id) const;
   bool ConflictsLocked(const Task& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -471,6 +477,7 @@ class RestoreRun {
     std::vector<std::string> tables;
     bool exclusive = false;
     std::string what;  // DescribeTask(), for the message of an interrupt
+    pg::Connection* conn = nullptr;  // the session running it (CancelWhileStopping)
   };
   std::map<int, Running> running_ ABSL_GUARDED_BY(mu_);  // by ticket
   int next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
@@ -487,6 +494,7 @@ class RestoreRun {
   std::map<std::string, int> load_root_;  // loaded table id -> catalog index of the root it loads through
   absl::CondVar cv_;
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // tasks not finished (incl. waiting items)
+  bool main_pass_done_ ABSL_GUARDED_BY(mu_) = false;  // every worker has left (CancelWhileStopping)
   absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::vector<pg::Connection*> workers_ ABSL_GUARDED_BY(mu_);
   std::map<int, UsingIndexPlan> using_index_;
@@ -1623,7 +1631,7 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
       }
       others_busy = !running_.empty();
       ticket = next_ticket_++;
-      running_[ticket] = Running{task.tables, task.exclusive, DescribeTask(task)};
+      running_[ticket] = Running{task.tables, task.exclusive, DescribeTask(task), conn};
     }
     const double started = SecondsSince(main_pass_start_);
     absl::Status status;
@@ -1834,6 +1842,23 @@ absl::Status RestoreRun::LoadLargeObjects(pg::Connection& conn, const Task& task
   return absl::OkStatus();
 }
 
+void RestoreRun::CancelWhileStopping() {
+  while (true) {
+    std::vector<pg::Connection*> running;
+    {
+      absl::MutexLock lock(&mu_);
+      if (main_pass_done_) return;
+      cv_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
+      if (main_pass_done_) return;
+      if (error_.ok()) continue;
+      for (const auto& [ticket, task] : running_) running.push_back(task.conn);
+    }
+    // Outside the lock: a cancel request opens a connection to the server. The sessions
+    // outlive this thread (RunMainPass joins it first).
+    for (pg::Connection* conn : running) conn->Cancel().IgnoreError();
+  }
+}
+
 absl::Status RestoreRun::RunMainPass() {
   BuildTasks();
   Phase(absl::StrCat("data+post-data (", in_transaction_ ? 1 : options_.jobs, " jobs)"),
@@ -1843,30 +1868,34 @@ absl::Status RestoreRun::RunMainPass() {
   // An interrupt stops the main pass the way a failure does (OnInterrupt): the running
   // statements are cancelled and the workers stop, so what follows (triggers put back after
   // --disable-triggers, -1's rollback) still runs; the restore ends with exit 130.
+  std::vector<std::unique_ptr<pg::Connection>> connections;
+  for (int i = 0; !in_transaction_ && i < jobs; ++i) {
+    PGARK_ASSIGN_OR_RETURN(auto conn, Connect());
+    connections.push_back(std::move(conn));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (in_transaction_) workers_.push_back(leader_.get());
+    for (auto& conn : connections) workers_.push_back(conn.get());
+    main_pass_done_ = false;
+  }
+  std::thread stopper([this] { CancelWhileStopping(); });
   if (in_transaction_) {
-    {
-      absl::MutexLock lock(&mu_);
-      workers_.push_back(leader_.get());
-    }
     WorkerLoop(leader_.get(), 1);
   } else {
-    std::vector<std::unique_ptr<pg::Connection>> connections;
-    for (int i = 0; i < jobs; ++i) {
-      PGARK_ASSIGN_OR_RETURN(auto conn, Connect());
-      connections.push_back(std::move(conn));
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      for (auto& conn : connections) workers_.push_back(conn.get());
-    }
     std::vector<std::thread> threads;
     for (size_t i = 0; i < connections.size(); ++i) {
       threads.emplace_back([this, c = connections[i].get(), job = static_cast<int>(i) + 1] { WorkerLoop(c, job); });
     }
     for (auto& thread : threads) thread.join();
-    absl::MutexLock lock(&mu_);
-    workers_.clear();
   }
+  {
+    absl::MutexLock lock(&mu_);
+    main_pass_done_ = true;
+    if (!in_transaction_) workers_.clear();  // with -1 the leader stays the one to cancel
+    cv_.SignalAll();
+  }
+  stopper.join();
   absl::MutexLock lock(&mu_);
   return error_;
 }
