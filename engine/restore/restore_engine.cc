@@ -454,8 +454,7 @@ class RestoreRun {
   RestoreResult result_;
   int post_items_total_ = 0;
   std::map<int, int64_t> archive_rows_ ABSL_GUARDED_BY(mu_);  // table index -> index rows loaded
-  int streams_total_ = 0;
-  std::set<uint32_t> wanted_streams_;      // the streams this run loads (Prepare)
+  std::set<uint32_t> wanted_streams_;  // the streams this run loads (Prepare)
   bool in_transaction_ = false;
   // Embedded type OIDs are rewritten (type_oid_patcher.h): a PostgreSQL 12/13 target, or
   // PGARK_FORCE_TYPE_OID_PATCH=1 (test hook). Set and filled before the main pass.
@@ -626,7 +625,6 @@ absl::Status RestoreRun::Prepare() {
   if (selection_.LargeObjects()) {
     for (const auto& lo : contents().large_objects) wanted.insert(lo.stream_id);
   }
-  streams_total_ = static_cast<int>(wanted.size());
   wanted_streams_ = wanted;
   if (options_.progress != nullptr) {
     int64_t bytes = 0;
@@ -635,7 +633,7 @@ absl::Status RestoreRun::Prepare() {
       bytes += table.bytes;
       options_.progress->Register(table.Display(), table.bytes, static_cast<int>(table.streams.size()));
     }
-    options_.progress->Start(bytes, streams_total_);
+    options_.progress->Start(bytes, static_cast<int>(wanted_streams_.size()));
   }
   if (open_.reader) {
     feed_ = std::make_unique<restore::RandomAccessFeed>(open_.reader.get());
@@ -2025,7 +2023,7 @@ std::string RestoreRun::Summary() {
   }
   std::string summary = absl::StrCat(
       clean_committed_ ? "the clean dropped the archive's objects first; " : "", "restored: pre-data ",
-      result_.pre_data_items, "/", pre_total, " items, data ", result_.streams, "/", streams_total_, " streams (",
+      result_.pre_data_items, "/", pre_total, " items, data ", result_.streams, "/", wanted_streams_.size(), " streams (",
       result_.tables, "/", tables_to_load_.size(), " tables complete), post-data ", result_.post_data_items, "/",
       post_items_total_, " items, sequences ", result_.sequences, ", privileges ", result_.acl_items,
       ", post-ACL items ", result_.post_acl_items);

@@ -77,7 +77,8 @@ class ObjectReader {
   // *out, or kOutOfRange if the object is shorter. Safe to call concurrently.
   virtual absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) = 0;
   // The object's size (features().random_read), else kUnimplemented.
-  virtual absl::StatusOr<uint64_t> Size() = 0;  // Gives up on input that may never come: a Read waiting for a writer returns kCancelled
+  virtual absl::StatusOr<uint64_t> Size() = 0;
+  // Gives up on input that may never come: a Read waiting for a writer returns kCancelled
   // soon (standard input: within 100 ms) and every later Read fails. For a restore that
   // failed while the writer of a pipe stalls. Thread-safe: called from another thread than
   // the one reading. Default: nothing (reads that wait on no writer end by themselves).
