@@ -380,9 +380,10 @@ class ReaderImpl : public ArchiveReader {
     }
     while (bounds.size() <= threads) bounds.push_back(frames.size());
     std::vector<absl::Status> results(threads);
+    const size_t slice_bytes = options.slice_bytes > 0 ? options.slice_bytes : options_.coalesce_bytes;
     std::atomic<bool> stop{false};
     auto run = [&](size_t t) {
-      results[t] = CheckStoredRange(frames, bounds[t], bounds[t + 1], &stop);
+      results[t] = CheckStoredRange(frames, bounds[t], bounds[t + 1], slice_bytes, &stop);
       if (!results[t].ok()) stop.store(true, std::memory_order_relaxed);
     };
     std::vector<std::thread> workers;
@@ -415,10 +416,10 @@ class ReaderImpl : public ArchiveReader {
     uint64_t raw_offset;
   };
 
-  // Checks frames[begin, end) (sorted by offset) in coalesced reads; returns OK early
-  // when *stop is set (another range failed).
+  // Checks frames[begin, end) (sorted by offset) in coalesced reads of up to slice_bytes;
+  // returns OK early when *stop is set (another range failed).
   absl::Status CheckStoredRange(const std::vector<StoredFrame>& frames, size_t begin, size_t end,
-                                std::atomic<bool>* stop) {
+                                size_t slice_bytes, std::atomic<bool>* stop) {
     const uint64_t stored_cap = StoredLenCap(header_.chunk_size);
     const Describe describe = this->describe();
     std::string buffer;
@@ -427,7 +428,7 @@ class ReaderImpl : public ArchiveReader {
     while (i < end) {
       if (stop->load(std::memory_order_relaxed)) return absl::OkStatus();
       PGARK_RETURN_IF_ERROR(base::CheckCancelled());
-      // One read: frame i and the frames adjacent to it, up to coalesce_bytes. Lengths come
+      // One read: frame i and the frames adjacent to it, up to slice_bytes. Lengths come
       // from the authenticated index and tile the archive, and each is capped as a frame
       // header's stored length is, before anything is allocated for it.
       uint64_t start = frames[i].ref->offset;
@@ -441,7 +442,7 @@ class ReaderImpl : public ArchiveReader {
                     f.ref->offset, f.stream_id, describe, f.ordinal, f.total);
         }
         uint64_t len = kFrameHeaderSize + uint64_t{f.ref->stored_len};
-        if (f.ref->offset != stop_at || (last > i && stop_at + len - start > options_.coalesce_bytes)) break;
+        if (f.ref->offset != stop_at || (last > i && stop_at + len - start > slice_bytes)) break;
         stop_at += len;
         ++last;
       }

@@ -87,6 +87,9 @@ struct StoredCheckOptions {
   // Threads, each taking a contiguous byte range of the frames (the source's ReadAt must be
   // thread-safe, as for OpenStream). Default 1: the calling thread only.
   int threads = 1;
+  // The largest read of adjacent frames (a larger frame is read alone); each thread holds one
+  // such buffer. 0: ReaderOptions::coalesce_bytes.
+  size_t slice_bytes = 0;
 };
 
 // The file header, readable without a key.
@@ -197,8 +200,8 @@ class ArchiveReader {
   // bad copy) before a restore changes anything; damage that keeps the storage checksum (a
   // writer bug, tampering by someone able to recompute it) is still only found by the AEAD,
   // decompression and raw checksum when the frame is read. Reads in coalesced slices of at
-  // most ReaderOptions::coalesce_bytes (or one frame, capped like every frame), one slice per
-  // thread at a time. Polls base::CheckCancelled() before each slice (kCancelled).
+  // most StoredCheckOptions::slice_bytes (or one frame, capped like every frame), one slice
+  // per thread at a time. Polls base::CheckCancelled() before each slice (kCancelled).
   // Errors: kDataLoss naming the frame's offset, stream and chunk (the lowest offset among
   // the failures found before every thread stopped), kCancelled, the source's errors.
   virtual absl::Status CheckStoredFrames(const StoredCheckOptions& options) = 0;

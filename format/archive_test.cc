@@ -409,7 +409,9 @@ TEST(ArchiveKeysTest, UnencryptedArchiveIsRefusedWhenAKeyIsGivenOrRequired) {
 }
 
 TEST(ArchiveKeysTest, ArgonParametersAboveTheCapsAreRefusedBeforeDeriving) {
-  std::string archive = Write(SampleContent(), {.encryption = FastPassphrase("pw")});
+  WriterOptions options;
+  options.encryption = FastPassphrase("pw");
+  std::string archive = Write(SampleContent(), options);
   StringSource source(archive);
   uint32_t len = *ParseHeaderPrefix(archive.substr(0, 64));
   FileHeader header = *ParseFileHeader(archive.substr(0, len));
@@ -600,8 +602,9 @@ TEST_P(ArchiveDamageTest, StoredCheckNamesTheFrameStreamAndChunk) {
 }
 
 TEST(ArchiveStoredCheckTest, ReadsEachFrameOnceInBoundedSlices) {
-  // 40 chunks of one stream: with coalesce_bytes of about 3 frames every read stays within
-  // it, and every byte between the header and the index is read exactly once.
+  // 40 chunks of one stream: with slices of about 3 frames (the reader's coalesce_bytes), or
+  // of about 2 (StoredCheckOptions::slice_bytes, which wins), every read stays within the
+  // bound, and every byte between the header and the index is read exactly once.
   Content c;
   for (int i = 0; i < 40; ++i) c.chunks[3].push_back(RowData(kChunk, 100 + i));
   c.rows[3] = 40;
@@ -618,21 +621,27 @@ TEST(ArchiveStoredCheckTest, ReadsEachFrameOnceInBoundedSlices) {
     absl::Mutex mu;
     std::vector<std::pair<uint64_t, size_t>> reads;
   };
-  CountingSource source(archive);
-  ReaderOptions options;
-  options.coalesce_bytes = 3 * (kChunk + 200);
-  auto reader = ArchiveReader::Open(&source, options);
-  ASSERT_THAT(reader, IsOk());
-  source.reads.clear();
-  ASSERT_THAT((*reader)->CheckStoredFrames(StoredCheckOptions{std::nullopt, 2}), IsOk());
-  std::sort(source.reads.begin(), source.reads.end());
-  uint64_t expected = source.reads.front().first;
-  for (const auto& [offset, length] : source.reads) {
-    EXPECT_LE(length, options.coalesce_bytes);
-    EXPECT_EQ(offset, expected);  // no byte twice, no gap
-    expected = offset + length;
+  for (size_t slice_bytes : {size_t{0}, size_t{2 * (kChunk + 200)}}) {
+    SCOPED_TRACE(absl::StrCat("slice_bytes ", slice_bytes));
+    CountingSource source(archive);
+    ReaderOptions options;
+    options.coalesce_bytes = 3 * (kChunk + 200);
+    auto reader = ArchiveReader::Open(&source, options);
+    ASSERT_THAT(reader, IsOk());
+    source.reads.clear();
+    StoredCheckOptions check{std::nullopt, 2};
+    check.slice_bytes = slice_bytes;
+    ASSERT_THAT((*reader)->CheckStoredFrames(check), IsOk());
+    std::sort(source.reads.begin(), source.reads.end());
+    const size_t bound = slice_bytes > 0 ? slice_bytes : options.coalesce_bytes;
+    uint64_t expected = source.reads.front().first;
+    for (const auto& [offset, length] : source.reads) {
+      EXPECT_LE(length, bound);
+      EXPECT_EQ(offset, expected);  // no byte twice, no gap
+      expected = offset + length;
+    }
+    EXPECT_GE(source.reads.size(), slice_bytes > 0 ? 20u : 14u);
   }
-  EXPECT_GE(source.reads.size(), 14u);
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, ArchiveDamageTest, ::testing::Bool());

@@ -674,6 +674,9 @@ absl::Status RestoreRun::Precheck() {
   format::StoredCheckOptions check;
   check.streams = wanted_streams_;
   check.threads = std::min(options_.jobs, 4);
+  // A local file reads as fast in 1 MiB slices as in 8, for an eighth of the memory; over
+  // S3 each slice is a request, so there the reader's coalescing size stays.
+  if (archive_.local) check.slice_bytes = size_t{1} << 20;
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = open_.reader->CheckStoredFrames(check);
   if (status.code() == absl::StatusCode::kDataLoss) {
@@ -2241,8 +2244,11 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
         leader_cancellable_ = true;
       }
       if (!restored.ok()) {
-        if (!main_pass.ok()) PGARK_LOG(kError) << "restore: " << restored.message();
-        if (main_pass.ok()) main_pass = restored;
+        if (!main_pass.ok()) {
+          PGARK_LOG(kError) << "restore: " << restored.message();
+        } else {
+          main_pass = restored;
+        }
       }
     }
     PGARK_RETURN_IF_ERROR(main_pass);
