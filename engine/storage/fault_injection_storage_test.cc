@@ -1,6 +1,8 @@
 // Tests of the storage fakes other modules use (tests/testing/).
 #include "tests/testing/fault_injection_storage.h"
 
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "tests/testing/memory_storage.h"
 #include "tests/testing/status_matchers.h"
@@ -55,6 +57,29 @@ TEST(FaultInjectionStorageTest, FailsNthRead) {
   std::string out;
   ASSERT_OK(reader->Read(1, &out).status());
   EXPECT_THAT(reader->Read(1, &out), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FaultInjectionStorageTest, HoldsTheFirstReadOfTheOffsetUntilReleased) {
+  MemoryStorage base;
+  base.Put("obj", "abcdef");
+  FaultInjectionStorage storage(&base, HoldReadOf(4));
+  ASSERT_OK_AND_ASSIGN(auto reader, storage.NewReader("obj"));
+  std::string before;
+  ASSERT_OK(reader->ReadAt(0, 4, &before));  // ends before offset 4: not held
+  EXPECT_FALSE(storage.WaitForHeldRead(absl::ZeroDuration()));
+  std::string held;
+  absl::Status status;
+  std::thread read([&] { status = reader->ReadAt(2, 3, &held); });
+  ASSERT_TRUE(storage.WaitForHeldRead(absl::Seconds(30)));
+  EXPECT_EQ(storage.reads(), 2);
+  EXPECT_TRUE(held.empty());
+  storage.ReleaseHeldRead();
+  read.join();
+  ASSERT_OK(status);
+  EXPECT_EQ(held, "cde");
+  std::string again;  // only the first read of the offset is held
+  ASSERT_OK(reader->ReadAt(4, 1, &again));
+  EXPECT_EQ(again, "e");
 }
 
 TEST(MemoryStorageTest, RestrictedFeaturesBehaveLikeAStream) {

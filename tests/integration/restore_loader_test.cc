@@ -5,20 +5,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cli/exit_code.h"
 #include "engine/archive_io.h"
+#include "engine/progress.h"
 #include "engine/restore/restore_engine.h"
+#include "engine/storage/storage_uri.h"
 #include "engine/verify/verify_engine.h"
 #include "format/archive_reader.h"
+#include "format/base/cancellation.h"
 #include "format/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/restore_test_archive.h"
+#include "tests/testing/fault_injection_storage.h"
 #include "tests/testing/pg_test_server.h"
+#include "tests/testing/s3_test_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
@@ -193,6 +202,61 @@ class RestoreLoaderTest : public ::testing::Test {
         "SELECT string_agg(oid || ':' || md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata";
     EXPECT_EQ(Scalar(*conn, los), Scalar(*source_, los));
     EXPECT_EQ(Scalar(*conn, "SELECT has_table_privilege('public', 'app.items', 'SELECT')"), "t");
+  }
+
+  // The data frames of the first stream of table `name` (schema app) in the archive at `path`.
+  static absl::StatusOr<std::vector<format::ChunkLocation>> TableChunks(const std::string& path,
+                                                                      const std::string& name) {
+    PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(path));
+    PGARK_ASSIGN_OR_RETURN(engine::restore::ArchiveContents contents, engine::ReadArchiveContents(archive, {}));
+    for (const auto& table : contents.tables) {
+      if (table.name != name || table.streams.empty()) continue;
+      PGARK_ASSIGN_OR_RETURN(auto reader, format::ArchiveReader::Open(archive.source.get(), {}));
+      return reader->Chunks(table.streams.front());
+    }
+    return absl::NotFoundError(absl::StrCat("no stream of app.", name, " in ", path));
+  }
+  // The bytes of the archive at `path` with one byte of the payload of app.notes' last data
+  // frame flipped: the stream that -j 1 (largest first) loads last. Only the pre-check (or the
+  // load of that stream) can find it; the metadata and the index are intact.
+  static absl::StatusOr<std::string> DamagedNotesFrame(const std::string& path) {
+    PGARK_ASSIGN_OR_RETURN(std::vector<format::ChunkLocation> chunks, TableChunks(path, "notes"));
+    if (chunks.empty()) return absl::NotFoundError("app.notes has no data frame");
+    const uint64_t damage_at = chunks.back().file_offset + format::kFrameHeaderSize + chunks.back().stored_len / 2;
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (damage_at >= bytes.size()) return absl::OutOfRangeError(absl::StrCat("offset ", damage_at, " beyond ", path));
+    bytes[damage_at] ^= 0x5a;
+    return bytes;
+  }
+  // "<schemas app> <user relations> <large objects>": "0 0 0" for a target nothing was restored into.
+  static std::string UserObjects(const ScratchDatabase& target) {
+    return Scalar(*target.Connect(),
+                  "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'app') || ' ' || "
+                  "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%') "
+                  "|| ' ' || (SELECT count(*) FROM pg_largeobject_metadata)");
+  }
+  // A restore of DamagedNotesFrame refused by the pre-check: exit 5, the message names the
+  // pre-check, the frame's table and check, and that nothing was changed; the target is empty.
+  static void ExpectRefusedByThePrecheck(const testing::CommandResult& refused, const ScratchDatabase& target) {
+    EXPECT_EQ(refused.exit_code, 5) << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("pre-check"));
+    EXPECT_THAT(refused.err, HasSubstr("app.notes"));
+    EXPECT_THAT(refused.err, HasSubstr("storage checksum"));
+    EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
+    EXPECT_EQ(UserObjects(target), "0 0 0");
+  }
+  // The same restore without the pre-check (-j 1): the tables before app.notes are loaded,
+  // the damaged stream fails with exit 5, its COPY rolled back.
+  static void ExpectFailedAtTheDamagedStream(const testing::CommandResult& loaded, const ScratchDatabase& target) {
+    EXPECT_EQ(loaded.exit_code, 5) << loaded.err;
+    EXPECT_THAT(loaded.err, HasSubstr("app.notes"));
+    EXPECT_THAT(loaded.err, ::testing::Not(HasSubstr("pre-check")));
+    auto conn = target.Connect();
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "500");
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.notes"), "0");
   }
 
   ScratchDatabase source_db_{"rsrc"};
@@ -387,45 +451,16 @@ TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
 // with --no-precheck the restore loads the other tables and fails at that stream.
 TEST_F(RestoreLoaderTest, DamagedDataFrameIsRefusedBeforeAnythingChanges) {
   std::string clean_path = Archive(Spec(), "clean_data");
-  uint64_t damage_at = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(engine::OpenedArchive archive, engine::OpenArchiveForRead(clean_path));
-    ASSERT_OK_AND_ASSIGN(engine::restore::ArchiveContents contents, engine::ReadArchiveContents(archive, {}));
-    uint32_t notes_stream = 0;
-    for (const auto& table : contents.tables) {
-      if (table.name == "notes") notes_stream = table.streams.at(0);
-    }
-    ASSERT_NE(notes_stream, 0u);
-    ASSERT_OK_AND_ASSIGN(auto reader, format::ArchiveReader::Open(archive.source.get(), {}));
-    ASSERT_OK_AND_ASSIGN(std::vector<format::ChunkLocation> chunks, reader->Chunks(notes_stream));
-    ASSERT_FALSE(chunks.empty());
-    damage_at = chunks.back().file_offset + format::kFrameHeaderSize + chunks.back().stored_len / 2;
-  }
-  std::ifstream in(clean_path, std::ios::binary);
-  std::string damaged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ASSERT_LT(damage_at, damaged.size());
-  damaged[damage_at] ^= 0x5a;
+  ASSERT_OK_AND_ASSIGN(std::string damaged, DamagedNotesFrame(clean_path));
   std::string path = Temp("damaged_data.pgark", damaged);
 
   ScratchDatabase target("rdst");
   auto refused = RunCommand({PGARK_BINARY, "restore", "-j", "1", "-d", target.conninfo(), path});
-  EXPECT_EQ(refused.exit_code, 5) << refused.err;
-  EXPECT_THAT(refused.err, HasSubstr("pre-check"));
-  EXPECT_THAT(refused.err, HasSubstr("app.notes"));
-  EXPECT_THAT(refused.err, HasSubstr("storage checksum"));
-  EXPECT_THAT(refused.err, HasSubstr("nothing was changed"));
-  auto conn = target.Connect();
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0");
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_largeobject_metadata"), "0");
+  ExpectRefusedByThePrecheck(refused, target);
 
   // Today's behaviour without it: the tables loaded before the damaged stream stay.
   auto loaded = RunCommand({PGARK_BINARY, "restore", "--no-precheck", "-j", "1", "-d", target.conninfo(), path});
-  EXPECT_EQ(loaded.exit_code, 5) << loaded.err;
-  EXPECT_THAT(loaded.err, HasSubstr("app.notes"));
-  EXPECT_THAT(loaded.err, ::testing::Not(HasSubstr("pre-check")));
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "500");
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.notes"), "0");
+  ExpectFailedAtTheDamagedStream(loaded, target);
 
   // The undamaged archive restores with the pre-check, and verify --restore-test passes.
   ScratchDatabase clean_target("rdst");
@@ -436,6 +471,30 @@ TEST_F(RestoreLoaderTest, DamagedDataFrameIsRefusedBeforeAnythingChanges) {
   auto restore_test = RunCommand({PGARK_BINARY, "verify", "--restore-test", "-d",
                                   testing::PgTestServer::Get().Conninfo("postgres"), path});
   EXPECT_EQ(restore_test.exit_code, 5) << restore_test.out << restore_test.err;
+}
+
+// The same damaged archive in S3 (the loopback S3 server): there the pre-check is off by
+// default (it would download the archive twice), so the restore loads the other tables and
+// fails at the damaged stream; with --precheck it is refused before anything changes.
+TEST_F(RestoreLoaderTest, DamagedDataFrameInS3IsRefusedBeforeAnythingChangesWithPrecheck) {
+  ASSERT_OK_AND_ASSIGN(std::string damaged, DamagedNotesFrame(Archive(Spec(), "clean_s3")));
+  testing::S3TestServer& s3 = testing::S3TestServer::Get();
+  const std::string url =
+      absl::StrCat("s3://", testing::S3TestServer::kBucket, "/", testing::S3TestServer::UniquePrefix(), "/damaged.pgark");
+  {
+    ASSERT_OK_AND_ASSIGN(storage::StorageObject object,
+                         storage::OpenStorageObject(url, storage::StorageOptions{s3.Options(), false}));
+    ASSERT_OK_AND_ASSIGN(auto writer, object.storage->NewWriter(object.key, storage::WriteOptions()));
+    ASSERT_OK(writer->Append(damaged));
+    ASSERT_OK(writer->Close());
+  }
+
+  ScratchDatabase target("rdst");
+  auto refused = RunCommand({PGARK_BINARY, "restore", "--precheck", "-j", "1", "-d", target.conninfo(), url}, s3.Env());
+  ExpectRefusedByThePrecheck(refused, target);
+
+  auto loaded = RunCommand({PGARK_BINARY, "restore", "-j", "1", "-d", target.conninfo(), url}, s3.Env());
+  ExpectFailedAtTheDamagedStream(loaded, target);
 }
 
 TEST_F(RestoreLoaderTest, ListAndVerify) {
@@ -485,6 +544,65 @@ TEST_F(RestoreLoaderTest, CreateMakesTheRecordedDatabase) {
   EXPECT_EQ(Digest(**created, "app.big"), Digest(*source_, "app.big"));
   created->reset();
   ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE ", spec.catalog.database)));
+}
+
+
+// Last in this file: a cancel request is process-wide and sticky (ctest runs every test in
+// its own process; in a run of the whole binary by hand, later tests would be cancelled).
+//
+// An interrupt during the pre-check (docs/restore.md "Interrupts and failures"): the
+// check's read of the first data frame is held in the storage (FaultInjectionStorage's
+// HoldReadOf), so the restore provably waits inside the pre-check (its phase is "checking the
+// archive", no session of it in the server) when the cancellation arrives
+// (base::RequestCancel, what the SIGINT handler does). It ends with kCancelled (exit 130) and
+// "restore interrupted; nothing was changed", the target empty, and the check reads nothing
+// after the held slice. For that last part -T app.big leaves a gap between the frames of
+// app.items and app.notes, so that the check reads in several slices and has to poll between
+// them: without its poll it reads on to the end, and the restore still stops after it, before
+// connecting (RestoreRun::Run checks again), so the status alone would not show it.
+TEST_F(RestoreLoaderTest, InterruptDuringThePrecheckChangesNothing) {
+  std::string path = Archive(Spec(), "interrupt_precheck");
+  ASSERT_OK_AND_ASSIGN(std::vector<format::ChunkLocation> items, TableChunks(path, "items"));
+  ASSERT_FALSE(items.empty());
+  ASSERT_OK_AND_ASSIGN(storage::StorageObject object, storage::OpenStorageObject(path, storage::StorageOptions{}));
+  ASSERT_TRUE(object.storage->features().local_read);  // so the pre-check is on by default
+  // The archive as OpenArchiveForRead opens it, read through the fault injector.
+  testing::FaultInjectionStorage faults(object.storage.get(), testing::HoldReadOf(items.front().file_offset));
+  engine::OpenedArchive archive;
+  ASSERT_OK_AND_ASSIGN(archive.reader, faults.NewReader(object.key));
+  archive.source = std::make_unique<engine::ObjectSource>(archive.reader.get());
+  archive.random_access = true;
+  archive.local = true;
+  archive.display_name = path;
+  archive.storage = std::move(object.storage);
+
+  ScratchDatabase target("rdst");
+  engine::TransferProgress progress;
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.jobs = 1;  // one thread checks, in file order
+  options.exclude_tables = {"app.big"};
+  options.progress = &progress;
+  options.application_name = absl::StrCat("pgark_precheck_intr_", getpid());
+  absl::StatusOr<engine::RestoreResult> result;
+  std::thread restore([&] { result = engine::RunRestore(options, archive); });
+  if (!faults.WaitForHeldRead(absl::Seconds(60))) {
+    faults.ReleaseHeldRead();
+    restore.join();
+    FAIL() << "the restore never read the first data frame: " << result.status();
+  }
+  EXPECT_EQ(progress.Get().phase, "checking the archive");
+  EXPECT_EQ(Scalar(*source_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
+                                          options.application_name, "'")),
+            "0");
+  const int reads_when_held = faults.reads();
+  base::RequestCancel();  // what the SIGINT handler does
+  faults.ReleaseHeldRead();
+  restore.join();
+  EXPECT_THAT(result, testing::StatusIs(absl::StatusCode::kCancelled, "restore interrupted; nothing was changed"));
+  EXPECT_EQ(cli::ExitCodeFor(result.status()), 130);
+  EXPECT_EQ(faults.reads(), reads_when_held) << "the pre-check read on after the interrupt";
+  EXPECT_EQ(UserObjects(target), "0 0 0");
 }
 
 }  // namespace

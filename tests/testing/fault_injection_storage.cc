@@ -37,6 +37,12 @@ FaultPlan CorruptByteAt(int64_t offset) {
   return plan;
 }
 
+FaultPlan HoldReadOf(int64_t offset) {
+  FaultPlan plan;
+  plan.hold_read_of = offset;
+  return plan;
+}
+
 class FaultyWriter final : public ObjectWriter {
  public:
   FaultyWriter(FaultInjectionStorage* owner, std::unique_ptr<ObjectWriter> base)
@@ -65,6 +71,7 @@ class FaultyReader final : public ObjectReader {
 
   absl::StatusOr<size_t> Read(size_t max_bytes, std::string* out) override {
     PGARK_RETURN_IF_ERROR(CountRead());
+    owner_->MaybeHold(position_, max_bytes);
     size_t old_size = out->size();
     PGARK_ASSIGN_OR_RETURN(size_t n, base_->Read(max_bytes, out));
     Corrupt(position_, out, old_size);
@@ -73,6 +80,7 @@ class FaultyReader final : public ObjectReader {
   }
   absl::Status ReadAt(uint64_t offset, size_t length, std::string* out) override {
     PGARK_RETURN_IF_ERROR(CountRead());
+    owner_->MaybeHold(offset, length);
     size_t old_size = out->size();
     PGARK_RETURN_IF_ERROR(base_->ReadAt(offset, length, out));
     Corrupt(offset, out, old_size);
@@ -104,6 +112,25 @@ FaultInjectionStorage::FaultInjectionStorage(storage::Storage* base, FaultPlan p
 
 absl::Status FaultInjectionStorage::Injected(absl::string_view what) const {
   return absl::Status(plan_.code, absl::StrCat("injected fault: ", what));
+}
+
+void FaultInjectionStorage::MaybeHold(uint64_t offset, size_t length) {
+  const int64_t target = plan_.hold_read_of;
+  if (target < 0 || static_cast<uint64_t>(target) < offset || static_cast<uint64_t>(target) - offset >= length) return;
+  absl::MutexLock lock(&hold_mu_);
+  if (held_ || released_) return;
+  held_ = true;
+  hold_mu_.Await(absl::Condition(&released_));
+}
+
+bool FaultInjectionStorage::WaitForHeldRead(absl::Duration timeout) {
+  absl::MutexLock lock(&hold_mu_);
+  return hold_mu_.AwaitWithTimeout(absl::Condition(&held_), timeout);
+}
+
+void FaultInjectionStorage::ReleaseHeldRead() {
+  absl::MutexLock lock(&hold_mu_);
+  released_ = true;
 }
 
 absl::StatusOr<std::unique_ptr<ObjectWriter>> FaultInjectionStorage::NewWriter(

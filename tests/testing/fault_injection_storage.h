@@ -11,7 +11,17 @@
 // Append or Close leaves the wrapped writer unclosed, so it is aborted when destroyed
 // (nothing is published), exactly like a real backend after an error.
 //
-// Thread-safety: as the wrapped storage. Does not own `base`, which must outlive it.
+// A held read (HoldReadOf) stops the caller's thread inside a read until the test lets it
+// go, so that something (an interrupt) lands while the code under test provably waits there:
+//
+//   FaultInjectionStorage storage(&base, HoldReadOf(data_offset));
+//   ... start the reader in another thread ...
+//   ASSERT_TRUE(storage.WaitForHeldRead(absl::Seconds(30)));
+//   base::RequestCancel();
+//   storage.ReleaseHeldRead();
+//
+// Thread-safety: as the wrapped storage; WaitForHeldRead and ReleaseHeldRead may be called
+// from any thread. Does not own `base`, which must outlive it.
 
 #include <atomic>
 #include <cstdint>
@@ -19,7 +29,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "engine/storage/storage.h"
 
 namespace pgark::testing {
@@ -35,6 +48,9 @@ struct FaultPlan {
   bool fail_open = false;
   // Flip the lowest bit of the byte at this object offset in everything read (-1 = never).
   int64_t corrupt_offset = -1;
+  // Hold the first Read()/ReadAt() whose range includes this object offset, before it reads,
+  // until ReleaseHeldRead() (-1 = never). Counted in reads() when it starts.
+  int64_t hold_read_of = -1;
   // The error injected.
   absl::StatusCode code = absl::StatusCode::kUnavailable;
 };
@@ -43,6 +59,7 @@ FaultPlan FailNthAppend(int n, absl::StatusCode code = absl::StatusCode::kUnavai
 FaultPlan FailClose(absl::StatusCode code = absl::StatusCode::kUnavailable);
 FaultPlan FailNthRead(int n, absl::StatusCode code = absl::StatusCode::kUnavailable);
 FaultPlan CorruptByteAt(int64_t offset);
+FaultPlan HoldReadOf(int64_t offset);
 
 class FaultInjectionStorage final : public storage::Storage {
  public:
@@ -68,15 +85,27 @@ class FaultInjectionStorage final : public storage::Storage {
   int appends() const { return appends_.load(); }
   int reads() const { return reads_.load(); }
 
+  // With FaultPlan::hold_read_of: waits up to `timeout` for the read to be held. True if it
+  // is (it stays held until ReleaseHeldRead()).
+  bool WaitForHeldRead(absl::Duration timeout);
+  // Lets the held read go on (and no later read is held). Idempotent.
+  void ReleaseHeldRead();
+
  private:
   friend class FaultyWriter;
   friend class FaultyReader;
   absl::Status Injected(absl::string_view what) const;
+  // Holds the calling reader if [offset, offset + length) includes plan_.hold_read_of and no
+  // read was held before.
+  void MaybeHold(uint64_t offset, size_t length);
 
   storage::Storage* base_;
   const FaultPlan plan_;
   std::atomic<int> appends_{0};
   std::atomic<int> reads_{0};
+  absl::Mutex hold_mu_;
+  bool held_ ABSL_GUARDED_BY(hold_mu_) = false;
+  bool released_ ABSL_GUARDED_BY(hold_mu_) = false;
 };
 
 }  // namespace pgark::testing
