@@ -266,7 +266,9 @@ TEST(DumpCliTest, ProgressIsSilentWithoutATtyUnlessAskedFor) {
     // Under script(1) stdout and stderr are the one terminal, copied to script's stdout.
     const std::string& terminal = mode == "tty" ? result.out : result.err;
     EXPECT_THAT(terminal, HasSubstr("dumped 1 tables")) << mode;
-    if (mode != "tty") EXPECT_THAT(result.out, ::testing::IsEmpty());
+    if (mode != "tty") {
+      EXPECT_THAT(result.out, ::testing::IsEmpty());
+    }
     if (mode != "json") {
       // The live line, redrawn in place (with "always" even though stderr is not a terminal).
       EXPECT_THAT(terminal, HasSubstr("\r\033[K")) << mode << ": " << terminal;

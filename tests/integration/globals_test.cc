@@ -184,7 +184,9 @@ TEST_F(GlobalsTest, ParameterPrivilegesReplayAndRoleLabelsWarn) {
   constexpr char kAcls[] =
       "SELECT string_agg(parname || ' ' || paracl::text, '; ' ORDER BY parname) FROM pg_catalog.pg_parameter_acl "
       "WHERE parname IN ('work_mem', 'pgark_g.custom')";
-  if (parameter_acls) ASSERT_OK(conn_->Execute(kGrant));
+  if (parameter_acls) {
+    ASSERT_OK(conn_->Execute(kGrant));
+  }
   ASSERT_OK(conn_->Execute(
       "INSERT INTO pg_catalog.pg_shseclabel SELECT oid, 'pg_catalog.pg_authid'::regclass, 'dummy', 'role label' "
       "FROM pg_catalog.pg_roles WHERE rolname = 'pgark_g_member'"));

@@ -159,7 +159,9 @@ class NonSuperuserTest : public ::testing::Test {
 
   // Schema by the referee pg_dump -s, data by digest, sequences, large objects.
   void ExpectSameAsSource(const std::string& target, bool with_acl = true) {
-    if (with_acl) EXPECT_EQ(SchemaDump(target), SchemaDump(source_.name()));
+    if (with_acl) {
+      EXPECT_EQ(SchemaDump(target), SchemaDump(source_.name()));
+    }
     auto conn = pg::Connection::Open(PgTestServer::Get().Conninfo(target));
     ASSERT_OK(conn.status());
     const std::vector<std::string> relations = testing::ComparableRelations(*superuser_);

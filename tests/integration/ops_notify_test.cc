@@ -127,7 +127,12 @@ TEST(OpsNotifyTest, EmailReachesARealSmtpServerWithLogin) {
 TEST(OpsNotifyTest, RejectedSmtpLoginIsUnauthenticatedAndHidesThePassword) {
   SmtpTestServer server("right");
   auto mail = NewCurlMailTransport();
-  MailEnvelope envelope{server.Url(), "user", "wrong-secret", "a@example.com", {"b@example.com"}};
+  MailEnvelope envelope;
+  envelope.url = server.Url();
+  envelope.user = "user";
+  envelope.password = "wrong-secret";
+  envelope.from = "a@example.com";
+  envelope.to = {"b@example.com"};
   absl::Status status = mail->Send(envelope, "Subject: x\r\n\r\nbody\r\n", absl::Seconds(5));
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(std::string(status.message()), Not(HasSubstr("wrong-secret")));

@@ -415,7 +415,9 @@ TEST_F(RestoreDataOnlyTest, SplitSelfReferencingTableLoadsInOneCopy) {
     for (const char* table : {"s.tree", "s.dtree", "s.leaf"}) {
       EXPECT_EQ(DigestOf(*conn, table), DigestOf(*source, table)) << run << ": " << table;
     }
-    if (run == "-j 4 -v") EXPECT_THAT(result.err, ::testing::ContainsRegex("data of s\\.tree parts 1-[0-9]+ in one COPY"));
+    if (run == "-j 4 -v") {
+      EXPECT_THAT(result.err, ::testing::ContainsRegex("data of s\\.tree parts 1-[0-9]+ in one COPY"));
+    }
   }
 }
 

@@ -479,7 +479,9 @@ TEST_F(RestoreInterruptTest, VerifyRestoreTestInterruptedDropsItsScratchDatabase
     ASSERT_NE(at, std::string::npos) << result.err;
     const std::string scratch = result.err.substr(at + 18, 29);
     verify_like_ = scratch;  // TearDown drops it if it is left
-    if (signals >= 2) EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: dropping the scratch database ", scratch)));
+    if (signals >= 2) {
+      EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: dropping the scratch database ", scratch)));
+    }
     if (signals == 3 && absl::StrContains(result.err, "pgark: quit: left")) {
       // The third signal came before the drop: the database is left, and named.
       EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: quit: left the scratch database ", scratch)));

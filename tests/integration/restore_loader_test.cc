@@ -139,7 +139,9 @@ void Seed(pg::Connection& source, const catalog::Catalog& catalog) {
   for (const CatalogItem& item : catalog.items) {
     if (item.pass != RestorePass::kMain) continue;
     ASSERT_OK(source.Execute(item.create_sql.empty() ? "SELECT 1" : item.create_sql)) << item.id;
-    if (!item.acl_sql.empty()) ASSERT_OK(source.Execute(item.acl_sql));
+    if (!item.acl_sql.empty()) {
+      ASSERT_OK(source.Execute(item.acl_sql));
+    }
   }
   ASSERT_OK(source.Execute(
       "INSERT INTO app.items SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'name ' || g || ' é\t\"x\"' END, "

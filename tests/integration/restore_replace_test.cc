@@ -107,7 +107,9 @@ class RestoreReplaceTest : public ::testing::Test {
     EXPECT_EQ(Count("SELECT count(*) FROM app.items"), "2000");
     EXPECT_EQ(Count("SELECT count(*) FROM app.item_tags"), "500");
     EXPECT_EQ(Count("SELECT count(*) FROM audit.log"), "300");
-    if (whole_database) EXPECT_EQ(Count("SELECT count(*) FROM pg_class WHERE relname = 'extra'"), "0");
+    if (whole_database) {
+      EXPECT_EQ(Count("SELECT count(*) FROM pg_class WHERE relname = 'extra'"), "0");
+    }
   }
   void ExpectDiverged() {
     EXPECT_EQ(Count("SELECT count(*) FROM app.items"), "10");

@@ -161,12 +161,11 @@ inline std::string ReadCorpus(const std::string& name) {
 // rows, and two large objects (OIDs 700001, 700002).
 inline void SeedCorpusWithData(pg::Connection& conn) {
   ASSERT_OK(conn.Execute(ReadCorpus("core.sql")));
-  if (conn.server_version() >= 130000) ASSERT_OK(conn.Execute(ReadCorpus("pg13_plus.sql")));
-  if (conn.server_version() >= 140000) ASSERT_OK(conn.Execute(ReadCorpus("pg14_plus.sql")));
-  if (conn.server_version() >= 150000) ASSERT_OK(conn.Execute(ReadCorpus("pg15_plus.sql")));
-  if (conn.server_version() >= 160000) ASSERT_OK(conn.Execute(ReadCorpus("pg16_plus.sql")));
-  if (conn.server_version() >= 170000) ASSERT_OK(conn.Execute(ReadCorpus("pg17_plus.sql")));
-  if (conn.server_version() >= 180000) ASSERT_OK(conn.Execute(ReadCorpus("pg18_plus.sql")));
+  // The corpus files of the newer majors, each needing its major or a later one.
+  for (int major = 13; major <= 18; ++major) {
+    if (conn.server_version() < major * 10000) break;
+    ASSERT_OK(conn.Execute(ReadCorpus(absl::StrCat("pg", major, "_plus.sql"))));
+  }
   ASSERT_OK(conn.Execute(
       "CREATE SCHEMA typed;"
       "CREATE TYPE typed.color AS ENUM ('red', 'green');"

@@ -107,7 +107,9 @@ TEST_F(SecretsTest, MarkerSecretAppearsNowhere) {
     if (with_key) inspect_env["PGARK_PASSPHRASE"] = marker_;
     auto inspect = RunCommand({PGARK_BINARY, "inspect", archive}, inspect_env);
     EXPECT_THAT(inspect.out + inspect.err, Not(HasSubstr(marker_)));
-    if (with_key) EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+    if (with_key) {
+      EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+    }
   }
   auto check = RunCommand({PGARK_BINARY, "config", "check"}, env);
   EXPECT_THAT(check.out + check.err, Not(HasSubstr(marker_)));

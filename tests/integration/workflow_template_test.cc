@@ -91,7 +91,9 @@ TEST(WorkflowTemplateTest, DumpAndRestoreTestStepsRunAsWritten) {
     ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
     nlohmann::json slots = nlohmann::json::parse(inspect.out)["key_slots"];
     ASSERT_EQ(slots.size(), passphrase.empty() ? 0u : 1u) << inspect.out;
-    if (!passphrase.empty()) EXPECT_EQ(slots[0]["type"], "passphrase");
+    if (!passphrase.empty()) {
+      EXPECT_EQ(slots[0]["type"], "passphrase");
+    }
 
     auto verify = run_step(absl::StrReplaceAll(verify_script, {{"${{ steps.dump.outputs.name }}", name}}));
     EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
