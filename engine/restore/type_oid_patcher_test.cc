@@ -138,7 +138,9 @@ Patched PatchEveryWay(const std::vector<PatchColumn>& columns, const std::string
   for (char c : input) bytes.emplace_back(1, c);
   absl::StatusOr<Patched> one = Feed(columns, bytes);
   EXPECT_OK(one.status());
-  if (one.ok()) EXPECT_EQ(one->bytes, whole->bytes);
+  if (one.ok()) {
+    EXPECT_EQ(one->bytes, whole->bytes);
+  }
   return *whole;
 }
 
@@ -305,12 +307,16 @@ TEST(TypeOidPatcherTest, DamagedStreamsNeverMisbehave) {
   ASSERT_OK(FeedOnce(columns, in));
   for (size_t i = 0; i < in.size(); ++i) {
     absl::Status truncated = FeedOnce(columns, in.substr(0, i));
-    if (i > 0) EXPECT_THAT(truncated, StatusIs(absl::StatusCode::kDataLoss)) << i;
+    if (i > 0) {
+      EXPECT_THAT(truncated, StatusIs(absl::StatusCode::kDataLoss)) << i;
+    }
     for (int bit = 0; bit < 8; ++bit) {
       std::string damaged = in;
       damaged[i] = static_cast<char>(damaged[i] ^ (1 << bit));
       absl::Status status = FeedOnce(columns, damaged);
-      if (!status.ok()) EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << i << " " << status;
+      if (!status.ok()) {
+        EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << i << " " << status;
+      }
     }
   }
 }

@@ -124,6 +124,10 @@ void CopyText(char* out, absl::string_view text) {
 
 void RequestCancel() { g_cancelled.store(true); }
 bool CancelRequested() { return g_cancelled.load(std::memory_order_relaxed); }
+void ResetCancelForTesting() {
+  g_cancelled.store(false);
+  g_signals.store(0);
+}
 
 absl::Status CheckCancelled() {
   return CancelRequested() ? absl::CancelledError("interrupted") : absl::OkStatus();

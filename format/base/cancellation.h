@@ -21,6 +21,10 @@ namespace pgark::base {
 void RequestCancel();
 // True once RequestCancel() was called.
 bool CancelRequested();
+// Tests that request cancellation in-process call this when done, so that the tests after
+// them in the same process (a whole binary run by hand) are not cancelled too. Not for
+// production code: a real interrupt is never taken back.
+void ResetCancelForTesting();
 // kCancelled("interrupted") if cancellation was requested, else OK.
 absl::Status CheckCancelled();
 // Installs SIGINT and SIGTERM handlers that call RequestCancel() (see above for a second

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "engine/dump/dump_engine.h"
@@ -172,9 +173,10 @@ TEST(DumpFailureTest, LockQueuedAfterTheLeaderMakesTheWorkerFailFast) {
   EXPECT_FALSE(sink.closed());
 }
 
-// Last in this file: a cancel request is process-wide and sticky (ctest runs every test in
-// its own process; a manual run of the whole binary would otherwise cancel later tests).
+// A cancel request is process-wide: the test takes it back when it ends (the tests after it
+// in a run of the whole binary by hand would be cancelled too).
 TEST(DumpFailureTest, CancelRequestStopsEveryConnection) {
+  absl::Cleanup reset_cancel = [] { base::ResetCancelForTesting(); };
   ScratchDatabase db("dumpcancel");
   auto admin = db.Connect();
   CreateBigTable(*admin);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/exit_code.h"
@@ -548,10 +549,6 @@ TEST_F(RestoreLoaderTest, CreateMakesTheRecordedDatabase) {
   ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE ", spec.catalog.database)));
 }
 
-
-// Last in this file: a cancel request is process-wide and sticky (ctest runs every test in
-// its own process; in a run of the whole binary by hand, later tests would be cancelled).
-//
 // An interrupt during the pre-check (docs/restore.md "Interrupts and failures"): the
 // check's read of the first data frame is held in the storage (FaultInjectionStorage's
 // HoldReadOf), so the restore provably waits inside the pre-check (its phase is "checking the
@@ -562,7 +559,10 @@ TEST_F(RestoreLoaderTest, CreateMakesTheRecordedDatabase) {
 // app.items and app.notes, so that the check reads in several slices and has to poll between
 // them: without its poll it reads on to the end, and the restore still stops after it, before
 // connecting (RestoreRun::Run checks again), so the status alone would not show it.
+// The cancel request is process-wide: the test takes it back when it ends, so that the tests
+// after it in a run of the whole binary by hand are not cancelled too.
 TEST_F(RestoreLoaderTest, InterruptDuringThePrecheckChangesNothing) {
+  absl::Cleanup reset_cancel = [] { base::ResetCancelForTesting(); };
   std::string path = Archive(Spec(), "interrupt_precheck");
   ASSERT_OK_AND_ASSIGN(std::vector<format::ChunkLocation> items, TableChunks(path, "items"));
   ASSERT_FALSE(items.empty());

@@ -51,7 +51,9 @@ std::string SandboxConninfo(const std::map<std::string, std::string>& env) {
 }
 
 bool CanConnect(const std::string& conninfo, int* version) {
-  auto conn = pg::Connection::Open(conninfo, {.connect_timeout_seconds = 5});
+  pg::ConnectOptions options;
+  options.connect_timeout_seconds = 5;
+  auto conn = pg::Connection::Open(conninfo, options);
   if (!conn.ok()) return false;
   *version = (*conn)->server_version();
   return true;

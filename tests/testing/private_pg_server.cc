@@ -51,7 +51,9 @@ std::string PrivatePgServer::Conninfo(const std::string& dbname) const {
 }
 
 absl::StatusOr<std::unique_ptr<pg::Connection>> PrivatePgServer::Connect(const std::string& dbname) const {
-  return pg::Connection::Open(Conninfo(dbname), {.connect_timeout_seconds = 5});
+  pg::ConnectOptions options;
+  options.connect_timeout_seconds = 5;
+  return pg::Connection::Open(Conninfo(dbname), options);
 }
 
 bool PrivatePgServer::Restart() {
