@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -14,6 +13,7 @@
 #include "engine/catalog/catalog_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/corpus.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -21,31 +21,11 @@
 namespace pgark::catalog {
 namespace {
 
+using ::pgark::testing::LoadCorpus;
 using ::pgark::testing::PgTestServer;
 using ::pgark::testing::ScratchDatabase;
 using ::pgark::testing::StatusIs;
 using ::testing::HasSubstr;
-
-std::string CorpusDir() {
-  // Not __FILE__: ccache's base_dir makes it relative to the build directory.
-  return std::string(PGARK_SOURCE_DIR) + "/tests/corpus/";
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void LoadCorpus(pg::Connection& conn) {
-  ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + "core.sql")));
-  // The corpus files of the newer majors, each needing its major or a later one.
-  for (int major = 13; major <= 18; ++major) {
-    if (conn.server_version() < major * 10000) break;
-    ASSERT_OK(conn.Execute(ReadFile(CorpusDir() + absl::StrCat("pg", major, "_plus.sql"))));
-  }
-}
 
 // Large-object metadata as text (pg_dump -s leaves large objects out).
 std::string LargeObjectMetadata(pg::Connection& conn) {

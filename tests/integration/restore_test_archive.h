@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
+#include "tests/integration/corpus.h"
 #include "tests/integration/export_type_shape.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/subprocess.h"
@@ -148,24 +148,12 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
   return sink.data();
 }
 
-inline std::string ReadCorpus(const std::string& name) {
-  // Not __FILE__: ccache's base_dir makes it relative to the build directory.
-  std::ifstream in(std::string(PGARK_SOURCE_DIR) + "/tests/corpus/" + name);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // The catalog conformance corpus (tests/corpus) plus schema "typed": a table of many data
 // types (enum arrays, composites, ranges, tsvector, xml, ...), a table "typed.split" of 4000
 // rows, and two large objects (OIDs 700001, 700002).
 inline void SeedCorpusWithData(pg::Connection& conn) {
-  ASSERT_OK(conn.Execute(ReadCorpus("core.sql")));
-  // The corpus files of the newer majors, each needing its major or a later one.
-  for (int major = 13; major <= 18; ++major) {
-    if (conn.server_version() < major * 10000) break;
-    ASSERT_OK(conn.Execute(ReadCorpus(absl::StrCat("pg", major, "_plus.sql"))));
-  }
+  LoadCorpus(conn);
+  if (::testing::Test::HasFatalFailure()) return;
   ASSERT_OK(conn.Execute(
       "CREATE SCHEMA typed;"
       "CREATE TYPE typed.color AS ENUM ('red', 'green');"
