@@ -30,6 +30,7 @@
 #include "engine/ops/config_check.h"
 #include "engine/ops/naming.h"
 #include "engine/ops/notify/notifier.h"
+#include "engine/ops/pre_restore_prune.h"
 #include "engine/ops/run_lock.h"
 #include "engine/ops/sql_gz_check.h"
 #include "engine/export/sql_exporter.h"
@@ -205,6 +206,14 @@ absl::Status RunBackupCommand(const OpsFlags& flags) {
     std::string path = config.log_file;
     env.log_line = [path](const std::string& line) { AppendLogLine(path, line); };
   }
+  if (ops::PrunesPreRestoreCopies(config)) {
+    // Ages of databases go by the real clock, never --now: a replayed run must not drop them.
+    env.prune_more = [&config](bool* left) -> absl::StatusOr<std::string> {
+      PGARK_ASSIGN_OR_RETURN(auto outcome, ops::PrunePreRestoreCopies(config, absl::Now(), false));
+      *left = !outcome.skipped.empty() || !outcome.plan.in_use.empty();
+      return ops::DescribePreRestorePrune(outcome, false);
+    };
+  }
   env.exit_code_for = &ExitCodeFor;
   ops::RunSummary summary = ops::RunBackup(config, now, env);
   if (summary.ok()) {
@@ -320,6 +329,14 @@ absl::Status RunPruneCommand(const OpsFlags& flags) {
     std::cout << absl::StrFormat("%s: %s %d copies (%s), kept %d\n", storage->DisplayName(), verb,
                                  outcome.plan.remove.size(), ops::HumanBytes(outcome.removed_bytes),
                                  outcome.plan.keep.size());
+  }
+  if (ops::PrunesPreRestoreCopies(config)) {
+    PGARK_ASSIGN_OR_RETURN(auto outcome, ops::PrunePreRestoreCopies(config, absl::Now(), flags.dry_run));
+    for (const auto& copy : outcome.dropped) {
+      std::cout << (flags.dry_run ? "would drop database " : "dropped database ") << copy.name << " ("
+                << ops::HumanBytes(static_cast<uint64_t>(copy.size_bytes)) << ")\n";
+    }
+    std::cout << config.name << "'s server: " << ops::DescribePreRestorePrune(outcome, flags.dry_run) << "\n";
   }
   return absl::OkStatus();
 }

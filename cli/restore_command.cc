@@ -65,11 +65,16 @@ absl::Status CheckLocalSource(const std::string& source) {
 // --list-pre-restore / --drop-pre-restore: housekeeping of the copies --replace keeps.
 absl::Status RunPreRestoreHousekeeping(const RestoreFlags& flags) {
   if (flags.drop_pre_restore) {
-    PGARK_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
-                           engine::restore::DropPreRestoreCopies(flags.conninfo, flags.keep_pre_restore,
-                                                                 flags.terminate_connections));
-    for (const std::string& name : dropped) absl::PrintF("dropped %s\n", name);
-    PGARK_LOG(kInfo) << "dropped " << dropped.size() << " pre-restore database(s)";
+    if (flags.keep_pre_restore < 0) return absl::InvalidArgumentError("--keep must be 0 or more");
+    engine::restore::PreRestoreRetention rule;
+    rule.keep = flags.keep_pre_restore;
+    PGARK_ASSIGN_OR_RETURN(
+        engine::restore::PreRestoreDropOutcome outcome,
+        engine::restore::DropPreRestoreCopies(flags.conninfo, rule,
+                                              flags.terminate_connections ? engine::restore::BusyCopy::kTerminate
+                                                                          : engine::restore::BusyCopy::kStop));
+    for (const auto& copy : outcome.dropped) absl::PrintF("dropped %s\n", copy.name);
+    PGARK_LOG(kInfo) << "dropped " << outcome.dropped.size() << " pre-restore database(s)";
     return absl::OkStatus();
   }
   PGARK_ASSIGN_OR_RETURN(std::vector<engine::restore::PreRestoreCopy> copies,

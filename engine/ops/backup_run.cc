@@ -351,6 +351,12 @@ class Run {
       PGARK_ASSIGN_OR_RETURN(PruneOutcome copy, PruneRoot(*env_.copy_to, config_, false));
       absl::StrAppend(&step.detail, "; ", copy.plan.remove.size(), " on the copy root");
     }
+    if (env_.prune_more) {
+      bool left = false;
+      PGARK_ASSIGN_OR_RETURN(std::string note, env_.prune_more(&left));
+      absl::StrAppend(&step.detail, "; ", note);
+      if (left) step.status = "warning";
+    }
     return absl::OkStatus();
   }
 

@@ -16,7 +16,7 @@
 //   tiers    weekly/monthly copies (Storage::Copy) of a verified backup; sidecar rewritten
 //   copy     second root: its sidecar, tier copies and verified record (a failure fails the
 //            run, never touches the primary)
-//   prune    retention on each root
+//   prune    retention on each root, then RunEnvironment::prune_more (pre-restore databases)
 //   notify   Slack/Discord/webhook/e-mail per PGARK_NOTIFY_ON; failures recorded, never
 //            change the result
 // Afterwards the JSON summary and Prometheus metrics files are written when configured.
@@ -70,6 +70,11 @@ struct RunEnvironment {
   std::function<absl::StatusOr<uint64_t>()> free_bytes;
   // Size of the database in bytes, for the estimate when no previous backup exists; may be null.
   std::function<absl::StatusOr<uint64_t>()> database_bytes;
+  // More housekeeping for the prune step, after the roots' retention: the CLI drops
+  // pre-restore databases there when PGARK_RETAIN_PRE_RESTORE(_DAYS) is set. Null = none.
+  // Returns a note for the step's detail and sets *left when something it should have
+  // removed stayed (in use): the step then ends as "warning". An error fails the step.
+  std::function<absl::StatusOr<std::string>(bool* left)> prune_more;
   // Sleeps between retries (tests pass a recorder). Default: absl::SleepFor.
   std::function<void(absl::Duration)> sleep;
   // Appends one line to the run log (PGARK_LOG_FILE); null = stderr only.

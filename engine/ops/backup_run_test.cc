@@ -268,6 +268,36 @@ TEST(BackupRunTest, NotifierFailureIsRecordedButDoesNotChangeTheResult) {
   EXPECT_TRUE(summary.notifications.empty());
 }
 
+TEST(BackupRunTest, PruneStepRunsTheExtraHousekeepingAndReportsWhatItLeft) {
+  MemoryStorage root;
+  RunEnvironment env;
+  env.primary = &root;
+  env.dump = FakeDump("archive bytes");
+  int calls = 0;
+  env.prune_more = [&calls](bool* left) -> absl::StatusOr<std::string> {
+    ++calls;
+    *left = calls > 1;
+    return std::string("dropped 1 pre-restore database(s)");
+  };
+  RunSummary first = RunBackup(TestConfig(), Day(2024, 3, 4), env);
+  ASSERT_TRUE(first.ok()) << first.status;
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(FindStep(first, "prune")->status, "ok");
+  EXPECT_THAT(FindStep(first, "prune")->detail, HasSubstr("; dropped 1 pre-restore database(s)"));
+  // Something left in use: a warning, not a failure.
+  RunSummary second = RunBackup(TestConfig(), Day(2024, 3, 5), env);
+  ASSERT_TRUE(second.ok()) << second.status;
+  EXPECT_EQ(FindStep(second, "prune")->status, "warning");
+  // An error fails the step and the run, after the backup itself is done.
+  env.prune_more = [](bool*) -> absl::StatusOr<std::string> {
+    return absl::PermissionDeniedError("pre-restore copies: must be owner of database shop_pre_restore_x");
+  };
+  RunSummary third = RunBackup(TestConfig(), Day(2024, 3, 6), env);
+  EXPECT_THAT(third.status, StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("prune step")));
+  EXPECT_EQ(third.failed_step, "prune");
+  EXPECT_TRUE(root.Get("daily/shop_20240306_020000.pgark").ok());
+}
+
 TEST(BackupRunTest, NotEnoughFreeSpaceStopsBeforeTheDump) {
   MemoryStorage root;
   root.Put("daily/shop_20240301_020000.pgark", std::string(1000, 'x'));

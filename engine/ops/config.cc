@@ -34,6 +34,8 @@ const std::vector<ConfigKey>& KeyTable() {
       {"PGARK_RETAIN_DAILY", "7", "daily backups kept (1..10000)"},
       {"PGARK_RETAIN_WEEKLY", "4", "weekly backups kept (0 = no weekly tier)"},
       {"PGARK_RETAIN_MONTHLY", "12", "monthly backups kept (0 = no monthly tier)"},
+      {"PGARK_RETAIN_PRE_RESTORE", "", "restore --replace's <db>_pre_restore_* copies kept by prune (0..1000); unset: none dropped"},
+      {"PGARK_RETAIN_PRE_RESTORE_DAYS", "", "prune drops pre-restore copies older than this many days (1..36500)"},
       {"PGARK_WEEKLY_DAY", "sunday", "day whose run is also kept in weekly/ (UTC)"},
       {"PGARK_VERIFY", "full", "checksum | full | restore-test"},
       {"PGARK_RESTORE_TEST_DATABASE", "", "server for restore-test scratch databases"},
@@ -357,6 +359,12 @@ void Validate(const ConfigValues& values, BackupConfig* config,
   config->retain_daily = v.Int("PGARK_RETAIN_DAILY", 1, 10000, config->retain_daily);
   config->retain_weekly = v.Int("PGARK_RETAIN_WEEKLY", 0, 10000, config->retain_weekly);
   config->retain_monthly = v.Int("PGARK_RETAIN_MONTHLY", 0, 10000, config->retain_monthly);
+  if (v.IsSet("PGARK_RETAIN_PRE_RESTORE")) {
+    config->retain_pre_restore = v.Int("PGARK_RETAIN_PRE_RESTORE", 0, 1000, 1000);
+  }
+  if (v.IsSet("PGARK_RETAIN_PRE_RESTORE_DAYS")) {
+    config->retain_pre_restore_days = v.Int("PGARK_RETAIN_PRE_RESTORE_DAYS", 1, 36500, 36500);
+  }
   ValidateWeekday(v, &config->weekly_day);
   int verify = v.Choice("PGARK_VERIFY", {"checksum", "full", "restore-test"});
   if (verify >= 0) config->verify = static_cast<VerifyMode>(verify);

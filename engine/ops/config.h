@@ -50,6 +50,12 @@ struct BackupConfig {
   int retain_daily = 7;                  // PGARK_RETAIN_DAILY (1..10000)
   int retain_weekly = 4;                 // PGARK_RETAIN_WEEKLY (0 = no weekly tier)
   int retain_monthly = 12;               // PGARK_RETAIN_MONTHLY (0 = no monthly tier)
+  // Pre-restore copies (`pgark restore --replace` keeps the replaced database as
+  // "<db>_pre_restore_<UTC>" on PGARK_DATABASE's server): prune keeps the newest
+  // PGARK_RETAIN_PRE_RESTORE (0..1000) and drops those older than PGARK_RETAIN_PRE_RESTORE_DAYS
+  // (1..36500). Both unset (the default): prune never drops a database.
+  std::optional<int> retain_pre_restore;
+  std::optional<int> retain_pre_restore_days;
   absl::Weekday weekly_day = absl::Weekday::sunday;  // PGARK_WEEKLY_DAY
   VerifyMode verify = VerifyMode::kFull;  // PGARK_VERIFY
   std::string restore_test_database;     // PGARK_RESTORE_TEST_DATABASE; "" = PGARK_DATABASE's server

@@ -150,6 +150,25 @@ TEST(LoadBackupConfigTest, EachBadValueIsReportedWithItsKey) {
   EXPECT_THAT(ProblemsFor(loaded, "PGARK_COPY_TO"), HasSubstr("names no bucket"));
 }
 
+TEST(LoadBackupConfigTest, PreRestoreRetentionIsOffUnlessSetAndRangeChecked) {
+  LoadedConfig unset = LoadBackupConfig("", kMinimal);
+  ASSERT_TRUE(unset.problems.empty());
+  EXPECT_FALSE(unset.config.retain_pre_restore.has_value());
+  EXPECT_FALSE(unset.config.retain_pre_restore_days.has_value());
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_RETAIN_PRE_RESTORE"] = "0";
+  env["PGARK_RETAIN_PRE_RESTORE_DAYS"] = "14";
+  LoadedConfig set = LoadBackupConfig("", env);
+  ASSERT_TRUE(set.problems.empty());
+  EXPECT_EQ(set.config.retain_pre_restore, 0);
+  EXPECT_EQ(set.config.retain_pre_restore_days, 14);
+  env["PGARK_RETAIN_PRE_RESTORE"] = "-1";
+  env["PGARK_RETAIN_PRE_RESTORE_DAYS"] = "0";
+  LoadedConfig bad = LoadBackupConfig("", env);
+  EXPECT_THAT(ProblemsFor(bad, "PGARK_RETAIN_PRE_RESTORE"), HasSubstr("from 0 to 1000, got '-1'"));
+  EXPECT_THAT(ProblemsFor(bad, "PGARK_RETAIN_PRE_RESTORE_DAYS"), HasSubstr("from 1 to 36500, got '0'"));
+}
+
 TEST(LoadBackupConfigTest, MissingConfigFileIsAProblem) {
   LoadedConfig loaded = LoadBackupConfig("/no/such/pgark.env", kMinimal);
   ASSERT_FALSE(loaded.problems.empty());

@@ -462,45 +462,48 @@ absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::stri
   return copies;
 }
 
-absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string& conninfo, int keep,
-                                                              bool terminate_connections) {
-  if (keep < 0) return absl::InvalidArgumentError("--keep must be 0 or more");
+absl::StatusOr<PreRestoreDropOutcome> DropPreRestoreCopies(const std::string& conninfo,
+                                                           const PreRestoreRetention& rule, BusyCopy busy,
+                                                           bool dry_run) {
+  if (rule.keep.has_value() && *rule.keep < 0) return absl::InvalidArgumentError("keep must be 0 or more");
   PGARK_ASSIGN_OR_RETURN(std::vector<PreRestoreCopy> copies, ListPreRestoreCopies(conninfo));
-  PGARK_ASSIGN_OR_RETURN(auto conn, OpenMaintenance(conninfo, "", "pgark restore"));
-  std::vector<std::string> dropped;
-  size_t complete = 0;
-  for (size_t i = 0; i < copies.size(); ++i) {
-    if (copies[i].incomplete) {
-      // Never forced: sessions mean a --replace may be running right now.
-      if (copies[i].sessions > 0) {
-        PGARK_LOG(kWarning) << "temporary database '" << copies[i].name << "' has " << copies[i].sessions
-                            << " session(s): a --replace may be running; not dropped";
+  PreRestoreDropOutcome outcome;
+  outcome.plan = PlanPreRestoreRetention(std::move(copies), rule);
+  for (const PreRestoreCopy& copy : outcome.plan.in_use) {
+    PGARK_LOG(kWarning) << "temporary database '" << copy.name << "' has " << copy.sessions
+                        << " session(s): a --replace may be running; not dropped";
+  }
+  if (outcome.plan.drop.empty()) return outcome;
+  PGARK_ASSIGN_OR_RETURN(auto conn, OpenMaintenance(conninfo, "", "pgark prune"));
+  for (const PreRestoreCopy& copy : outcome.plan.drop) {
+    // A leftover of a killed --replace had no session when listed; it is never forced.
+    const bool force = !copy.incomplete && busy == BusyCopy::kTerminate;
+    if (!force) {
+      PGARK_ASSIGN_OR_RETURN(auto sessions, OtherSessions(*conn, copy.name));
+      if (sessions.first > 0) {
+        std::string why = absl::StrCat(copy.name, ": ", sessions.first, " session(s) (", sessions.second, ")");
+        if (busy == BusyCopy::kStop && !copy.incomplete && !dry_run) {
+          std::vector<std::string> before;
+          for (const PreRestoreCopy& done : outcome.dropped) before.push_back(done.name);
+          return absl::FailedPreconditionError(absl::StrCat(
+              "database '", copy.name, "' has ", sessions.first, " session(s) (", sessions.second,
+              "); not dropped (pass --terminate-connections)", before.empty() ? "" : "; dropped before it: ",
+              absl::StrJoin(before, ", ")));
+        }
+        PGARK_LOG(kWarning) << "not dropping " << why;
+        outcome.skipped.push_back(std::move(why));
         continue;
       }
-      absl::Status status = conn->Execute(DropSql(*conn, copies[i].name, false));
+    }
+    if (!dry_run) {
+      absl::Status status = conn->Execute(DropSql(*conn, copy.name, force));
       if (!status.ok()) {
-        return absl::Status(status.code(), absl::StrCat("dropping database '", copies[i].name, "': ", status.message()));
-      }
-      dropped.push_back(copies[i].name);
-      continue;
-    }
-    if (complete++ < static_cast<size_t>(keep)) continue;
-    if (!terminate_connections) {
-      PGARK_ASSIGN_OR_RETURN(auto sessions, OtherSessions(*conn, copies[i].name));
-      if (sessions.first > 0) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "database '", copies[i].name, "' has ", sessions.first, " session(s) (", sessions.second,
-            "); not dropped (pass --terminate-connections)", dropped.empty() ? "" : "; dropped before it: ",
-            absl::StrJoin(dropped, ", ")));
+        return absl::Status(status.code(), absl::StrCat("dropping database '", copy.name, "': ", status.message()));
       }
     }
-    absl::Status status = conn->Execute(DropSql(*conn, copies[i].name, terminate_connections));
-    if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("dropping database '", copies[i].name, "': ", status.message()));
-    }
-    dropped.push_back(copies[i].name);
+    outcome.dropped.push_back(copy);
   }
-  return dropped;
+  return outcome;
 }
 
 }  // namespace pgark::engine::restore

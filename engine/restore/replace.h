@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "engine/archive_io.h"
+#include "engine/restore/pre_restore_retention.h"
 #include "engine/restore/restore_engine.h"
 
 namespace pgark::engine::restore {
@@ -62,28 +63,32 @@ absl::StatusOr<ReplaceResult> RunReplace(const ReplaceOptions& options, const st
 // "<db>_pre_restore_YYYYMMDD_HHMMSS" for `time` in UTC.
 std::string PreRestoreName(const std::string& database, absl::Time time);
 
-struct PreRestoreCopy {
-  std::string name;
-  absl::Time taken;    // parsed from the name; InfinitePast when incomplete
-  int64_t size_bytes = 0;
-  // A temporary database "pgark_replace_<hex>_<db>" of a --replace of this database: left
-  // by a run that was killed (no session), or in use by one running now (sessions > 0).
-  bool incomplete = false;
-  int sessions = 0;  // counted for incomplete ones only
-};
-
 // The "<db>_pre_restore_*" databases on the server of `conninfo` (db = the conninfo's
 // database), newest first, then the incomplete temporary databases of --replace runs of
 // that database, by name.
 absl::StatusOr<std::vector<PreRestoreCopy>> ListPreRestoreCopies(const std::string& conninfo);
 
-// Drops all but the newest `keep` pre-restore copies of the conninfo's database, and every
-// incomplete temporary database of a --replace of it that has no session (one with
-// sessions may belong to a running --replace: skipped with a warning, never forced). A
-// pre-restore copy with sessions is dropped only with terminate_connections (WITH (FORCE),
-// PostgreSQL 13+); otherwise the first such copy stops the run with kFailedPrecondition.
-// Returns the names dropped.
-absl::StatusOr<std::vector<std::string>> DropPreRestoreCopies(const std::string& conninfo, int keep,
-                                                              bool terminate_connections);
+// What a drop does with a copy it should drop that has sessions of other clients.
+enum class BusyCopy {
+  kStop,       // stop with kFailedPrecondition, naming it and what was dropped before it
+  kSkip,       // leave it and report it (pgark prune: a scheduled job never disconnects anyone)
+  kTerminate,  // DROP DATABASE ... WITH (FORCE) (PostgreSQL 13+)
+};
+
+struct PreRestoreDropOutcome {
+  PreRestorePlan plan;
+  std::vector<PreRestoreCopy> dropped;  // in plan order; with dry_run, what would be dropped
+  // Copies the plan drops that were left: "<name>: N session(s) (user@application, ...)".
+  std::vector<std::string> skipped;
+};
+
+// Applies `rule` to the pre-restore copies of the conninfo's database (see
+// PlanPreRestoreRetention). Incomplete temporary databases are never forced and never stop
+// the run (their sessions mean a --replace may be running; they are in plan.in_use).
+// With dry_run nothing is dropped and `busy` is only reported. Errors: listing or dropping
+// (annotated with the database), kFailedPrecondition for a busy copy with kStop.
+absl::StatusOr<PreRestoreDropOutcome> DropPreRestoreCopies(const std::string& conninfo,
+                                                           const PreRestoreRetention& rule, BusyCopy busy,
+                                                           bool dry_run = false);
 
 }  // namespace pgark::engine::restore

@@ -8,11 +8,14 @@
 #include <set>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/ops/backup_run.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/run_lock.h"
+#include "engine/pg/connection.h"
+#include "engine/restore/replace.h"
 #include "engine/storage/file/file_storage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -149,6 +152,80 @@ TEST(OpsBackupTest, PruneDryRunShowsAndRealPruneRemoves) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_THAT(check.out, HasSubstr("weekly/shop_20240107_023000.pgark: OK"));
   EXPECT_THAT(check.out, ::testing::Not(HasSubstr("daily/shop_20240107")));
+}
+
+// PGARK_RETAIN_PRE_RESTORE(_DAYS): `pgark prune` and the backup's prune step drop the
+// databases `restore --replace` kept, by count and age, never one with a session.
+TEST(OpsBackupTest, PruneDropsPreRestoreDatabasesByTheConfiguredRule) {
+  pgark::testing::ScratchDatabase db("opspre");
+  auto maintenance = pgark::testing::PgTestServer::Get().ConnectMaintenance();
+  const absl::Time now = absl::Now();
+  const std::string fresh = engine::restore::PreRestoreName(db.name(), now - absl::Hours(1));
+  const std::string days3 = engine::restore::PreRestoreName(db.name(), now - absl::Hours(72));
+  const std::string days10 = engine::restore::PreRestoreName(db.name(), now - absl::Hours(240));
+  const std::string busy = engine::restore::PreRestoreName(db.name(), now - absl::Hours(480));
+  const std::string leftover = absl::StrCat("pgark_replace_0123abcd_", db.name());
+  const std::string other = engine::restore::PreRestoreName("pgark_someone_else", now - absl::Hours(480));
+  const std::vector<std::string> all = {fresh, days3, days10, busy, leftover, other};
+  auto cleanup = absl::MakeCleanup([&] {
+    for (const std::string& name : all) {
+      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", maintenance->QuoteIdentifier(name)));
+    }
+  });
+  for (const std::string& name : all) {
+    ASSERT_TRUE(maintenance->Execute(absl::StrCat("CREATE DATABASE ", maintenance->QuoteIdentifier(name))).ok());
+  }
+  auto exists = [&](const std::string& name) {
+    auto found = maintenance->QueryParams("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+    return found.ok() && found->rows() == 1;
+  };
+  auto session = pg::Connection::Open(pgark::testing::PgTestServer::Get().Conninfo(busy));
+  ASSERT_TRUE(session.ok()) << session.status();
+
+  std::string root = TempDir("ops_pre");
+  auto env = ConfigEnv(root);
+  env["PGARK_DATABASE"] = db.conninfo();
+  // Unset: prune never connects to drop anything.
+  auto untouched = RunCommand({PGARK_BINARY, "prune"}, env);
+  ASSERT_EQ(untouched.exit_code, 0) << untouched.err;
+  EXPECT_THAT(untouched.out, ::testing::Not(HasSubstr("pre-restore")));
+  for (const std::string& name : all) EXPECT_TRUE(exists(name)) << name;
+
+  env["PGARK_RETAIN_PRE_RESTORE"] = "3";
+  env["PGARK_RETAIN_PRE_RESTORE_DAYS"] = "7";
+  auto dry = RunCommand({PGARK_BINARY, "prune", "--dry-run"}, env);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr(absl::StrCat("would drop database ", days10, " (")));
+  EXPECT_THAT(dry.out, HasSubstr(absl::StrCat("would drop database ", leftover, " (")));
+  EXPECT_THAT(dry.out, HasSubstr("shop's server: would drop 2 pre-restore database(s)"));
+  EXPECT_THAT(dry.out, HasSubstr(absl::StrCat("kept 2; left 1 in use: ", busy, ": 1 session(s)")));
+  for (const std::string& name : all) EXPECT_TRUE(exists(name)) << name;
+
+  // Kept: 1 h and 3 days; dropped: 10 days (within the count, but older than 7 days), the killed run's
+  // leftover; left: the busy 20-day copy; another database's copy is not ours.
+  auto real = RunCommand({PGARK_BINARY, "prune"}, env);
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_THAT(real.out, HasSubstr(absl::StrCat("dropped database ", days10, " (")));
+  EXPECT_THAT(real.err, HasSubstr(absl::StrCat("not dropping ", busy, ": 1 session(s)")));
+  EXPECT_TRUE(exists(fresh));
+  EXPECT_TRUE(exists(days3));
+  EXPECT_FALSE(exists(days10));
+  EXPECT_FALSE(exists(leftover));
+  EXPECT_TRUE(exists(busy));
+  EXPECT_TRUE(exists(other));
+
+  // The scheduled run applies the same rule in its prune step: with the session gone and
+  // one copy kept, everything but the newest goes.
+  session->reset();
+  env["PGARK_RETAIN_PRE_RESTORE"] = "1";
+  auto backup = RunCommand({PGARK_BINARY, "backup"}, env);
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_THAT(backup.err, HasSubstr("step prune ok"));
+  EXPECT_THAT(backup.err, HasSubstr("dropped 2 pre-restore database(s)"));
+  EXPECT_TRUE(exists(fresh));
+  EXPECT_FALSE(exists(days3));
+  EXPECT_FALSE(exists(busy));
+  EXPECT_TRUE(exists(other));
 }
 
 TEST(OpsBackupTest, ConcurrentBackupIsRefusedWithExit4) {
