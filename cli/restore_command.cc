@@ -1,4 +1,5 @@
 // pgark restore: an archive into a database.
+#include <algorithm>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -41,7 +42,7 @@ struct RestoreFlags {
   std::string maintenance_work_mem = "auto";
   std::vector<std::string> schemas, exclude_schemas, tables, exclude_tables;
   std::string use_list;
-  std::string section;
+  std::vector<std::string> sections;  // --section, repeatable as in pg_restore
   std::string progress = "auto";
   bool replace = false, terminate_connections = false, yes = false;
   bool list_pre_restore = false, drop_pre_restore = false;
@@ -129,10 +130,13 @@ engine::RestoreOptions ToOptions(const RestoreFlags& flags, format::KeyRing keys
   options.exclude_schemas = flags.exclude_schemas;
   options.tables = flags.tables;
   options.exclude_tables = flags.exclude_tables;
-  if (!flags.section.empty()) {
-    options.pre_data = flags.section == "pre-data";
-    options.data = flags.section == "data";
-    options.post_data = flags.section == "post-data";
+  if (!flags.sections.empty()) {
+    auto has = [&](const char* section) {
+      return std::find(flags.sections.begin(), flags.sections.end(), section) != flags.sections.end();
+    };
+    options.pre_data = has("pre-data");
+    options.data = has("data");
+    options.post_data = has("post-data");
   }
   options.keys = std::move(keys);
   options.confirm = TerminalConfirmation(
@@ -160,6 +164,9 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
   if (flags.list_pre_restore || flags.drop_pre_restore) return RunPreRestoreHousekeeping(flags);
   if (flags.source.empty()) {
     return absl::InvalidArgumentError("no archive given: pgark restore [options] FILE|-|s3://BUCKET/KEY");
+  }
+  if (flags.if_exists && !flags.clean) {
+    return absl::InvalidArgumentError("--if-exists is only used with -c/--clean");  // as pg_restore
   }
   PGARK_RETURN_IF_ERROR(CheckLocalSource(flags.source));
   if (!flags.superuser.empty() && !flags.disable_triggers) {
@@ -230,7 +237,8 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   AddJobsOption(app, &flags->jobs, "parallel loader connections (default 4)");
   app.add_flag("-C,--create", flags->create, "create the database before restoring into it");
   app.add_flag("-c,--clean", flags->clean, "drop existing objects before recreating them");
-  app.add_flag("--if-exists", flags->if_exists, "with --clean, use DROP ... IF EXISTS");
+  app.add_flag("--if-exists", flags->if_exists,
+               "accepted with --clean for pg_restore compatibility: pgark's drops always use IF EXISTS");
   app.add_flag("-O,--no-owner", flags->no_owner, "do not restore object ownership");
   app.add_flag("-x,--no-acl", flags->no_acl, "do not restore privileges (GRANT/REVOKE)");
   app.add_flag("--no-tablespaces", flags->no_tablespaces,
@@ -263,10 +271,12 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
       ->allow_extra_args(false);  // one value each, so a following archive stays positional
   app.add_option("-T,--exclude-table", flags->exclude_tables, "skip tables matching this pattern (repeatable)")
       ->allow_extra_args(false);  // one value each, so a following archive stays positional
-  app.add_option("--section", flags->section,
-                 "pre-data | data | post-data; data alone loads into an existing schema: tables load after "
-                 "the tables their FOREIGN KEYs reference, triggers fire (see --disable-triggers)")
-      ->check(CLI::IsMember({"pre-data", "data", "post-data"}));
+  app.add_option("--section", flags->sections,
+                 "pre-data | data | post-data (repeatable: the sections given run); data alone loads into an "
+                 "existing schema: tables load after the tables their FOREIGN KEYs reference, triggers fire "
+                 "(see --disable-triggers)")
+      ->check(CLI::IsMember({"pre-data", "data", "post-data"}))
+      ->allow_extra_args(false);  // one value each, so a following archive stays positional
   app.add_flag("--disable-triggers", flags->disable_triggers,
                "when loading into existing tables (--section data): disable their triggers, FOREIGN KEY "
                "checks included, during the load and put them back after it, also on failure (needs a "

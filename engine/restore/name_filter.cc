@@ -7,12 +7,40 @@
 namespace pgark::engine::restore {
 namespace {
 
+// ECMAScript's `.` stops at \n and \r; PostgreSQL's `.` (and so pg_dump's `*` and `?`) matches
+// them, and identifiers may contain them. Rewrites each `.` outside a bracket expression.
+std::string DotMatchesNewline(const std::string& regex) {
+  std::string out;
+  bool in_brackets = false;
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\' && i + 1 < regex.size()) {
+      out.append(regex, i++, 2);
+    } else if (in_brackets) {
+      out.push_back(c);
+      if (c == ']') in_brackets = false;
+    } else if (c == '[') {
+      out.push_back(c);
+      in_brackets = true;
+      // A `]` right after `[` or `[^` is a literal member, not the end.
+      if (i + 1 < regex.size() && regex[i + 1] == '^') out.push_back(regex[++i]);
+      if (i + 1 < regex.size() && regex[i + 1] == ']') out.push_back(regex[++i]);
+    } else if (c == '.') {
+      out += "[\\s\\S]";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // The dump sends these regexes to PostgreSQL's `~`; here std::regex (ECMAScript) evaluates
 // them. The translation only emits `^( )$`, `.*`, `.`, `\$` and escaped literals, which mean
-// the same in both; user-written classes and quantifiers (`t[0-9]+`) do too.
+// the same in both once `.` matches line ends too; user-written classes and quantifiers
+// (`t[0-9]+`) do too.
 absl::StatusOr<std::regex> Compile(const std::string& regex, const std::string& pattern) {
   try {
-    return std::regex(regex, std::regex::ECMAScript | std::regex::optimize);
+    return std::regex(DotMatchesNewline(regex), std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& error) {
     return absl::InvalidArgumentError(absl::StrCat("invalid pattern '", pattern, "': ", error.what()));
   }

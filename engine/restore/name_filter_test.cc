@@ -29,6 +29,23 @@ TEST(NameFilterTest, TablePatternsUseWildcardsCaseFoldingAndQuotes) {
   EXPECT_FALSE(filter.InSchema("public"));            // -t selects only tables
 }
 
+TEST(NameFilterTest, WildcardsMatchLineEndsInNamesAsPostgresqlDoes) {
+  // pg_dump -t 's.*' selects "a<LF>b" (PostgreSQL's `.` matches a newline); ECMAScript's
+  // would not. A quoted dot stays a literal dot.
+  ASSERT_OK_AND_ASSIGN(NameFilter filter, NameFilter::Create({}, {}, {"s.*"}, {}, "db"));
+  EXPECT_TRUE(filter.Table("s", "a\nb"));
+  EXPECT_TRUE(filter.Table("s", "x\ry"));
+  EXPECT_FALSE(filter.Table("t", "x\ry"));
+  ASSERT_OK_AND_ASSIGN(NameFilter exact, NameFilter::Create({}, {}, {"s.x?y", "s.\"q.r\"", "s.t[a-c]?"}, {}, "db"));
+  EXPECT_TRUE(exact.Table("s", "x\ny"));
+  EXPECT_TRUE(exact.Table("s", "q.r"));
+  EXPECT_FALSE(exact.Table("s", "q\nr"));  // the quoted dot is literal
+  EXPECT_TRUE(exact.Table("s", "tb\r"));
+  EXPECT_FALSE(exact.Table("s", "td\r"));
+  ASSERT_OK_AND_ASSIGN(NameFilter schemas, NameFilter::Create({"a*"}, {}, {}, {}, "db"));
+  EXPECT_TRUE(schemas.InSchema("a\nb"));
+}
+
 TEST(NameFilterTest, SchemaPatternsAndExclusions) {
   ASSERT_OK_AND_ASSIGN(NameFilter filter, NameFilter::Create({"app*"}, {"app_old"}, {}, {"app.secret*"}, "db"));
   EXPECT_TRUE(filter.Table("app", "items"));

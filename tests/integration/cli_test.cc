@@ -45,6 +45,13 @@ TEST(CliTest, BadValueIsAUsageError) {
   EXPECT_THAT(result.err, HasSubstr("--jobs"));
 }
 
+TEST(CliTest, IfExistsWithoutCleanIsAUsageError) {
+  // As pg_restore: --if-exists only qualifies --clean's drops. Checked before the archive is opened.
+  auto result = RunCommand({PGARK_BINARY, "restore", "--if-exists", "-d", "postgres", "/no/such/file.pgark"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--if-exists is only used with -c/--clean"));
+}
+
 TEST(CliTest, NoSubcommandIsAUsageError) {
   auto result = RunCommand({PGARK_BINARY});
   EXPECT_EQ(result.exit_code, 2);

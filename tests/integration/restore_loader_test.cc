@@ -390,6 +390,24 @@ TEST_F(RestoreLoaderTest, SectionsRunSeparately) {
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'"), "5");
 }
 
+// As pg_restore, --section repeats: the sections named run, the others do not.
+TEST_F(RestoreLoaderTest, SectionsCombineOnTheCommandLine) {
+  std::string path = Archive(Spec(), "sections_cli");
+  ScratchDatabase target("rdst");
+  auto schema = RunCommand({PGARK_BINARY, "restore", "--section", "pre-data", "--section", "post-data", "-d",
+                            target.conninfo(), path});
+  ASSERT_EQ(schema.exit_code, 0) << schema.err;
+  auto conn = target.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "0");
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'"), "5");
+  auto data = RunCommand({PGARK_BINARY, "restore", "--section", "data", "-d", target.conninfo(), path});
+  ASSERT_EQ(data.exit_code, 0) << data.err;
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
+  auto bad = RunCommand({PGARK_BINARY, "restore", "--section", "data", "--section", "indexes", "-d",
+                         target.conninfo(), path});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
 TEST_F(RestoreLoaderTest, ColumnMismatchFailsBeforeAnyData) {
   std::string path = Archive(Spec(), "mismatch");
   ScratchDatabase target("rdst");
