@@ -323,8 +323,15 @@ class Replace {
     PGARK_ASSIGN_OR_RETURN(result_.restore, RunRestore(restore, archive_));
     result_.restore.database = result_.database;
     PGARK_LOG(kInfo) << "replace: verifying row counts of " << result_.restore.loaded_tables.size() << " tables";
-    PGARK_ASSIGN_OR_RETURN(result_.verified_tables, VerifyRowCounts(options_.restore, temp_, result_.restore));
-    // Interrupted once the restore was done: the swap does not happen.
+    absl::StatusOr<int> verified = VerifyRowCounts(options_.restore, temp_, result_.restore);
+    // Interrupted once the restore was done (the verification's count is cancelled, or stops
+    // before the next table): the swap does not happen.
+    if (!verified.ok() && verified.status().code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+      return absl::CancelledError(absl::StrCat("replace interrupted before the swap (verifying row counts: ",
+                                               verified.status().message(), ")"));
+    }
+    PGARK_RETURN_IF_ERROR(verified.status());
+    result_.verified_tables = *verified;
     if (base::CancelRequested()) return absl::CancelledError("replace interrupted before the swap");
     return Swap();
   }

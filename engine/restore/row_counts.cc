@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "format/base/cancellation.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
 
@@ -15,6 +16,9 @@ namespace pgark::engine {
 absl::StatusOr<std::vector<int64_t>> CountRestoredRows(pg::Connection& conn, const std::vector<LoadedTable>& tables) {
   std::vector<int64_t> counts;
   counts.reserve(tables.size());
+  // Nothing else watches for an interrupt here (the restore's watchers are gone): without
+  // this a count waiting on a lock, or a big table's, ran on after SIGINT until it ended.
+  base::CancelWatcher watcher([&conn] { conn.Cancel().IgnoreError(); });
   PGARK_ASSIGN_OR_RETURN(
       pg::Result filtered,
       conn.Query("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
@@ -24,6 +28,8 @@ absl::StatusOr<std::vector<int64_t>> CountRestoredRows(pg::Connection& conn, con
     not_counted.emplace(std::string(filtered.Get(row, 0)), std::string(filtered.Get(row, 1)));
   }
   for (const LoadedTable& table : tables) {
+    // A cancel request that reached the server between two counts is lost: stop here.
+    PGARK_RETURN_IF_ERROR(base::CheckCancelled());
     if (not_counted.count({table.schema, table.name}) > 0) {
       PGARK_LOG(kWarning) << "row count of " << table.schema << "." << table.name
                           << " not checked after the restore: row-level security applies to the restoring role "

@@ -24,7 +24,8 @@ namespace pgark::engine {
 inline constexpr int64_t kRowsNotCounted = -1;
 
 // SELECT count(*) FROM ONLY each table, in the order given (kRowsNotCounted as above).
-// Server errors as returned.
+// Server errors as returned. An interrupt (base::RequestCancel, the SIGINT handler) cancels
+// the count running (one waiting on a lock included) and stops before the next: kCancelled.
 absl::StatusOr<std::vector<int64_t>> CountRestoredRows(pg::Connection& conn, const std::vector<LoadedTable>& tables);
 
 // OK when every table (or partition-root group) holds the archive's rows (tables and groups

@@ -1,19 +1,20 @@
 // Interrupted and failed restores (docs/restore.md "Interrupts and failures"): for each mode
 // (plain -j 2, -1, --clean, -C, --replace, verify --restore-test, a pipe) and each event
 // (SIGINT in pre-data, in the clean, in a COPY, in the sequence, privilege and REFRESH passes,
-// in --replace's swap; SIGTERM in an index build; the backend terminated in a COPY, also while
-// a pipe stalls; a pipe cut short or stalled; a second SIGINT while cleaning up): the exit code, the
-// message (what was running, what was and was not restored), the state left behind, no
-// session of ours left running in the server, and a prompt end. Black-box through the real
-// binary.
+// between --replace's restore and its swap, in the swap; SIGTERM in an index build; the backend
+// terminated in a COPY, also while a pipe stalls; a pipe cut short or stalled; a second SIGINT
+// while cleaning up): the exit code, the message (what was running, what was and was not
+// restored), the state left behind, no session of ours left running in the server, and a prompt
+// end. Black-box through the real binary.
 //
 // The signal lands deterministically: the slow parts are slow only for the restore's own
 // sessions (their application_name starts with pgark_intr), a CHECK that sleeps 5 ms per row
 // and an index on an expression that does the same, and the test waits until the statement
 // shows in pg_stat_activity before it signals. The pre-data case waits on a lock: another
 // session's uncommitted CREATE SCHEMA of the same name; the clean, the swap and the sequence
-// pass wait on locks the test holds too; the GRANT is made slow by an event trigger that
-// sleeps for the restore's sessions.
+// pass wait on locks the test holds too, and so does --replace's row count (in its temporary
+// database, locked while a REFRESH waits for that lock: kWindow); the GRANT is made slow by an
+// event trigger that sleeps for the restore's sessions.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -83,6 +84,25 @@ constexpr char kPasses[] =
     "SELECT pg_catalog.setval('p.seq', 42);"
     "CREATE MATERIALIZED VIEW p.mv AS SELECT id FROM generate_series(1, 2000) id WHERE p.slowly(id);";
 
+// For --replace's window between the restore and the swap: a table, and a materialized view
+// whose REFRESH (the restore's last statement) waits, for the restore's sessions, until some
+// session holds an ACCESS EXCLUSIVE lock on that table (at most 30 s), so the test provably
+// holds that lock in the temporary database before the verification counts the table's rows.
+constexpr char kWindow[] =
+    "CREATE SCHEMA w;"
+    "CREATE TABLE w.t (id integer);"
+    "INSERT INTO w.t SELECT generate_series(1, 10);"
+    "CREATE FUNCTION w.until_locked() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN "
+    "  IF pg_catalog.current_setting('application_name') LIKE 'pgark\\_intr%' THEN "
+    "    FOR i IN 1..3000 LOOP "
+    "      EXIT WHEN EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.locktype = 'relation' AND l.granted "
+    "        AND l.mode = 'AccessExclusiveLock' AND l.relation = 'w.t'::pg_catalog.regclass AND l.database = "
+    "        (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())); "
+    "      PERFORM pg_catalog.pg_sleep(0.01); "
+    "    END LOOP; "
+    "  END IF; RETURN true; END $$;"
+    "CREATE MATERIALIZED VIEW w.mv AS SELECT 1 AS x WHERE w.until_locked();";
+
 constexpr char kCopyOfSlow[] = "query LIKE 'COPY %slow%'";
 
 // How long a signalled pgark may take to end (the slow statements take 10 s).
@@ -110,7 +130,7 @@ class RestoreInterruptTest : public ::testing::Test {
     admin_->Execute(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ",
                                  Q(app_)))
         .IgnoreError();
-    for (const std::string& like : {std::string("pgark\\_replace\\_%\\_") + target_.name(), verify_like_}) {
+    for (const std::string& like : {TemporaryLike(), verify_like_}) {
       if (like.empty()) continue;
       auto left = admin_->Query(absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ", Q(like)));
       for (int row = 0; left.ok() && row < left->rows(); ++row) {
@@ -210,11 +230,13 @@ class RestoreInterruptTest : public ::testing::Test {
     argv.push_back(archive.empty() ? archive_ : archive);
     return argv;
   }
-  // The archive of kPasses (below): nothing slow but the REFRESH of p.mv.
-  std::string PassesArchive() {
+  // The archive of kPasses (above): nothing slow but the REFRESH of p.mv.
+  std::string PassesArchive() { return ArchiveOf(kPasses, "passes.pgark"); }
+  // The archive of a new database made by `sql`, as dir_/file.
+  std::string ArchiveOf(const char* sql, const std::string& file) {
     ScratchDatabase source("intrsrc");
-    EXPECT_OK(source.Connect()->Execute(kPasses));
-    const std::string archive = (dir_ / "passes.pgark").string();
+    EXPECT_OK(source.Connect()->Execute(sql));
+    const std::string archive = (dir_ / file).string();
     auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", archive});
     EXPECT_EQ(dump.exit_code, 0) << dump.err;
     return archive;
@@ -227,6 +249,18 @@ class RestoreInterruptTest : public ::testing::Test {
   std::string Objects(ScratchDatabase& db) {
     return Scalar(*db.Connect(), "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname = 's'");
+  }
+  // LIKE pattern of the temporary databases of a --replace of target_.
+  std::string TemporaryLike() const { return "pgark\\_replace\\_%\\_" + target_.name(); }
+  // After an interrupted --replace of target_, which had table keep (x = 42): no temporary
+  // database and no pre-restore copy left; target_ as it was, without the archive's `schema`.
+  void ExpectTargetUntouched(const std::string& schema) {
+    EXPECT_EQ(Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ", Q(TemporaryLike()),
+                                           " OR datname LIKE ", Q(target_.name() + "\\_pre\\_restore%"))),
+              "0");
+    EXPECT_EQ(Scalar(*target_.Connect(), "SELECT x FROM keep"), "42");
+    EXPECT_EQ(Scalar(*target_.Connect(), absl::StrCat("SELECT count(*) FROM pg_namespace WHERE nspname = ", Q(schema))),
+              "0");
   }
   // DROP DATABASE ... WITH (FORCE) is PostgreSQL 13+.
   std::string Force() const { return admin_->server_version() >= 130000 ? " WITH (FORCE)" : ""; }
@@ -393,12 +427,40 @@ TEST_F(RestoreInterruptTest, InterruptInReplacesSwapLeavesTheOldDatabase) {
   EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
                                                  "database 'pgark_replace_")));
   EXPECT_THAT(result.err, HasSubstr("' was dropped"));
-  EXPECT_EQ(Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ",
-                                         Q("pgark\\_replace\\_%\\_" + target_.name()), " OR datname LIKE ",
-                                         Q(target_.name() + "\\_pre\\_restore%"))),
-            "0");
-  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT x FROM keep"), "42");
-  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'p'"), "0");
+  ExpectTargetUntouched("p");
+}
+
+// SIGINT in --replace's window between the end of the restore and the swap, provably there:
+// the verification's count(*) of w.t waits on a lock the test holds in the temporary database
+// (taken while the REFRESH of w.mv, the restore's last statement, waits for it: kWindow). The
+// count is cancelled, the swap does not happen, the old database is untouched and the
+// temporary one dropped (before: the count waited for the lock and the first signal was seen
+// only after it, so pgark hung for as long as the lock was held).
+TEST_F(RestoreInterruptTest, InterruptBetweenReplacesRestoreAndSwapLeavesTheOldDatabase) {
+  const std::string archive = ArchiveOf(kWindow, "window.pgark");
+  ASSERT_OK(target_.Connect()->Execute("CREATE TABLE keep AS SELECT 42 AS x"));
+  BackgroundCommand command(Restore({"--replace", "-j", "2"}, target_.name(), archive));
+  ASSERT_TRUE(WaitFor(command, "query LIKE 'REFRESH MATERIALIZED VIEW w.mv%'"));
+  const std::string temp = Scalar(*admin_, absl::StrCat("SELECT string_agg(datname, ' ') FROM pg_database WHERE "
+                                                        "datname LIKE ", Q(TemporaryLike())));
+  ASSERT_TRUE(absl::StartsWith(temp, "pgark_replace_") && !absl::StrContains(temp, " ")) << temp;
+  auto blocker = pg::Connection::Open(PgTestServer::Get().Conninfo(temp));
+  ASSERT_OK(blocker.status());
+  ASSERT_OK((*blocker)->Execute("BEGIN; LOCK TABLE w.t IN ACCESS EXCLUSIVE MODE"));
+  const bool reached =
+      WaitFor(command, "wait_event_type = 'Lock' AND query = 'SELECT pg_catalog.count(*) FROM ONLY \"w\".\"t\"'");
+  EXPECT_TRUE(reached) << "the verification's count of w.t never waited on the lock";
+  const absl::Time signalled = absl::Now();
+  if (reached) command.Signal(SIGINT);
+  const CommandResult result = Finish(command, signalled);
+  (*blocker)->Execute("ROLLBACK").IgnoreError();  // the drop WITH (FORCE) may have ended its session
+  blocker->reset();
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("replace interrupted before the swap (verifying row counts: canceling statement "
+                                    "due to user request"));
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
+                                                 "database '", temp, "' was dropped")));
+  ExpectTargetUntouched("w");
 }
 
 // SIGINT in the passes after the main pass: the sequences (a setval waiting on a lock the test
@@ -459,11 +521,7 @@ TEST_F(RestoreInterruptTest, ReplaceInterruptedTwiceDropsItsTemporaryDatabase) {
   EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
   EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
                                                  "database 'pgark_replace_")));
-  EXPECT_EQ(Scalar(*admin_, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE ",
-                                         Q("pgark\\_replace\\_%\\_" + target_.name()))),
-            "0");
-  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT x FROM keep"), "42");
-  EXPECT_EQ(Scalar(*target_.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 's'"), "0");
+  ExpectTargetUntouched("s");
 }
 
 // verify --restore-test: interrupted once, twice (the second waits for the drop) or three
