@@ -679,6 +679,9 @@ absl::Status RestoreRun::Precheck() {
   if (archive_.local) check.slice_bytes = size_t{1} << 20;
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = open_.reader->CheckStoredFrames(check);
+  // A read the interrupt cut short (an S3 GET, storage/http/http_client.h) is the interrupt,
+  // not a finding of the check: reported as any other interrupt before a change is.
+  if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) return base::CheckCancelled();
   if (status.code() == absl::StatusCode::kDataLoss) {
     return base::WithMessage(status, absl::StrCat("archive damaged (found by the pre-check, before any change): ",
                                                   status.message()));

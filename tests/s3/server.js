@@ -7,7 +7,14 @@
 //   - fault injection for retry tests: POST /__pgark/faults with a JSON list of
 //     {"match": "<substring of METHOD URL>", "status": 503, "code": "SlowDown", "times": 1}
 //     or {"match": ..., "reset": true, "times": 1} (the connection is destroyed);
-//   - a request log: GET /__pgark/log?match=<substring> returns ["METHOD URL STATUS", ...].
+//   - a request log: GET /__pgark/log?match=<substring> returns ["METHOD URL STATUS", ...];
+//   - holding requests unanswered, for interrupt tests: POST /__pgark/hold with a JSON list of
+//     {"match": "<substring of METHOD URL>", "range_start": 4096, "times": 1} holds the next
+//     `times` matching (and signed) requests, with "range_start" only those whose Range header
+//     is "bytes=<range_start>-..."; GET /__pgark/held?match=<substring> returns
+//     ["METHOD URL bytes=A-B", ...] for every request held so far (a test polls it to know
+//     that its request is waiting); POST /__pgark/release forwards the held requests (one
+//     whose client has gone is dropped and logged "METHOD URL CLOSED").
 // Usage: node --openssl-legacy-provider server.js DIR   (s3rver's list tokens use DES; prints the proxy's port on stdout, then serves until killed)
 'use strict';
 const crypto = require('crypto');
@@ -26,6 +33,8 @@ if (!dir) {
 
 const faults = [];
 const log = [];
+const holds = [];
+const held = [];  // {line, range, req, res, body}, in arrival order; kept after release
 
 function hmac(key, data) { return crypto.createHmac('sha256', key).update(data).digest(); }
 function sha256hex(data) { return crypto.createHash('sha256').update(data).digest('hex'); }
@@ -79,15 +88,34 @@ async function main() {
     res.end(body);
   }
 
+  // The control requests: a list to add to (POST), or the lines of a list that contain the
+  // query's match=<substring> (GET).
+  const addTo = { '/__pgark/faults': faults, '/__pgark/hold': holds };
+  const lines = { '/__pgark/log': () => log, '/__pgark/held': () => held.map(h => `${h.line} ${h.range}`) };
+
   function handle(req, res, body) {
-    if (req.url.startsWith('/__pgark/faults') && req.method === 'POST') {
-      faults.push(...JSON.parse(body.toString()));
+    const path = req.url.split('?')[0];
+    if (addTo[path] && req.method === 'POST') {
+      addTo[path].push(...JSON.parse(body.toString()));
       res.end('ok');
       return;
     }
-    if (req.url.startsWith('/__pgark/log')) {
+    if (lines[path]) {
       const match = decodeURIComponent((req.url.split('match=')[1] || ''));
-      res.end(JSON.stringify(log.filter(l => l.includes(match))));
+      res.end(JSON.stringify(lines[path]().filter(l => l.includes(match))));
+      return;
+    }
+    if (req.url.startsWith('/__pgark/release') && req.method === 'POST') {
+      for (const h of held) {
+        if (h.released) continue;
+        h.released = true;
+        if (h.req.socket.destroyed) {
+          log.push(`${h.line} CLOSED`);
+        } else {
+          forward(h.req, h.res, h.line, h.body);
+        }
+      }
+      res.end('ok');
       return;
     }
     const sigError = verifySignature(req);
@@ -101,6 +129,14 @@ async function main() {
       return;
     }
     const line = `${req.method} ${req.url}`;
+    const range = String(req.headers['range'] || '');
+    const hold = holds.find(h => h.times > 0 && line.includes(h.match) &&
+                                 (h.range_start === undefined || range.startsWith(`bytes=${h.range_start}-`)));
+    if (hold) {
+      hold.times -= 1;
+      held.push({ line, range, req, res, body, released: false });
+      return;
+    }
     const fault = faults.find(f => f.times > 0 && line.includes(f.match));
     if (fault) {
       fault.times -= 1;
@@ -112,14 +148,18 @@ async function main() {
       reply(req, res, fault.status, fault.code || 'InternalError', 'injected by the pgark test server');
       return;
     }
-    const forward = http.request({ host: '127.0.0.1', port: inner.port, method: req.method,
-                                   path: req.url, headers: req.headers }, up => {
+    forward(req, res, line, body);
+  }
+
+  function forward(req, res, line, body) {
+    const upstream = http.request({ host: '127.0.0.1', port: inner.port, method: req.method,
+                                    path: req.url, headers: req.headers }, up => {
       log.push(`${line} ${up.statusCode}`);
       res.writeHead(up.statusCode, up.headers);
       up.pipe(res);
     });
-    forward.on('error', err => reply(req, res, 502, 'InternalError', String(err)));
-    forward.end(body);
+    upstream.on('error', err => reply(req, res, 502, 'InternalError', String(err)));
+    upstream.end(body);
   }
 
   proxy.listen(0, '127.0.0.1', () => {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -130,19 +131,59 @@ std::string S3TestServer::UniquePrefix() {
   return absl::StrCat("t-", getpid(), "-", counter++);
 }
 
-void S3TestServer::InjectFaults(const std::string& json) {
+namespace {
+
+// POSTs `body` to the server's control path `path` ("/__pgark/..."); aborts on failure, as a
+// test that cannot set up its server cannot run.
+void Control(const std::string& endpoint, const std::string& path, const std::string& body) {
   auto client = storage::http::NewCurlHttpClient({});
-  storage::http::HttpRequest request{"POST", endpoint_ + "/__pgark/faults", {}, json};
+  storage::http::HttpRequest request{"POST", endpoint + path, {}, body};
   auto response = client->Send(request);
   if (!response.ok() || response->status != 200) {
-    std::fprintf(stderr, "S3 test server: injecting faults failed\n");
+    std::fprintf(stderr, "S3 test server: POST %s failed\n", path.c_str());
     std::abort();
+  }
+}
+
+// `text` percent-encoded for a query value (a match holds spaces: "GET /bucket/key").
+std::string QueryValue(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void S3TestServer::InjectFaults(const std::string& json) { Control(endpoint_, "/__pgark/faults", json); }
+
+void S3TestServer::HoldRequests(const std::string& json) { Control(endpoint_, "/__pgark/hold", json); }
+
+void S3TestServer::ReleaseHeld() { Control(endpoint_, "/__pgark/release", ""); }
+
+std::vector<std::string> S3TestServer::WaitForHeld(const std::string& match, absl::Duration timeout) {
+  auto client = storage::http::NewCurlHttpClient({});
+  storage::http::HttpRequest request{"GET", endpoint_ + "/__pgark/held?match=" + QueryValue(match), {}, {}};
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    auto response = client->Send(request);
+    if (response.ok() && response->status == 200) {
+      auto held = nlohmann::json::parse(response->body).get<std::vector<std::string>>();
+      if (!held.empty()) return held;
+    }
+    if (absl::Now() >= deadline) return {};
+    absl::SleepFor(absl::Milliseconds(10));
   }
 }
 
 std::vector<std::string> S3TestServer::RequestLog(const std::string& match) {
   auto client = storage::http::NewCurlHttpClient({});
-  storage::http::HttpRequest request{"GET", endpoint_ + "/__pgark/log?match=" + match, {}, {}};
+  storage::http::HttpRequest request{"GET", endpoint_ + "/__pgark/log?match=" + QueryValue(match), {}, {}};
   auto response = client->Send(request);
   if (!response.ok()) return {};
   return nlohmann::json::parse(response->body).get<std::vector<std::string>>();

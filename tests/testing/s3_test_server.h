@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "engine/storage/s3/s3_options.h"
 
 namespace pgark::testing {
@@ -36,6 +37,17 @@ class S3TestServer {
   void InjectFaults(const std::string& json);
   // Request log lines "METHOD URL STATUS" containing `match`.
   std::vector<std::string> RequestLog(const std::string& match);
+
+  // Holds requests unanswered until ReleaseHeld() (see tests/s3/server.js), e.g. the next
+  // ranged GET of a key that starts at byte 4096:
+  // R"([{"match":"GET /pgark-test/t-1-0/a.pgark","range_start":4096,"times":1}])".
+  // A held request is not in RequestLog() until it is released and answered.
+  void HoldRequests(const std::string& json);
+  // The requests held so far ("METHOD URL bytes=A-B") containing `match`, once there is at
+  // least one, polling every 10 ms; empty if none was held within `timeout`.
+  std::vector<std::string> WaitForHeld(const std::string& match, absl::Duration timeout);
+  // Forwards every held request whose client is still connected to the server.
+  void ReleaseHeld();
 
  private:
   S3TestServer() = default;

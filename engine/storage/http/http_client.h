@@ -54,7 +54,10 @@ class HttpClient {
   // Performs the exchange. Any HTTP status is a successful exchange (returned in
   // HttpResponse::status). Errors: kUnavailable (connection refused/reset, DNS failure, TLS
   // handshake), kDeadlineExceeded (timeouts), kResourceExhausted (response too large),
-  // kPermissionDenied (certificate verification failed), kInvalidArgument (bad URL).
+  // kPermissionDenied (certificate verification failed), kInvalidArgument (bad URL),
+  // kCancelled (an interrupt, base::RequestCancel, cut a GET or HEAD that was in flight when
+  // it came, within about a second; other methods, and requests sent after the interrupt,
+  // run to their end).
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 
