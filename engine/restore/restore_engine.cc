@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/conflict_check.h"
 #include "engine/restore/copy_streams.h"
 #include "engine/restore/load_order.h"
 #include "engine/restore/name_filter.h"
@@ -354,10 +355,20 @@ class RestoreRun {
   absl::Status DropAndEmpty(bool in_transaction);  // the statements of Clean(), on the leader
   absl::Status RunPreData();
   absl::Status CheckTargetColumns();
-  // One table's recorded columns against the target's (name -> format_type, generated; empty
-  // when the table does not exist): kNotFound / kFailedPrecondition naming the column.
-  absl::Status CheckTableColumns(const TableStreams& table,
-                                 const std::map<std::string, std::pair<std::string, bool>>& target) const;
+  // A column of a table in the target, as the column check reads it.
+  struct TargetColumn {
+    std::string type;        // format_type
+    bool generated = false;  // attgenerated: COPY cannot write it
+    // NOT NULL without a default (not identity, not generated): a row without a value for
+    // it fails, so COPY must name it.
+    bool needs_value = false;
+  };
+  // One table's recorded columns against the target's (by name; empty when the table does
+  // not exist): kNotFound / kFailedPrecondition naming the column.
+  absl::Status CheckTableColumns(const TableStreams& table, const std::map<std::string, TargetColumn>& target) const;
+  // Whether the archive holds rows of `table`: false only when its index says none (a file;
+  // from a pipe the counts come after the data, so true).
+  bool MayHaveRows(const TableStreams& table) const;
   absl::Status PrepareTypeOidPatching();
   // Loads into tables that already exist (data-only): their FOREIGN KEYs order the loads,
   // their triggers are reported or, with --disable-triggers, turned off (load_order.h,
@@ -799,55 +810,16 @@ absl::Status RestoreRun::CreateDatabase() {
 }
 
 // Fails before anything is changed when the target already holds objects this restore
-// would create (or rows in tables it would load), unless --clean.
+// would create (conflict_check.h: every kind, in every section the run executes), or rows in
+// tables it would load, unless --clean.
 absl::Status RestoreRun::CheckConflicts() {
   if (options_.clean) return absl::OkStatus();
-  std::vector<std::string> probes;
-  for (const CatalogItem* item : items_) {
-    if (item->section != Section::kPreData || item->create_sql.empty()) continue;
-    char kind = 0;
-    std::string name = item->name;
-    switch (item->kind) {
-      case ObjectKind::kSchema:
-        if (absl::StartsWith(item->create_sql, "CREATE SCHEMA")) kind = 'n';
-        break;
-      case ObjectKind::kTable: case ObjectKind::kView: case ObjectKind::kMaterializedView:
-      case ObjectKind::kSequence:
-        kind = 'r';
-        break;
-      case ObjectKind::kType: case ObjectKind::kDomain:
-        kind = 't';
-        break;
-      case ObjectKind::kFunction: case ObjectKind::kAggregate:
-        kind = 'f';  // name is "f(identity arguments)"
-        break;
-      case ObjectKind::kExtension:
-        kind = 'e';
-        break;
-      default:
-        break;
-    }
-    if (kind == 0) continue;
-    probes.push_back(absl::StrCat("('", std::string(1, kind), "', ", Literal(item->schema), ", ",
-                                  Literal(name), ", ", Literal(item->id), ")"));
-  }
-  std::vector<std::string> conflicts;
-  if (!probes.empty()) {
-    std::string sql = absl::StrCat(
-        "SELECT v.id FROM (VALUES ", absl::StrJoin(probes, ", "), ") v(k, s, n, id) WHERE CASE v.k "
-        "WHEN 'n' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = v.n) "
-        "WHEN 'r' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns "
-        "  ON ns.oid = c.relnamespace WHERE ns.nspname = v.s AND c.relname = v.n) "
-        "WHEN 't' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace ns "
-        "  ON ns.oid = t.typnamespace WHERE ns.nspname = v.s AND t.typname = v.n) "
-        "WHEN 'f' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace ns "
-        "  ON ns.oid = p.pronamespace WHERE ns.nspname = v.s AND p.proname OPERATOR(pg_catalog.||) '(' "
-        "  OPERATOR(pg_catalog.||) pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')' = v.n) "
-        "WHEN 'e' THEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = v.n) END "
-        "LIMIT 10");
-    PGARK_ASSIGN_OR_RETURN(pg::Result found, leader_->Query(sql));
-    for (int row = 0; row < found.rows(); ++row) conflicts.push_back(std::string(found.Get(row, 0)));
-  }
+  constexpr int kNamed = 10;  // names in the message, at most
+  PGARK_ASSIGN_OR_RETURN(
+      std::vector<std::string> conflicts,
+      restore::FindConflicts(*leader_,
+                             restore::ConflictProbes(items_, [this](absl::string_view id) { return ItemById(id); }),
+                             kNamed));
   // Data into tables this run does not create: they must be empty.
   for (int index : tables_to_load_) {
     const TableStreams& table = contents().tables[index];
@@ -1052,16 +1024,19 @@ absl::Status RestoreRun::CheckTargetColumns() {
         pg::Result columns,
         leader_->QueryParams(absl::StrCat("WITH t AS (", restore::kTablesByName, ") "
                                           "SELECT t.idx, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-                                          "a.attgenerated <> '' FROM t JOIN pg_catalog.pg_attribute a "
+                                          "a.attgenerated <> '', a.attnotnull AND NOT a.atthasdef AND "
+                                          "a.attidentity = '' AND a.attgenerated = '' "
+                                          "FROM t JOIN pg_catalog.pg_attribute a "
                                           "ON a.attrelid = t.rel AND a.attnum > 0 AND NOT a.attisdropped "
                                           "ORDER BY t.idx, a.attnum"),
                              {restore::TablesByNameParam(names)}));
-    // Target columns per table of the batch: name -> (format_type, generated).
-    std::vector<std::map<std::string, std::pair<std::string, bool>>> targets(last - first);
+    // Target columns per table of the batch, by name.
+    std::vector<std::map<std::string, TargetColumn>> targets(last - first);
     for (int row = 0; row < columns.rows(); ++row) {
       const int64_t idx = columns.GetInt64(row, 0).value_or(-1);
       if (idx < 0 || idx >= static_cast<int64_t>(targets.size())) continue;
-      targets[idx][std::string(columns.Get(row, 1))] = {std::string(columns.Get(row, 2)), columns.GetBool(row, 3)};
+      targets[idx][std::string(columns.Get(row, 1))] = {std::string(columns.Get(row, 2)), columns.GetBool(row, 3),
+                                                        columns.GetBool(row, 4)};
     }
     for (size_t i = first; i < last; ++i) {
       PGARK_RETURN_IF_ERROR(CheckTableColumns(contents().tables[tables_to_load_[i]], targets[i - first]));
@@ -1071,7 +1046,7 @@ absl::Status RestoreRun::CheckTargetColumns() {
 }
 
 absl::Status RestoreRun::CheckTableColumns(const TableStreams& table,
-                                           const std::map<std::string, std::pair<std::string, bool>>& target) const {
+                                           const std::map<std::string, TargetColumn>& target) const {
   if (target.empty() && !table.columns.empty()) {
     return absl::NotFoundError(absl::StrCat("table ", table.Display(),
                                             " does not exist in the target database; no data was loaded"));
@@ -1081,10 +1056,10 @@ absl::Status RestoreRun::CheckTableColumns(const TableStreams& table,
     std::string problem;
     if (it == target.end()) {
       problem = "is missing in the target";
-    } else if (it->second.second) {
+    } else if (it->second.generated) {
       problem = "is a generated column in the target";
-    } else if (it->second.first != column.type) {
-      problem = absl::StrCat("is ", column.type, " in the archive but ", it->second.first, " in the target");
+    } else if (it->second.type != column.type) {
+      problem = absl::StrCat("is ", column.type, " in the archive but ", it->second.type, " in the target");
     } else if (table.binary && column.embeds_user_oid && patch_type_oids_ && !column.shape) {
       problem = "holds user-type OIDs in binary COPY data but the archive records no type shape to patch them";
     }
@@ -1093,7 +1068,30 @@ absl::Status RestoreRun::CheckTableColumns(const TableStreams& table,
           "table ", table.Display(), ": column \"", column.name, "\" ", problem, "; no data was loaded"));
     }
   }
+  // A column only the target has gets its default in every loaded row: without one, a NOT
+  // NULL column fails the COPY at its first row, after other tables were loaded.
+  for (const auto& [name, column] : target) {
+    if (!column.needs_value || !MayHaveRows(table)) continue;
+    if (std::any_of(table.columns.begin(), table.columns.end(),
+                    [&name](const restore::RecordedColumn& recorded) { return recorded.name == name; })) {
+      continue;
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "table ", table.Display(), ": column \"", name, "\" of the target is NOT NULL without a default, and the "
+        "archive has no values for it; no data was loaded"));
+  }
   return absl::OkStatus();
+}
+
+bool RestoreRun::MayHaveRows(const TableStreams& table) const {
+  if (!open_.reader) return true;
+  const std::vector<format::StreamInfo>& streams = open_.reader->info().streams;
+  for (uint32_t id : table.streams) {
+    auto it = std::lower_bound(streams.begin(), streams.end(), id,
+                               [](const format::StreamInfo& stream, uint32_t wanted) { return stream.stream_id < wanted; });
+    if (it == streams.end() || it->stream_id != id || it->rows > 0) return true;
+  }
+  return false;
 }
 
 bool RestoreRun::PatchesTypeOids(const TableStreams& table) const {

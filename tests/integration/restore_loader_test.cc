@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -341,6 +342,157 @@ TEST_F(RestoreLoaderTest, ConflictingTargetIsRefusedUnchangedWithoutClean) {
   ExpectSameAsSource(target);
 }
 
+// The user objects of a target, per catalog ("pg_class 3, pg_namespace 0, ..."): what a refused
+// restore must leave as it was.
+std::string UserCatalogCounts(pg::Connection& conn) {
+  std::string counts;
+  for (const char* catalog : {"pg_class", "pg_namespace", "pg_proc", "pg_constraint", "pg_trigger", "pg_policy",
+                              "pg_statistic_ext", "pg_publication", "pg_event_trigger", "pg_operator",
+                              "pg_collation", "pg_largeobject_metadata"}) {
+    absl::StrAppend(&counts, catalog, " ",
+                    Scalar(conn, absl::StrCat("SELECT count(*) FROM pg_catalog.", catalog, " WHERE oid >= 16384")),
+                    ", ");
+  }
+  return counts;
+}
+
+// The test archive plus public.t (1000 rows) and objects of the kinds the conflict check
+// probes beyond schemas, relations, types, functions and extensions: an index, a primary
+// key (its index), extended statistics, a publication, an event trigger, an operator, a
+// collation, a NOT VALID CHECK constraint and a policy. In public, which the archive does
+// not create: a target can hold a name there without holding one of the archive's schemas.
+ArchiveSpec SpecWithPublicObjects() {
+  ArchiveSpec spec = Spec();
+  auto& items = spec.catalog.items;
+  auto pre = std::find_if(items.begin(), items.end(), [](const CatalogItem& item) { return item.section != Section::kPreData; });
+  std::vector<CatalogItem> pre_data = {
+      Item("TABLE public.t", ObjectKind::kTable, "public", "t", Section::kPreData,
+           "CREATE TABLE public.t (id integer NOT NULL, v text);\n", "DROP TABLE IF EXISTS public.t;\n"),
+      Item("FUNCTION public.et_fn()", ObjectKind::kFunction, "public", "et_fn()", Section::kPreData,
+           "CREATE FUNCTION public.et_fn() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;\n"),
+      Item("OPERATOR public.===(integer, integer)", ObjectKind::kOperator, "public", "===(integer, integer)",
+           Section::kPreData, "CREATE OPERATOR public.=== (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);\n"),
+      Item("COLLATION public.c1", ObjectKind::kCollation, "public", "c1", Section::kPreData,
+           "CREATE COLLATION public.c1 (provider = libc, locale = 'C');\n")};
+  pre = items.insert(pre, pre_data.begin(), pre_data.end()) + pre_data.size();
+  items.insert(pre, Item("TABLE DATA public.t", ObjectKind::kTableData, "public", "t", Section::kData, "", "",
+                         {"TABLE public.t"}, "TABLE public.t"));
+  items.push_back(Item("CONSTRAINT public.t t_pkey", ObjectKind::kConstraint, "public", "t t_pkey", Section::kPostData,
+                       "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n", "",
+                       {"TABLE public.t"}, "TABLE public.t"));
+  items.push_back(Item("INDEX public.t_v_idx", ObjectKind::kIndex, "public", "t_v_idx", Section::kPostData,
+                       "CREATE INDEX t_v_idx ON public.t USING btree (v);\n", "", {"TABLE public.t"},
+                       "TABLE public.t"));
+  items.push_back(Item("CONSTRAINT public.t t_v_check", ObjectKind::kConstraint, "public", "t t_v_check",
+                       Section::kPostData, "ALTER TABLE public.t ADD CONSTRAINT t_v_check CHECK ((v <> '')) NOT VALID;\n",
+                       "", {"TABLE public.t"}, "TABLE public.t"));
+  items.push_back(Item("POLICY public.t p1", ObjectKind::kPolicy, "public", "t p1", Section::kPostData,
+                       "CREATE POLICY p1 ON public.t FOR ALL TO PUBLIC USING (true);\n", "", {"TABLE public.t"},
+                       "TABLE public.t"));
+  items.push_back(Item("STATISTICS public.t_stats", ObjectKind::kStatistics, "public", "t_stats", Section::kPostData,
+                       "CREATE STATISTICS public.t_stats ON id, v FROM public.t;\n", "", {"TABLE public.t"},
+                       "TABLE public.t"));
+  items.push_back(Item("PUBLICATION pub1", ObjectKind::kPublication, "", "pub1", Section::kPostData,
+                       "CREATE PUBLICATION pub1 WITH (publish = 'insert, update, delete, truncate');\n"));
+  CatalogItem event_trigger = Item("EVENT TRIGGER et1", ObjectKind::kEventTrigger, "", "et1", Section::kPostData,
+                                   "CREATE EVENT TRIGGER et1 ON ddl_command_start EXECUTE FUNCTION public.et_fn();\n",
+                                   "", {"FUNCTION public.et_fn()"});
+  event_trigger.pass = RestorePass::kPostAcl;
+  items.push_back(event_trigger);
+  spec.tables.push_back({"public", "t", {"id", "v"}});
+  return spec;
+}
+
+// Issue 6: a name the target already holds is refused before anything changes, whatever the
+// kind of the object and the section that would create it (before 2026-11-25 only pre-data
+// schemas, relations, types, functions and extensions were probed: an index or a publication
+// failed after public.t was created and loaded; an operator or collation after the schema).
+TEST_F(RestoreLoaderTest, ConflictingNamesOfEveryKindAreRefusedUnchanged) {
+  ASSERT_OK(source_->Execute("CREATE TABLE public.t (id integer NOT NULL, v text); "
+                             "INSERT INTO public.t SELECT g, 'v' || g FROM generate_series(1, 1000) g"));
+  const std::string path = Archive(SpecWithPublicObjects(), "conflict_kinds");
+  struct Case {
+    std::string target_sql;  // makes the conflicting object
+    std::string named;       // what the message must name
+    std::string undo_sql;    // removes it again
+  };
+  const std::vector<Case> cases = {
+      {"CREATE TABLE public.t_v_idx (x int)", "INDEX public.t_v_idx", "DROP TABLE public.t_v_idx"},
+      {"CREATE SEQUENCE public.t_pkey", "CONSTRAINT public.t t_pkey (its index public.t_pkey)",
+       "DROP SEQUENCE public.t_pkey"},
+      {"CREATE PUBLICATION pub1", "PUBLICATION pub1", "DROP PUBLICATION pub1"},
+      {"CREATE FUNCTION public.other_fn() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; "
+       "CREATE EVENT TRIGGER et1 ON ddl_command_end EXECUTE FUNCTION public.other_fn()",
+       "EVENT TRIGGER et1", "DROP EVENT TRIGGER et1; DROP FUNCTION public.other_fn()"},
+      {"CREATE TABLE public.other (a int, b int); CREATE STATISTICS public.t_stats ON a, b FROM public.other",
+       "STATISTICS public.t_stats", "DROP TABLE public.other"},
+      {"CREATE OPERATOR public.=== (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer)",
+       "OPERATOR public.===(integer, integer)", "DROP OPERATOR public.=== (integer, integer)"},
+      {"CREATE COLLATION public.c1 (provider = libc, locale = 'C')", "COLLATION public.c1",
+       "DROP COLLATION public.c1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.named);
+    ScratchDatabase target("rdst");
+    auto conn = target.Connect();
+    ASSERT_OK(conn->Execute(c.target_sql));
+    const std::string before = UserCatalogCounts(*conn);
+    engine::RestoreOptions options;
+    options.conninfo = target.conninfo();
+    options.jobs = 2;
+    auto refused = Restore(path, options);
+    EXPECT_THAT(refused, testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr(c.named)));
+    EXPECT_THAT(refused.status().message(), HasSubstr("nothing was changed"));
+    EXPECT_EQ(UserCatalogCounts(*conn), before);
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'items', 'big')"), "0");
+    // Without the object the same restore goes through: no other probe fires on this archive.
+    ASSERT_OK(conn->Execute(c.undo_sql));
+    ASSERT_OK(Restore(path, options).status());
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM public.t"), "1000");
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "3000");
+  }
+  // Through the CLI: exit 3 (docs/error_codes.md), naming the index, the target unchanged.
+  ScratchDatabase target("rdst");
+  auto conn = target.Connect();
+  ASSERT_OK(conn->Execute(cases[0].target_sql));
+  const std::string before = UserCatalogCounts(*conn);
+  auto result = RunCommand({PGARK_BINARY, "restore", "-j", "2", "-d", target.conninfo(), path});
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("INDEX public.t_v_idx"));
+  EXPECT_THAT(result.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(UserCatalogCounts(*conn), before);
+}
+
+// A post-data run into a schema that exists (restored with --section pre-data, or made by a
+// migration tool): per-table names of the target, a constraint and a policy here, are refused
+// before any index is built.
+TEST_F(RestoreLoaderTest, PostDataRunRefusesTheTargetsConstraintAndPolicyNamesUnchanged) {
+  ASSERT_OK(source_->Execute("CREATE TABLE public.t (id integer NOT NULL, v text); "
+                             "INSERT INTO public.t SELECT g, 'v' || g FROM generate_series(1, 1000) g"));
+  const std::string path = Archive(SpecWithPublicObjects(), "conflict_post");
+  ScratchDatabase target("rdst");
+  engine::RestoreOptions options;
+  options.conninfo = target.conninfo();
+  options.post_data = false;
+  ASSERT_OK(Restore(path, options).status());
+  auto conn = target.Connect();
+  ASSERT_OK(conn->Execute("ALTER TABLE public.t ADD CONSTRAINT t_v_check CHECK (v IS NOT NULL); "
+                          "CREATE POLICY p1 ON public.t USING (false)"));
+  const std::string before = UserCatalogCounts(*conn);
+  options.pre_data = options.data = false;
+  options.post_data = true;
+  auto refused = Restore(path, options);
+  EXPECT_THAT(refused, testing::StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("CONSTRAINT public.t t_v_check")));
+  EXPECT_THAT(refused.status().message(), HasSubstr("POLICY public.t p1"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("nothing was changed"));
+  EXPECT_EQ(UserCatalogCounts(*conn), before);
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname IN ('app', 'public')"), "0");
+  // Without them, the post-data run completes.
+  ASSERT_OK(conn->Execute("ALTER TABLE public.t DROP CONSTRAINT t_v_check; DROP POLICY p1 ON public.t"));
+  ASSERT_OK(Restore(path, options).status());
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_indexes WHERE schemaname IN ('app', 'public')"), "7");
+}
+
 TEST_F(RestoreLoaderTest, FailingItemWithSingleTransactionLeavesTargetEmpty) {
   ArchiveSpec spec = Spec();
   spec.catalog.items.push_back(Item("INDEX app.broken", ObjectKind::kIndex, "app", "broken", Section::kPostData,
@@ -426,6 +578,56 @@ TEST_F(RestoreLoaderTest, ColumnMismatchFailsBeforeAnyData) {
   EXPECT_THAT(failed, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
                                         HasSubstr("column \"id\" is integer in the archive but bigint in the target")));
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "0");
+}
+
+// The column check of a data-only load into existing tables, branch by branch: each fails
+// before any row is loaded (app.big, the larger table, would load first at -j 1), naming the
+// table and column. A NOT NULL column only the target has failed at COPY before 2026-11-25,
+// after app.big was loaded.
+TEST_F(RestoreLoaderTest, ColumnCheckNamesEachProblemBeforeAnyData) {
+  const std::string path = Archive(Spec(), "columns");
+  struct Case {
+    std::string notes_ddl;  // app.notes in the target ("" = no such table)
+    absl::StatusCode code;
+    std::string message;    // "" = loads
+  };
+  const std::vector<Case> cases = {
+      {"CREATE TABLE app.notes (id integer, item_id integer)", absl::StatusCode::kFailedPrecondition,
+       "table app.notes: column \"body\" is missing in the target; no data was loaded"},
+      {"CREATE TABLE app.notes (id integer, item_id integer, body text GENERATED ALWAYS AS ('x') STORED)",
+       absl::StatusCode::kFailedPrecondition,
+       "table app.notes: column \"body\" is a generated column in the target; no data was loaded"},
+      {"", absl::StatusCode::kNotFound, "table app.notes does not exist in the target database; no data was loaded"},
+      {"CREATE TABLE app.notes (id integer, item_id integer, body text, must integer NOT NULL)",
+       absl::StatusCode::kFailedPrecondition,
+       "table app.notes: column \"must\" of the target is NOT NULL without a default, and the archive has no values "
+       "for it; no data was loaded"},
+      // What COPY fills itself is no problem.
+      {"CREATE TABLE app.notes (id integer, item_id integer, body text, d integer NOT NULL DEFAULT 1, "
+       "i integer NOT NULL GENERATED ALWAYS AS IDENTITY, g integer GENERATED ALWAYS AS (id + 1) STORED, n integer)",
+       absl::StatusCode::kOk, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.notes_ddl);
+    ScratchDatabase target("rdst");
+    auto conn = target.Connect();
+    ASSERT_OK(conn->Execute(absl::StrCat("CREATE SCHEMA app; CREATE TABLE app.big (id bigint, payload text); ",
+                                         c.notes_ddl)));
+    engine::RestoreOptions options;
+    options.conninfo = target.conninfo();
+    options.jobs = 1;
+    options.tables = {"app.big", "app.notes"};
+    options.pre_data = options.post_data = false;
+    auto result = Restore(path, options);
+    if (c.code == absl::StatusCode::kOk) {
+      ASSERT_OK(result.status());
+      EXPECT_EQ(Scalar(*conn, "SELECT count(*) || ' ' || min(d) || ' ' || count(DISTINCT i) FROM app.notes"),
+                "200 1 200");
+      continue;
+    }
+    EXPECT_THAT(result, testing::StatusIs(c.code, HasSubstr(c.message)));
+    EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.big"), "0");
+  }
 }
 
 TEST_F(RestoreLoaderTest, CorruptedFrameFailsWithDataLossNamingTheStream) {
