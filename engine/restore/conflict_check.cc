@@ -78,6 +78,9 @@ std::string ProbeSql(int server_version) {
   std::vector<std::pair<std::string, std::string>> branches = {
       {"schema", Global("pg_namespace", "nspname")},
       {"relation", RelationSql()},
+      {"partition",
+       absl::StrCat("EXISTS (SELECT 1 FROM pg_catalog.pg_class x", InSchema("relnamespace"),
+                    " AND x.relname = v.n AND x.relispartition)")},
       {"rowtype", absl::StrCat(RelationSql(), " OR ", TypeSql())},
       {"type", TypeSql()},
       {"function",
@@ -220,7 +223,7 @@ std::vector<ConflictProbe> ConflictProbes(const std::vector<const CatalogItem*>&
       case ObjectKind::kIndex:
         if (absl::StartsWith(sql, "CREATE ")) simple(*item, "relation");
         break;
-      case ObjectKind::kType: case ObjectKind::kDomain:
+      case ObjectKind::kType: case ObjectKind::kShellType: case ObjectKind::kDomain:
         simple(*item, "type");
         break;
       case ObjectKind::kFunction: case ObjectKind::kAggregate:
@@ -267,6 +270,10 @@ std::vector<ConflictProbe> ConflictProbes(const std::vector<const CatalogItem*>&
         }
         break;
       }
+      case ObjectKind::kTableAttach:
+        // A partition the run does not create may be attached already ("is already a partition").
+        if (created.count(item->table_id) == 0) simple(*item, "partition");
+        break;
       case ObjectKind::kTrigger:
         // A partition's clone of its parent's trigger only sets its state (ALTER TABLE).
         if (absl::StartsWith(sql, "CREATE ")) scoped(*item, find(item->table_id), "trigger");
@@ -294,7 +301,7 @@ std::vector<ConflictProbe> ConflictProbes(const std::vector<const CatalogItem*>&
         break;
       }
       default:
-        // ATTACH PARTITION, SET DEFAULT, OWNED BY, ENABLE ROW LEVEL SECURITY, ATTACH of an
+        // SET DEFAULT, OWNED BY, ENABLE ROW LEVEL SECURITY, ATTACH of an
         // index, default privileges, REFRESH, database properties: no new name.
         break;
     }
@@ -313,12 +320,17 @@ absl::StatusOr<std::vector<std::string>> FindConflicts(pg::Connection& conn, con
     rows.push_back(absl::StrCat("(", i, ", ", Literal(probe.kind), ", ", Literal(probe.schema), ", ",
                                 Literal(probe.parent), ", ", Literal(probe.name), ")"));
   }
-  // Each row evaluates the one branch of its kind (a correlated EXISTS on the catalog's name
-  // index, mostly); every row is looked at when nothing conflicts, so the ORDER BY costs nothing.
+  // Each row evaluates the one branch of its kind (mostly a hashed subplan: each catalog is
+  // read once); every row is looked at when nothing conflicts, so the ORDER BY costs nothing.
   const std::string sql = absl::StrCat("SELECT v.i FROM (VALUES ", absl::StrJoin(rows, ", "),
                                        ") v(i, k, s, p, n) WHERE CASE v.k", ProbeSql(conn.server_version()),
                                        " ELSE false END ORDER BY v.i LIMIT ", limit);
-  PGARK_ASSIGN_OR_RETURN(pg::Result result, conn.Query(sql));
+  // Without JIT: its estimated cost grows with the rows and crosses the JIT thresholds, and
+  // compiling the CASE took 7.2 of 7.4 s for 15,000 probes (5,000 tables, PG 15; 0.15 s without).
+  PGARK_RETURN_IF_ERROR(conn.Execute("SET jit = off"));
+  absl::StatusOr<pg::Result> queried = conn.Query(sql);
+  PGARK_RETURN_IF_ERROR(conn.Execute("RESET jit"));
+  PGARK_ASSIGN_OR_RETURN(pg::Result result, std::move(queried));
   for (int row = 0; row < result.rows(); ++row) {
     const int64_t index = result.GetInt64(row, 0).value_or(-1);
     if (index >= 0 && index < static_cast<int64_t>(probes.size())) found.push_back(probes[index].what);

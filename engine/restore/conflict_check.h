@@ -9,18 +9,19 @@
 //     foreign and partitioned tables, indexes, and the index of a PRIMARY KEY / UNIQUE /
 //     EXCLUDE constraint (named after the constraint); tables and views also by their row
 //     type (pg_type; an array type PostgreSQL generated moves out of the way and is no clash);
-//   - types and domains, functions and aggregates (by identity arguments), operators (by
-//     argument types), operator classes and families (by access method), collations,
-//     conversions, text-search parsers, templates, dictionaries and configurations, extended
-//     statistics;
+//   - types (shell types too) and domains, functions and aggregates (by identity arguments),
+//     operators (by argument types), operator classes and families (by access method),
+//     collations, conversions, text-search parsers, templates, dictionaries and
+//     configurations, extended statistics;
 //   - objects outside schemas: schemas, extensions, languages, casts, transforms, access
 //     methods, foreign-data wrappers, foreign servers, user mappings, publications (and a
 //     table or schema added to a publication the run does not create), subscriptions of the
 //     target database, event triggers;
 //   - per table (or domain) that the run does not create, so only in a run without the
 //     pre-data that creates it (--section post-data, -L): constraints, triggers, rules and
-//     policies. A table the run creates is probed itself, which covers them.
-// Not probed: what changes an existing object instead of creating one (ALTER ... ATTACH,
+//     policies, and whether a partition to attach is attached already. A table the run
+//     creates is probed itself, which covers them.
+// Not probed: what changes an existing object instead of creating one (ATTACH of an index,
 // SET DEFAULT, OWNED BY, ENABLE ROW LEVEL SECURITY, a partition's trigger clone state,
 // VALIDATE CONSTRAINT, the CREATE OR REPLACE VIEW of a split view), default privileges,
 // database properties, and the public schema (the archive records only its differences).

@@ -87,6 +87,9 @@ class ConflictProbesTest : public ::testing::Test {
                   "TABLE s.my t"),
       /*19*/ Item("DEFAULT ACL postgres TABLES", ObjectKind::kDefaultAcl, "", "postgres TABLES", Section::kPostData,
                   "ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT SELECT ON TABLES TO PUBLIC;\n"),
+      /*20*/ Item("TABLE ATTACH s.my t", ObjectKind::kTableAttach, "s", "my t", Section::kPreData,
+                  "ALTER TABLE ONLY s.p ATTACH PARTITION s.\"my t\" FOR VALUES IN (1);\n", "TABLE s.my t"),
+      /*21*/ Item("SHELL TYPE s.b", ObjectKind::kShellType, "s", "b", Section::kPreData, "CREATE TYPE s.b;\n"),
   };
 };
 
@@ -98,7 +101,7 @@ TEST_F(ConflictProbesTest, AFullRestoreProbesNamesNotWhatItsNewTablesHold) {
                           "relation s||my t_pkey => CONSTRAINT s.my t my t_pkey (its index s.my t_pkey)",
                           "relation s||i => INDEX s.i", "publication ||pub => PUBLICATION pub",
                           "event trigger ||et => EVENT TRIGGER et", "type s||d => DOMAIN s.d",
-                          "relation s||x => CONSTRAINT s.my t x (its index s.x)"));
+                          "relation s||x => CONSTRAINT s.my t x (its index s.x)", "type s||b => SHELL TYPE s.b"));
 }
 
 TEST_F(ConflictProbesTest, PostDataIntoAnExistingSchemaProbesPerTable) {
@@ -112,6 +115,11 @@ TEST_F(ConflictProbesTest, PostDataIntoAnExistingSchemaProbesPerTable) {
                           "constraint s|my t|x => CONSTRAINT s.my t x",
                           "relation s||x => CONSTRAINT s.my t x (its index s.x)",
                           "constraint s|my t|fk => FK CONSTRAINT s.my t fk"));
+}
+
+TEST_F(ConflictProbesTest, AttachingATableTheRunDoesNotCreateProbesThePartition) {
+  EXPECT_THAT(Describe(Probes({2, 20, 21})), ElementsAre("rowtype s||my t => TABLE s.my t", "type s||b => SHELL TYPE s.b"));
+  EXPECT_THAT(Describe(Probes({20})), ElementsAre("partition s||my t => TABLE ATTACH s.my t"));
 }
 
 TEST_F(ConflictProbesTest, DataAndNonCreatingItemsProbeNothing) {
