@@ -87,7 +87,7 @@ TEST(PruneRootTest, RemovingOneCopyRewritesTheSidecar) {
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_THAT(outcome->rewritten_sidecars, ElementsAre("checksums/shop_20240501_020000.pgark.sha256"));
   EXPECT_EQ(*root.Get("checksums/shop_20240501_020000.pgark.sha256"),
-            Hex('a') + "  monthly/shop_20240501_020000.pgark\n");
+            absl::StrCat(Hex('a'), "  monthly/shop_20240501_020000.pgark\n"));
 }
 
 TEST(PruneRootTest, KeepsTheOnlyCopyOfTheNewestVerifiedBackup) {

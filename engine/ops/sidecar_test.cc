@@ -1,5 +1,6 @@
 #include "engine/ops/sidecar.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -22,8 +23,8 @@ TEST(Sha256Test, MatchesKnownVectorAcrossUpdates) {
 TEST(SidecarTest, FormatsSha256sumTextModeAndParsesBack) {
   std::string text = FormatSidecar(kAbcSha256, {"daily/db_20240301_020000.pgark",
                                                "weekly/db_20240301_020000.pgark"});
-  EXPECT_EQ(text, std::string(kAbcSha256) + "  daily/db_20240301_020000.pgark\n" + kAbcSha256 +
-                      "  weekly/db_20240301_020000.pgark\n");
+  EXPECT_EQ(text, absl::StrCat(kAbcSha256, "  daily/db_20240301_020000.pgark\n", kAbcSha256,
+                                "  weekly/db_20240301_020000.pgark\n"));
   auto parsed = ParseSidecar(text);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->sha256_hex, kAbcSha256);
@@ -35,7 +36,7 @@ TEST(SidecarTest, RejectsMalformedOrInconsistentSidecars) {
   EXPECT_THAT(ParseSidecar("").status(), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(ParseSidecar("abc  daily/x\n").status(), StatusIs(absl::StatusCode::kDataLoss));
   std::string other(64, '0');
-  EXPECT_THAT(ParseSidecar(std::string(kAbcSha256) + "  a\n" + other + "  b\n").status(),
+  EXPECT_THAT(ParseSidecar(absl::StrCat(kAbcSha256, "  a\n", other, "  b\n")).status(),
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
