@@ -3,13 +3,26 @@
 #include <algorithm>
 #include <regex>
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "format/base/status_macros.h"
 
 namespace pgark::catalog {
 namespace {
+
+// `text` between two `quote` characters, each of them inside doubled.
+std::string Enclosed(absl::string_view text, char quote) {
+  std::string out(1, quote);
+  for (char c : text) {
+    if (c == quote) out.push_back(quote);
+    out.push_back(c);
+  }
+  out.push_back(quote);
+  return out;
+}
 
 absl::string_view PrivilegeName(char letter) {
   switch (letter) {
@@ -131,13 +144,7 @@ std::string Quoter::Ident(absl::string_view name) const {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) safe = false;
   }
   if (safe && keywords_.count(std::string(name)) == 0) return std::string(name);
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
+  return Enclosed(name, '"');
 }
 
 std::string Quoter::Qualified(absl::string_view schema, absl::string_view name) const {
@@ -145,15 +152,7 @@ std::string Quoter::Qualified(absl::string_view schema, absl::string_view name) 
   return absl::StrCat(Ident(schema), ".", Ident(name));
 }
 
-std::string Literal(absl::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
+std::string Literal(absl::string_view value) { return Enclosed(value, '\''); }
 
 std::string InTablespace(absl::string_view tablespace, absl::string_view sql) {
   if (tablespace.empty()) return std::string(sql);
@@ -349,6 +348,101 @@ std::string AlterConfigSql(absl::string_view target, absl::string_view entry) {
     absl::StrAppend(&sql, Literal(value));
   }
   return absl::StrCat(sql, ";\n");
+}
+
+namespace {
+
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+         (static_cast<unsigned char>(c) & 0x80) != 0;
+}
+
+// The token at `*pos` of `sql`: a quoted identifier (decoded into *name), a literal, a word
+// (*name = its text) or one other character. Advances *pos past it; returns its text.
+absl::string_view NextToken(absl::string_view sql, size_t* pos, std::string* name, char* kind) {
+  const size_t start = *pos;
+  name->clear();
+  const char c = sql[start];
+  if (c == '"' || c == '\'') {
+    *kind = c;
+    size_t i = start + 1;
+    while (i < sql.size()) {
+      if (sql[i] == c) {
+        if (i + 1 < sql.size() && sql[i + 1] == c) {
+          name->push_back(c);
+          i += 2;
+          continue;
+        }
+        ++i;
+        break;
+      }
+      name->push_back(sql[i++]);
+    }
+    *pos = i;
+  } else if (IsWordChar(c)) {
+    *kind = 'w';
+    size_t i = start;
+    while (i < sql.size() && IsWordChar(sql[i])) ++i;
+    *name = std::string(sql.substr(start, i - start));
+    *pos = i;
+  } else {
+    *kind = c;
+    *pos = start + 1;
+  }
+  return sql.substr(start, *pos - start);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RetargetDatabaseSql(absl::string_view sql, absl::string_view from,
+                                                absl::string_view to) {
+  std::string out;
+  // Per statement: its first two words, whether DATABASE `from` was replaced, whether the
+  // next token names the database.
+  std::vector<std::string> words;
+  bool retargeted = false, after_keyword = false;
+  size_t statement_start = 0;
+  auto end_statement = [&](size_t end) -> absl::Status {
+    const bool empty = words.empty();
+    const bool authorization = words.size() >= 2 && (words[0] == "SET" || words[0] == "RESET") &&
+                               words[1] == "SESSION";
+    if (!empty && !retargeted && !authorization) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot apply the archive's database properties to another database: the statement \"",
+          sql.substr(statement_start, std::min<size_t>(end - statement_start, 80)), "\" does not name database \"",
+          from, "\""));
+    }
+    words.clear();
+    retargeted = after_keyword = false;
+    statement_start = end + 1;
+    return absl::OkStatus();
+  };
+  size_t pos = 0;
+  std::string name;
+  char kind = 0;
+  while (pos < sql.size()) {
+    const absl::string_view token = NextToken(sql, &pos, &name, &kind);
+    if (kind == ' ' || kind == '\n' || kind == '\t' || kind == '\r') {
+      out.append(token.data(), token.size());
+      continue;
+    }
+    if (kind == ';') {
+      PGARK_RETURN_IF_ERROR(end_statement(pos - 1));
+      out.push_back(';');
+      continue;
+    }
+    if (kind == 'w' && words.size() < 2) words.push_back(name);
+    if (after_keyword && (kind == 'w' || kind == '"') && name == from) {
+      absl::StrAppend(&out, Enclosed(to, '"'));
+      retargeted = true;
+      after_keyword = false;
+      continue;
+    }
+    after_keyword = !retargeted && kind == 'w' && name == "DATABASE";
+    out.append(token.data(), token.size());
+  }
+  PGARK_RETURN_IF_ERROR(end_statement(sql.size()));
+  return out;
 }
 
 }  // namespace pgark::catalog

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace pgark::catalog {
@@ -68,6 +69,17 @@ std::string ColumnAclDeltaSql(const Quoter& quoter, absl::string_view object, ab
 // "ALTER <target> SET name TO value;\n", list settings (search_path, ...) quoted item by
 // item. `target` is already quoted: "ROLE r", "DATABASE d", "ROLE r IN DATABASE d".
 std::string AlterConfigSql(absl::string_view target, absl::string_view entry);
+
+// DatabaseInfo's statements about database `from` (ALTER DATABASE d SET, ALTER ROLE r IN
+// DATABASE d SET, COMMENT ON DATABASE d, GRANT/REVOKE ... ON DATABASE d, and the SET/RESET
+// SESSION AUTHORIZATION around a grant), made about database `to` instead (--replace applies
+// the archive's properties to its temporary database). In each statement the name after the
+// first DATABASE keyword outside literals and quoted identifiers is replaced by `to`, always
+// double-quoted; literals (a setting's value, the comment) are kept byte for byte.
+// kInvalidArgument when a statement other than SET/RESET SESSION AUTHORIZATION does not name
+// DATABASE `from` there: text the catalog reader did not write is not guessed at.
+absl::StatusOr<std::string> RetargetDatabaseSql(absl::string_view sql, absl::string_view from,
+                                                absl::string_view to);
 
 // ALTER DEFAULT PRIVILEGES statements for one pg_default_acl row.
 // `objtype_keyword`: TABLES, SEQUENCES, FUNCTIONS, TYPES or SCHEMAS.

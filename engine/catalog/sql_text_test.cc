@@ -1,5 +1,7 @@
 #include "engine/catalog/sql_text.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -106,6 +108,40 @@ TEST(SqlTextTest, NamePatternsFollowPgDump) {
   EXPECT_TRUE(MatchesRegex(q.name_regex, "My.Table"));
   EXPECT_FALSE(MatchesRegex(q.name_regex, "MyxTable"));
   EXPECT_TRUE(MatchesRegex(ParseNamePattern("t?").name_regex, "t1"));
+}
+
+// --replace applies the archive's database properties to its temporary database: only the
+// database's name changes, never a literal or another identifier.
+TEST(SqlTextTest, RetargetDatabaseSqlRenamesOnlyTheDatabase) {
+  Quoter quoter;
+  const std::string settings = absl::StrCat(
+      AlterConfigSql("DATABASE src", "work_mem=7MB"),
+      AlterConfigSql("DATABASE src", "search_path=\"DATABASE src\", public"),
+      AlterConfigSql("DATABASE src", "application_name=x; ALTER DATABASE src SET y TO 1"));
+  auto moved = RetargetDatabaseSql(settings, "src", "tmp \"1\"");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved,
+            "ALTER DATABASE \"tmp \"\"1\"\"\" SET work_mem TO '7MB';\n"
+            "ALTER DATABASE \"tmp \"\"1\"\"\" SET search_path TO 'DATABASE src', 'public';\n"
+            "ALTER DATABASE \"tmp \"\"1\"\"\" SET application_name TO 'x; ALTER DATABASE src SET y TO 1';\n");
+  // A quoted source name, a role named like the database, the comment and the ACL with a
+  // grantor's SET SESSION AUTHORIZATION.
+  const std::string role = AlterConfigSql("ROLE \"My DB\" IN DATABASE \"My DB\"", "work_mem=1MB");
+  EXPECT_EQ(*RetargetDatabaseSql(role, "My DB", "t"), "ALTER ROLE \"My DB\" IN DATABASE \"t\" SET work_mem TO '1MB';\n");
+  EXPECT_EQ(*RetargetDatabaseSql("COMMENT ON DATABASE src IS 'DATABASE src; it''s';\n", "src", "t"),
+            "COMMENT ON DATABASE \"t\" IS 'DATABASE src; it''s';\n");
+  const std::string acl = AclSql(quoter, "DATABASE src", "o", "{o=CTc/o,=c/o,u=c/g}", "{=Tc/o,o=CTc/o}");
+  auto granted = RetargetDatabaseSql(acl, "src", "t");
+  ASSERT_TRUE(granted.ok()) << granted.status();
+  EXPECT_THAT(acl, ::testing::HasSubstr("SET SESSION AUTHORIZATION g;\n"));
+  EXPECT_EQ(*granted, absl::StrReplaceAll(acl, {{"DATABASE src", "DATABASE \"t\""}}));
+  EXPECT_EQ(*RetargetDatabaseSql("", "src", "t"), "");
+  // Text about another database, or not about a database, is refused.
+  EXPECT_EQ(RetargetDatabaseSql("ALTER DATABASE other SET a TO 'b';\n", "src", "t").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RetargetDatabaseSql("COMMENT ON DATABASE \"Src\" IS 'x';", "src", "t").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RetargetDatabaseSql("DROP TABLE src;", "src", "t").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -221,6 +221,14 @@ class Replace {
                      " is unchanged); pgark restore --drop-pre-restore -d ", result_.database, " drops it"));
     absl::Status status = RestoreAndSwap();
     if (!status.ok()) {
+      // The restore creates the temporary database once the archive's metadata was read and
+      // pre-checked: a failure before that has nothing to drop.
+      absl::StatusOr<pg::Result> exists = maintenance_->QueryParams(
+          "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", {temp_});
+      if (exists.ok() && exists->rows() == 0) {
+        return base::WithMessage(status, absl::StrCat(status.message(), "; database '", result_.database,
+                                                      "' was not changed"));
+      }
       // Our restore connections are closed by now; FORCE covers a lingering autovacuum.
       absl::Status dropped = maintenance_->Execute(DropSql(*maintenance_, temp_, true));
       std::string outcome = dropped.ok()
@@ -298,26 +306,46 @@ class Replace {
     // (at a UTF-8 character boundary) to stay within NAMEDATALEN, which the server would
     // otherwise truncate behind our back.
     temp_ = TemporaryName(absl::StrFormat("%08x", random()), result_.database);
+    return absl::OkStatus();
+  }
+
+  // An archive that records nothing about its database (written before 2026-11-24): the
+  // temporary database is made like the old one (or with the server's defaults).
+  absl::Status CreateLikeTheOldDatabase() {
+    created_like_old_ = true;
     for (const std::string& sql : CreateLike(*maintenance_, temp_, old_)) {
       absl::Status created = maintenance_->Execute(sql);
       if (!created.ok()) {
         return absl::Status(created.code(), absl::StrCat("--replace: creating the temporary database '", temp_,
-                                                         "': ", created.message(), "; nothing was changed"));
+                                                         "': ", created.message()));
       }
+    }
+    if (!old_.exists) return absl::OkStatus();
+    PGARK_ASSIGN_OR_RETURN(std::vector<std::string> properties, CopyDatabaseProperties(*maintenance_, temp_, old_));
+    for (const std::string& sql : properties) {
+      PGARK_RETURN_IF_ERROR(base::Annotate(maintenance_->Execute(sql), "copying the database's properties"));
     }
     return absl::OkStatus();
   }
 
+  // The archive does not record a connection limit (docs/restore.md "--replace"): the old
+  // database's stays. Set once the restore and its verification are done, which it would
+  // limit too.
+  absl::Status KeepConnectionLimit() {
+    if (!old_.exists || created_like_old_ || old_.connection_limit < 0) return absl::OkStatus();
+    return base::Annotate(maintenance_->Execute(absl::StrCat("ALTER DATABASE ", maintenance_->QuoteIdentifier(temp_),
+                                                             " CONNECTION LIMIT ", old_.connection_limit)),
+                          "keeping the old database's connection limit");
+  }
+
   absl::Status RestoreAndSwap() {
-    if (old_.exists) {
-      PGARK_ASSIGN_OR_RETURN(std::vector<std::string> properties,
-                             CopyDatabaseProperties(*maintenance_, temp_, old_));
-      for (const std::string& sql : properties) {
-        PGARK_RETURN_IF_ERROR(base::Annotate(maintenance_->Execute(sql), "copying the database's properties"));
-      }
-    }
+    // The temporary database is created as `restore -C` creates the archive's database
+    // (docs/restore.md "--replace"), only under another name.
     RestoreOptions restore = options_.restore;
-    restore.target_database = temp_;
+    restore.create = true;
+    restore.create_as = temp_;
+    restore.target_database = maintenance_->database();  // where CREATE DATABASE runs
+    restore.create_without_database_info = [this] { return CreateLikeTheOldDatabase(); };
     restore.confirm = nullptr;  // a new database: nothing to confirm
     PGARK_LOG(kInfo) << "replace: restoring into the temporary database '" << temp_ << "'";
     PGARK_ASSIGN_OR_RETURN(result_.restore, RunRestore(restore, archive_));
@@ -333,6 +361,7 @@ class Replace {
     PGARK_RETURN_IF_ERROR(verified.status());
     result_.verified_tables = *verified;
     if (base::CancelRequested()) return absl::CancelledError("replace interrupted before the swap");
+    PGARK_RETURN_IF_ERROR(KeepConnectionLimit());
     return Swap();
   }
 
@@ -400,6 +429,7 @@ class Replace {
   ReplaceResult result_;
   std::unique_ptr<pg::Connection> maintenance_;
   ExistingDatabase old_;
+  bool created_like_old_ = false;  // CreateLikeTheOldDatabase made the temporary database
   std::string pre_name_;
   std::string temp_;
 };

@@ -5,8 +5,13 @@
 //              bytes; the role may create and rename databases; no other session is connected
 //              to the target (or terminate_connections); the confirm callback, when set and
 //              the target holds user objects, agrees
-//   restore    into a new temporary database "pgark_replace_<random>_<db>" created like the target
-//              (encoding, locale, owner, connection limit, privileges, ALTER DATABASE ... SET)
+//   restore    into a new temporary database "pgark_replace_<random>_<db>" created as `restore -C`
+//              creates the archive's database (RestoreOptions::create_as: encoding, locale,
+//              owner, tablespace, settings, comment, privileges, honouring -O/-x/--no-comments/
+//              --no-tablespaces), with the old database's connection limit, which the archive
+//              does not record. An archive that records nothing about its database: created
+//              like the target (encoding, locale, owner, connection limit, privileges,
+//              ALTER DATABASE ... SET), as before
 //   verify     every loaded table's row count equals the archive index's
 //   swap       one transaction: target -> "<db>_pre_restore_<UTC YYYYMMDD_HHMMSS>",
 //              temporary -> target. With terminate_connections, sessions that connected in

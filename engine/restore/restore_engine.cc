@@ -347,6 +347,19 @@ class RestoreRun {
   // The sessions' maintenance_work_mem in kB (RestoreOptions::maintenance_work_mem_kb resolved), 0: the server's.
   int64_t MaintenanceWorkMemKb() const;
   absl::Status CreateDatabase();
+  // -C -1 (DropsCreatedDatabase): drops the database this run created after `failure`, and
+  // returns `failure` saying whether it was dropped.
+  absl::Status DropCreatedDatabase(const absl::Status& failure);
+  bool DropsCreatedDatabase() const {
+    return options_.create && options_.single_transaction && options_.create_as.empty();
+  }
+  // Whether the failure message says what became of -C's database: not when none was
+  // created, when -1 drops it (DropCreatedDatabase says so), or when the caller owns it
+  // (create_as).
+  bool ReportsCreatedDatabase() const {
+    return created_database_ && (!DropsCreatedDatabase() || committed_) && options_.create_as.empty();
+  }
+  absl::StatusOr<RestoreResult> RunSteps();
   absl::Status CheckConflicts();
   absl::Status RestoreGlobals(pg::Connection& conn);
   absl::Status CheckRestoringRole(pg::Connection& conn);
@@ -545,6 +558,10 @@ class RestoreRun {
   std::string interrupted_during_ ABSL_GUARDED_BY(mu_);
   bool leader_cancellable_ ABSL_GUARDED_BY(mu_) = true;  // false while the leader cleans up
   bool created_database_ = false;  // -C created the database (CreateDatabase)
+  // -C -1: from the database's creation until it is dropped after a failure (or the run
+  // succeeds), a second interrupt waits for the drop (cancellation.h).
+  std::optional<base::CleanupGuard> drop_guard_;
+  bool committed_ = false;  // -1's COMMIT succeeded
   bool dropped_database_ = false;  // -C --clean dropped the existing one first
   bool clean_committed_ = false;   // --clean's drops were committed (not with -1)
 };
@@ -661,11 +678,13 @@ absl::Status RestoreRun::Prepare() {
     feed_ = std::move(pipe);
   }
   if (options_.create) {
-    if (!contents().catalog || contents().catalog->database.empty()) {
+    // create_as names the database itself, and without a catalog its caller creates it.
+    const bool named = contents().catalog && !contents().catalog->database.empty();
+    if ((!named && options_.create_as.empty()) || (!contents().catalog && !options_.create_without_database_info)) {
       return absl::FailedPreconditionError(
           "--create needs the database name recorded in the archive's catalog; this archive has none");
     }
-    database_ = contents().catalog->database;
+    database_ = options_.create_as.empty() ? contents().catalog->database : options_.create_as;
   }
   return absl::OkStatus();
 }
@@ -730,6 +749,7 @@ void RestoreRun::ResolveTableIds() {
 absl::Status RestoreRun::CreateDatabase() {
   pg::ConnectOptions connect;
   connect.application_name = options_.application_name;
+  connect.dbname = options_.target_database;
   PGARK_ASSIGN_OR_RETURN(auto maintenance, pg::Connection::Open(options_.conninfo, connect));
   PGARK_ASSIGN_OR_RETURN(pg::Result exists,
                          maintenance->QueryParams("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
@@ -760,7 +780,20 @@ absl::Status RestoreRun::CreateDatabase() {
                                  absl::StrCat("dropping database '", database_, "'")));
     dropped_database_ = true;
   }
-  const std::optional<catalog::DatabaseInfo>& info = contents().catalog->database_info;
+  const catalog::DatabaseInfo* info =
+      contents().catalog && contents().catalog->database_info ? &*contents().catalog->database_info : nullptr;
+  if (info == nullptr && options_.create_without_database_info) {
+    // --replace of an archive that records nothing about its database (replace.h).
+    PGARK_RETURN_IF_ERROR(options_.create_without_database_info());
+    created_database_ = true;
+    return absl::OkStatus();
+  }
+  // With create_as (--replace) the archive's statements about its database are made about
+  // the one created here.
+  auto about_this_database = [this](const std::string& sql) -> absl::StatusOr<std::string> {
+    if (database_ == contents().catalog->database) return sql;
+    return catalog::RetargetDatabaseSql(sql, contents().catalog->database, database_);
+  };
   std::string sql = absl::StrCat("CREATE DATABASE ", Quote(database_), " TEMPLATE template0");
   if (!contents().catalog->server_encoding.empty()) {
     absl::StrAppend(&sql, " ENCODING ", Literal(contents().catalog->server_encoding));
@@ -784,18 +817,26 @@ absl::Status RestoreRun::CreateDatabase() {
                                                              "target: restore with --globals, or -O)"));
   }
   created_database_ = true;
-  if (!info) return absl::OkStatus();
+  if (DropsCreatedDatabase()) {
+    drop_guard_.emplace(absl::StrCat("dropping database ", database_, ", which this restore created,"),
+                        absl::StrCat("database ", database_, ", which this restore created (DROP DATABASE ",
+                                     Quote(database_), " removes it)"));
+  }
+  if (info == nullptr) return absl::OkStatus();
   // Settings are applied now, as pg_restore -C does; the restore's own sessions override
   // those that would get in its way (SetupSession).
-  std::string properties = absl::StrCat(info->settings_sql, options_.no_comments ? "" : info->comment_sql,
-                                        options_.no_acl ? "" : info->acl_sql);
+  PGARK_ASSIGN_OR_RETURN(
+      std::string properties,
+      about_this_database(absl::StrCat(info->settings_sql, options_.no_comments ? "" : info->comment_sql,
+                                       options_.no_acl ? "" : info->acl_sql)));
   if (!properties.empty()) {
     PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(properties),
                                  absl::StrCat("setting the properties of database '", database_, "'")));
   }
   // A role's settings in this database need the role; without it (no --globals) they are
   // skipped with a warning, as the database still restores correctly.
-  for (const auto& [role, statement] : info->role_settings_sql) {
+  for (const auto& [role, recorded] : info->role_settings_sql) {
+    PGARK_ASSIGN_OR_RETURN(std::string statement, about_this_database(recorded));
     PGARK_ASSIGN_OR_RETURN(pg::Result role_exists,
                            maintenance->QueryParams("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", {role}));
     if (role_exists.rows() == 0) {
@@ -2088,7 +2129,7 @@ absl::Status RestoreRun::FailureMessage(const absl::Status& status) {
   } else {
     outcome = Summary();
   }
-  if (created_database_) {
+  if (ReportsCreatedDatabase()) {
     absl::StrAppend(&outcome, "; database '", database_, "' was created by this restore",
                     dropped_database_ ? " (the one of that name before it was dropped)" : "", " and is left ",
                     in_transaction_ ? "empty" : "as far as it was restored",
@@ -2164,6 +2205,45 @@ absl::Status RestoreRun::RestoreGlobals(pg::Connection& conn) {
 }
 
 absl::StatusOr<RestoreResult> RestoreRun::Run() {
+  absl::StatusOr<RestoreResult> result = RunSteps();
+  // Once -1's COMMIT went through, the database holds the restore: kept.
+  if (!result.ok() && created_database_ && DropsCreatedDatabase() && !committed_) {
+    return DropCreatedDatabase(result.status());
+  }
+  drop_guard_.reset();
+  return result;
+}
+
+// "-1 leaves nothing behind" with -C too (pg_restore refuses -C with -1): CREATE DATABASE
+// cannot run inside the transaction, so the database is dropped once the transaction rolled
+// back. Our own sessions are closed first; WITH (FORCE) (13+) ends any other that found the
+// empty database meanwhile.
+absl::Status RestoreRun::DropCreatedDatabase(const absl::Status& failure) {
+  leader_.reset();
+  pg::ConnectOptions connect;
+  connect.application_name = options_.application_name;
+  connect.dbname = options_.target_database;
+  absl::Status dropped;
+  absl::StatusOr<std::unique_ptr<pg::Connection>> maintenance = pg::Connection::Open(options_.conninfo, connect);
+  if (maintenance.ok()) {
+    dropped = (*maintenance)->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", Quote(database_),
+                                                   (*maintenance)->server_version() >= 130000 ? " WITH (FORCE)" : ""));
+  } else {
+    dropped = maintenance.status();
+  }
+  drop_guard_.reset();
+  std::string outcome =
+      dropped.ok()
+          ? absl::StrCat("database '", database_, "' was created by this restore and has been dropped again",
+                         dropped_database_ ? " (the one of that name before it was dropped by --clean)" : "")
+          : absl::StrCat("database '", database_, "' was created by this restore and is left empty",
+                         dropped_database_ ? " (the one of that name before it was dropped)" : "",
+                         ": dropping it failed (", absl::StrReplaceAll(dropped.message(), {{"\n", " "}}),
+                         "): drop it, or run the restore again with -C --clean");
+  return base::WithMessage(failure, absl::StrCat(failure.message(), "; ", outcome));
+}
+
+absl::StatusOr<RestoreResult> RestoreRun::RunSteps() {
   const auto start = std::chrono::steady_clock::now();
   // Until the leader connects nothing is changed but -C's database (CreateDatabase names it).
   auto before_changes = [this](const absl::Status& status) {
@@ -2174,12 +2254,14 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
     if (status.ok() || status.code() != absl::StatusCode::kCancelled) return status;
     std::string message =
         status.message() == "restore interrupted" || status.message() == "interrupted"
-            ? std::string("restore interrupted; ")
-            : absl::StrCat("restore interrupted (", status.message(), "); ");
-    absl::StrAppend(&message, created_database_
-                                  ? absl::StrCat("database '", database_, "' was created by this restore and is "
-                                                 "left empty: drop it, or run the restore again with -C --clean")
-                                  : "nothing was changed");
+            ? std::string("restore interrupted")
+            : absl::StrCat("restore interrupted (", status.message(), ")");
+    if (ReportsCreatedDatabase()) {
+      absl::StrAppend(&message, "; database '", database_, "' was created by this restore and is "
+                      "left empty: drop it, or run the restore again with -C --clean");
+    } else if (!created_database_) {
+      absl::StrAppend(&message, "; nothing was changed");
+    }
     return absl::Status(status.code(), message);
   };
   PGARK_RETURN_IF_ERROR(before_changes(Prepare()));
@@ -2272,6 +2354,7 @@ absl::StatusOr<RestoreResult> RestoreRun::Run() {
   interrupt_watcher.reset();
   if (status.ok() && in_transaction_) status = base::CheckCancelled();
   if (status.ok() && in_transaction_) status = Failed(leader_->Execute("COMMIT"), "committing the restore");
+  committed_ = status.ok() && in_transaction_;
   if (status.ok()) status = MakeCommitsDurable(*leader_);
   if (!status.ok()) {
     if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) {

@@ -22,8 +22,21 @@ struct RestoreOptions {
   std::string conninfo;
   // Data and post-data connections. Default 4. REQUIRES 1 <= jobs <= 256.
   int jobs = 4;
-  // -C: create the archive's database (named as recorded) and restore into it.
+  // -C: create the archive's database (named as recorded) and restore into it, as the dump
+  // saw it: encoding, locale, owner (not with no_owner), tablespace, settings, comment (not
+  // with no_comments), privileges (not with no_acl). With single_transaction, a failure or an
+  // interrupt drops the database again (it is empty: the transaction rolled back).
   bool create = false;
+  // With create: create and restore into the database of this name instead of the
+  // archive's, with the archive's properties (--replace's temporary database, replace.h). The
+  // caller owns it: after a failure it is left for the caller to drop (also with
+  // single_transaction), and the failure message does not mention it. Default "".
+  std::string create_as;
+  // With create_as, when the archive records nothing about its database (no
+  // catalog::DatabaseInfo: archives written before 2026-11-24): creates database create_as
+  // in place of -C's CREATE DATABASE (the archive's encoding, the server's defaults).
+  // Default empty: -C's.
+  std::function<absl::Status()> create_without_database_info;
   // -c: drop the selected objects (DROP ... IF EXISTS, reverse order) before recreating
   // them; with create, drop and re-create the database. Default false: restoring into a
   // database holding conflicting objects fails before anything is changed.
@@ -70,8 +83,8 @@ struct RestoreOptions {
   bool pre_data = true;
   bool data = true;
   bool post_data = true;
-  // Connect to this database instead of the one conninfo names (ignored with create).
-  // Default "": the conninfo's.
+  // Connect to this database instead of the one conninfo names; with create, the database
+  // to connect to first (to create the new one). Default "": the conninfo's.
   std::string target_database;
   // maintenance_work_mem of every restore session, in kB: what an index build may use for
   // its sort (btree) or its entry accumulator (GIN) before spilling/flushing. Never lowers

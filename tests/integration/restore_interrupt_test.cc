@@ -339,6 +339,41 @@ TEST_F(RestoreInterruptTest, InterruptOfACreateSaysTheDatabaseIsLeft) {
   EXPECT_TRUE(DatabaseExists(name));
 }
 
+// -C -1: "-1 leaves nothing behind" holds for -C too. CREATE DATABASE cannot run inside the
+// transaction, so after a failure or an interrupt the database this restore created (empty:
+// the transaction rolled back) is dropped, and the message says so (before: it was left
+// empty). A second SIGINT waits for the drop, as --replace's does for its temporary database.
+TEST_F(RestoreInterruptTest, CreateInOneTransactionDropsItsDatabaseAfterAFailure) {
+  const std::string name = source_->name();
+  ASSERT_OK(admin_->Execute(absl::StrCat("DROP DATABASE \"", name, "\"", Force())));
+  const std::string dropped =
+      absl::StrCat("the transaction was rolled back: nothing was restored; database '", name,
+                   "' was created by this restore and has been dropped again");
+  for (int signals : {1, 2}) {
+    SCOPED_TRACE(signals);
+    auto result = Interrupt(Restore({"-C", "-1"}, "postgres"), kCopyOfSlow, SIGINT, signals);
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("data of s.slow"));
+    EXPECT_THAT(result.err, HasSubstr(dropped));
+    if (signals == 2) {
+      EXPECT_THAT(result.err, HasSubstr(absl::StrCat("pgark: dropping database ", name, ", which this restore created, "
+                                                     "first (signal again to quit now and leave database ", name)));
+    }
+    EXPECT_FALSE(DatabaseExists(name));
+  }
+  // A failing item (the COPY's backend terminated): exit 6 as before, the database dropped.
+  BackgroundCommand command(Restore({"-C", "-1"}, "postgres"));
+  ASSERT_TRUE(WaitFor(command, kCopyOfSlow));
+  const absl::Time signalled = absl::Now();
+  TerminateTheCopy();
+  auto failed = Finish(command, signalled);
+  EXPECT_EQ(failed.exit_code, 6) << failed.err;
+  EXPECT_THAT(failed.err, NamesTheTerminatedCopy());
+  EXPECT_THAT(failed.err, HasSubstr(absl::StrCat("database '", name, "' was created by this restore and has been "
+                                                 "dropped again")));
+  EXPECT_FALSE(DatabaseExists(name));
+}
+
 // SIGTERM during an index build (post-data): the build is cancelled, the message names it.
 TEST_F(RestoreInterruptTest, SigtermInAnIndexBuildNamesIt) {
   auto result = Interrupt(Restore({"-j", "2"}, target_.name()), "query LIKE 'CREATE INDEX indexed_slow%'", SIGTERM);

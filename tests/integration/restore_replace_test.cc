@@ -122,19 +122,24 @@ class RestoreReplaceTest : public ::testing::Test {
 };
 
 TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
-  ASSERT_NO_FATAL_FAILURE(Diverge());
   {
+    // Settings the dump records: the replaced database has them, as `restore -C` gives them.
     auto maintenance = PgTestServer::Get().ConnectMaintenance();
     ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE \"", db_.name(), "\" SET work_mem = '7MB'")));
     ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE \"", db_.name(), "\" SET search_path = app, public")));
+    auto dump = RunCommand({PGARK_BINARY, "dump", "-d", db_.conninfo(), "-f", archive_, "--force"});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    // Changed after the dump: the old database's, not the archive's.
+    ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE \"", db_.name(), "\" SET work_mem = '9MB'")));
   }
+  ASSERT_NO_FATAL_FAILURE(Diverge());
   // No terminal on stdin: no question, --replace proceeds.
   auto result = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), "-j", "2", archive_});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.err, HasSubstr("tables verified against the archive's row counts"));
   EXPECT_THAT(result.err, Not(HasSubstr("Continue?")));
   ExpectRestored();
-  // Database-level settings followed the name.
+  // The archive's database-level settings.
   auto conn = db_.Connect();
   EXPECT_EQ(Scalar(*conn, "SHOW work_mem"), "7MB");
   EXPECT_EQ(Scalar(*conn, "SHOW search_path"), "app, public");
@@ -156,6 +161,127 @@ TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
   ASSERT_EQ(drop.exit_code, 0) << drop.err;
   EXPECT_THAT(drop.out, HasSubstr(old_name));
   EXPECT_EQ(PreRestoreCopies(), 0);
+}
+
+// Issue 6: `--replace` is `restore -C` plus rename-on-success. The replaced database gets what
+// the archive records about its database (settings, per-role settings, comment, privileges),
+// not the old database's; -x leaves the privileges out, as with -C. The connection limit,
+// which the archive does not record, stays the old database's. The old copy keeps its own.
+TEST_F(RestoreReplaceTest, ReplaceGivesTheDatabaseTheArchivesPropertiesAsCreateDoes) {
+  auto maintenance = PgTestServer::Get().ConnectMaintenance();
+  const std::string role = absl::StrCat("rpl_reader_", getpid());
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP ROLE IF EXISTS ", role, "; CREATE ROLE ", role)));
+  ScratchDatabase source("rplsrc");
+  const std::string src = absl::StrCat("\"", source.name(), "\"");
+  ASSERT_OK(source.Connect()->Execute("CREATE TABLE t AS SELECT g AS x FROM generate_series(1, 10) g"));
+  ASSERT_OK(maintenance->Execute(absl::StrCat(
+      "ALTER DATABASE ", src, " SET work_mem = '7MB'; COMMENT ON DATABASE ", src, " IS 'from the archive';"
+      "GRANT CONNECT, TEMPORARY ON DATABASE ", src, " TO ", role, "; ALTER ROLE ", role, " IN DATABASE ", src,
+      " SET statement_timeout = '42s'")));
+  const std::string archive = (dir_ / "props.pgark").string();
+  auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", archive});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  // The database to replace, with properties of its own.
+  const std::string db = absl::StrCat("\"", db_.name(), "\"");
+  ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE ", db, " SET work_mem = '3MB'; COMMENT ON DATABASE ",
+                                              db, " IS 'the old one'; ALTER DATABASE ", db, " CONNECTION LIMIT 7")));
+  auto property = [&](const std::string& database, const std::string& sql) {
+    return Scalar(*maintenance, absl::StrCat("SELECT ", sql, " FROM pg_database d WHERE d.datname = ", Q(database)));
+  };
+  const std::string setting = "(SELECT setconfig::text FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0)";
+  const std::string role_setting = absl::StrCat("(SELECT setconfig::text FROM pg_db_role_setting WHERE setdatabase = "
+                                                "d.oid AND setrole = ", Q(role), "::regrole)");
+  const std::string comment = "shobj_description(d.oid, 'pg_database')";
+  const std::string granted = absl::StrCat("coalesce(d.datacl::text, '') LIKE ", Q(absl::StrCat("%", role, "=Tc/%")));
+
+  auto replaced = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_EQ(Scalar(*db_.Connect(), "SELECT count(*) FROM t"), "10");
+  EXPECT_EQ(Scalar(*db_.Connect(), "SHOW work_mem"), "7MB");
+  EXPECT_EQ(property(db_.name(), setting), "{work_mem=7MB}");
+  EXPECT_EQ(property(db_.name(), role_setting), "{statement_timeout=42s}");
+  EXPECT_EQ(property(db_.name(), comment), "from the archive");
+  EXPECT_EQ(property(db_.name(), granted), "t");
+  EXPECT_EQ(property(db_.name(), "datconnlimit"), "7");
+  // The old database keeps its own.
+  ASSERT_EQ(PreRestoreCopies(), 1);
+  const std::string old = Scalar(*maintenance, absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ",
+                                                            Q(db_.name() + "\\_pre\\_restore\\_%")));
+  EXPECT_EQ(property(old, setting), "{work_mem=3MB}");
+  EXPECT_EQ(property(old, role_setting), "");
+  EXPECT_EQ(property(old, comment), "the old one");
+  EXPECT_EQ(property(old, granted), "f");
+  EXPECT_EQ(property(old, "datconnlimit"), "7");
+  ASSERT_EQ(RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()}).exit_code, 0);
+
+  // -x: no privileges from the archive (the default ones), as with -C -x; the rest as above.
+  auto no_acl = RunCommand({PGARK_BINARY, "restore", "--replace", "-x", "-d", db_.conninfo(), archive});
+  ASSERT_EQ(no_acl.exit_code, 0) << no_acl.err;
+  EXPECT_EQ(property(db_.name(), "d.datacl IS NULL"), "t");
+  EXPECT_EQ(property(db_.name(), granted), "f");
+  EXPECT_EQ(property(db_.name(), setting), "{work_mem=7MB}");
+  EXPECT_EQ(property(db_.name(), comment), "from the archive");
+  ASSERT_EQ(RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()}).exit_code, 0);
+  // And what -C makes of the same archive, for comparison: the same, but the connection limit.
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE ", src, Force(*maintenance))));
+  auto created = RunCommand({PGARK_BINARY, "restore", "-C", "-d", PgTestServer::Get().Conninfo("postgres"), archive});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(property(source.name(), setting), "{work_mem=7MB}");
+  EXPECT_EQ(property(source.name(), role_setting), "{statement_timeout=42s}");
+  EXPECT_EQ(property(source.name(), comment), "from the archive");
+  EXPECT_EQ(property(source.name(), granted), "t");
+  EXPECT_EQ(property(source.name(), "datconnlimit"), "-1");
+  ASSERT_OK(maintenance->Execute(absl::StrCat("DROP OWNED BY ", role, "; DROP ROLE ", role)));
+}
+
+// An archive that records nothing about its database (written before 2026-11-24; here built
+// without catalog::DatabaseInfo): --replace makes the new database like the old one, as before.
+TEST_F(RestoreReplaceTest, ReplaceWithoutTheArchivesDatabasePropertiesCopiesTheOldDatabases) {
+  testing::ArchiveSpec spec;
+  spec.catalog.server_version = 150000;
+  spec.catalog.database = "legacy";
+  spec.catalog.server_encoding = "UTF8";
+  catalog::CatalogItem schema;
+  schema.id = "SCHEMA app";
+  schema.kind = catalog::ObjectKind::kSchema;
+  schema.name = "app";
+  schema.section = catalog::Section::kPreData;
+  schema.create_sql = "CREATE SCHEMA app;\n";
+  catalog::CatalogItem table;
+  table.id = "TABLE app.items";
+  table.kind = catalog::ObjectKind::kTable;
+  table.schema = "app";
+  table.name = "items";
+  table.section = catalog::Section::kPreData;
+  table.create_sql = "CREATE TABLE app.items (id integer, name text);\n";
+  table.dependencies = {"SCHEMA app"};
+  table.table = catalog::TableInfo();
+  table.table->relkind = 'r';
+  catalog::CatalogItem data = table;
+  data.id = "TABLE DATA app.items";
+  data.kind = catalog::ObjectKind::kTableData;
+  data.section = catalog::Section::kData;
+  data.create_sql = "";
+  data.dependencies = {"TABLE app.items"};
+  data.table_id = "TABLE app.items";
+  spec.catalog.items = {schema, table, data};
+  spec.tables = {{"app", "items", {"id", "name"}}};
+  auto bytes = testing::BuildArchive(*db_.Connect(), spec);
+  ASSERT_OK(bytes.status());
+  const std::string archive = (dir_ / "legacy.pgark").string();
+  std::ofstream(archive, std::ios::binary) << *bytes;
+  auto maintenance = PgTestServer::Get().ConnectMaintenance();
+  const std::string db = absl::StrCat("\"", db_.name(), "\"");
+  ASSERT_OK(maintenance->Execute(absl::StrCat("ALTER DATABASE ", db, " SET work_mem = '3MB'; ALTER DATABASE ", db,
+                                              " SET search_path = app, public; ALTER DATABASE ", db,
+                                              " CONNECTION LIMIT 7")));
+  auto replaced = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  auto conn = db_.Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.items"), "2000");
+  EXPECT_EQ(Scalar(*conn, "SHOW work_mem"), "3MB");
+  EXPECT_EQ(Scalar(*conn, "SHOW search_path"), "app, public");
+  EXPECT_EQ(Scalar(*conn, "SELECT datconnlimit FROM pg_database WHERE datname = current_database()"), "7");
 }
 
 TEST_F(RestoreReplaceTest, OtherSessionsMakeReplaceFailBeforeAnythingUnlessTerminated) {
