@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -132,6 +133,24 @@ TEST_F(RestoreDumpRoundTripTest, FileAtFourJobsThenVerify) {
     if (table["name"] == "typed.split") split_streams = table["streams"];
   }
   EXPECT_GT(split_streams, 1) << verify.out;
+  // Every table's streams, rows, raw and stored bytes as the archive's index records them
+  // (summed over a split table's streams), and the totals.
+  const std::map<std::string, testing::IndexedTable> indexed = testing::IndexedTables(path_);
+  EXPECT_EQ(report["tables"].size(), indexed.size()) << verify.out;
+  uint64_t raw_total = 0;
+  for (const auto& table : report["tables"]) {
+    auto it = indexed.find(table["name"].get<std::string>());
+    ASSERT_NE(it, indexed.end()) << table.dump();
+    EXPECT_EQ(table["streams"].get<int>(), it->second.streams) << it->first;
+    EXPECT_EQ(table["rows"].get<uint64_t>(), it->second.rows) << it->first;
+    EXPECT_EQ(table["raw_bytes"].get<uint64_t>(), it->second.raw_bytes) << it->first;
+    EXPECT_EQ(table["stored_bytes"].get<uint64_t>(), it->second.stored_bytes) << it->first;
+    // An empty table's stream is its STREAM_END frame alone: no DATA frame, 0 stored bytes.
+    EXPECT_EQ(table["stored_bytes"].get<uint64_t>() > 0, table["raw_bytes"].get<uint64_t>() > 0) << it->first;
+    raw_total += table["raw_bytes"].get<uint64_t>();
+  }
+  EXPECT_EQ(report["raw_bytes"].get<uint64_t>(), raw_total);
+  EXPECT_GT(raw_total, 0u);
 
   // Restoring again without --clean is refused and changes nothing.
   auto again = RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), path_});
@@ -334,6 +353,20 @@ TEST(RestoreEnumHashPartitionTest, PartitionsLoadThroughTheRootAndCountAsAGroup)
   }
   EXPECT_EQ(archived, 6400);
   EXPECT_EQ(restored, 6400);
+  // The restore test reports its timings: the restore's and the whole test's (JSON and text).
+  const double restore_seconds = report["restore_test"].value("restore_seconds", -1.0);
+  EXPECT_GT(restore_seconds, 0) << restore_test.out;
+  EXPECT_GE(report.value("seconds", -1.0), restore_seconds) << restore_test.out;
+  auto text = RunCommand({PGARK_BINARY, "verify", "--restore-test", "-d",
+                          testing::PgTestServer::Get().Conninfo("postgres"), path});
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  std::smatch timings;
+  ASSERT_TRUE(std::regex_search(text.out, timings,
+                                std::regex(R"(restore test into scratch database pgark_verify_[0-9a-f]{16}: )"
+                                           R"(restore ([0-9]+\.[0-9]{2}) s, ([0-9]+\.[0-9]{2}) s in all \(dropped\))")))
+      << text.out;
+  EXPECT_GT(std::stod(timings[1].str()), 0) << text.out;
+  EXPECT_GE(std::stod(timings[2].str()), std::stod(timings[1].str())) << text.out;
   std::remove(path.c_str());
 }
 

@@ -14,8 +14,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/archive_io.h"
 #include "engine/catalog/catalog_objects.h"
 #include "engine/pg/connection.h"
+#include "format/archive_reader.h"
 #include "format/archive_writer.h"
 #include "format/base/status_macros.h"
 #include "format/byte_io.h"
@@ -177,6 +179,42 @@ inline void SeedCorpusWithData(pg::Connection& conn) {
       "INSERT INTO typed.split SELECT g, md5(g::text) FROM generate_series(1, 4000) g;"
       "CREATE INDEX split_v ON typed.split (v);"
       "SELECT lo_from_bytea(700001, 'one'), lo_from_bytea(700002, decode(repeat('00ff', 40000), 'hex'));"));
+}
+
+// What the archive's own index records per table of its plan ("schema.name", and "large
+// objects"), summed over the table's streams: {raw bytes, stored bytes, rows}. Read with the
+// format reader, apart from `pgark verify`, so verify's report can be checked against it.
+struct IndexedTable {
+  uint64_t raw_bytes = 0, stored_bytes = 0, rows = 0;
+  int streams = 0;
+};
+inline std::map<std::string, IndexedTable> IndexedTables(const std::string& path) {
+  std::map<std::string, IndexedTable> tables;
+  auto archive = engine::OpenArchiveForRead(path);
+  EXPECT_TRUE(archive.ok()) << archive.status();
+  if (!archive.ok()) return tables;
+  auto reader = format::ArchiveReader::Open(archive->source.get(), {});
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return tables;
+  auto plan_json = (*reader)->ReadMetadata("dump/plan.json");
+  EXPECT_TRUE(plan_json.ok()) << plan_json.status();
+  if (!plan_json.ok()) return tables;
+  std::map<uint32_t, std::string> owner;  // stream id -> table
+  nlohmann::json plan = nlohmann::json::parse(*plan_json);
+  for (const auto& table : plan["tables"]) {
+    for (const auto& id : table["streams"]) {
+      owner[id.get<uint32_t>()] = absl::StrCat(table["schema"].get<std::string>(), ".", table["name"].get<std::string>());
+    }
+  }
+  for (const auto& lo : plan["large_objects"]["streams"]) owner[lo["stream_id"].get<uint32_t>()] = "large objects";
+  for (const format::StreamInfo& stream : (*reader)->info().streams) {
+    IndexedTable& table = tables[owner.count(stream.stream_id) ? owner[stream.stream_id] : "unlisted streams"];
+    table.raw_bytes += stream.raw_bytes;
+    table.stored_bytes += stream.stored_bytes;
+    table.rows += stream.rows;
+    ++table.streams;
+  }
+  return tables;
 }
 
 inline std::string WriteTempFile(const std::string& name, const std::string& bytes) {
