@@ -2,11 +2,15 @@
 // table, large objects and sequences: catalog read by the real catalog reader, data written
 // in the dump's layout by restore_test_archive.h, restored by the parallel loader, compared
 // with pg_dump -s (referee) and per-table digests. Through the library at -j 4 and through
-// the CLI from a pipe, encrypted with a passphrase, at -j 1.
+// the CLI from a pipe, encrypted with a passphrase, at -j 1; RestoreCorpusRoundTripTest
+// covers the other combinations of {file, pipe} x {plain, encrypted} x {-j 1, -j 4} through
+// the CLI, with `pgark verify` of the same archive, the encrypted ones with --passphrase-file
+// or an X25519 --identity given to restore and verify alike.
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,8 +19,10 @@
 #include "engine/archive_io.h"
 #include "engine/catalog/catalog_reader.h"
 #include "engine/restore/restore_engine.h"
+#include "format/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/restore_test_archive.h"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
@@ -139,6 +145,94 @@ TEST_F(RestoreCorpusTest, EncryptedThroughAPipeWithOneJob) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   ExpectSameAsSource(target);
 }
+
+// The combinations of {file, pipe} x {plain, encrypted} x {-j 1, -j 4} the two tests above
+// leave out (FromFileWithFourJobs: file, plain, 4 through the library;
+// EncryptedThroughAPipeWithOneJob: pipe, PGARK_PASSPHRASE, 1), through the CLI. A file is
+// read with random access (restore and verify read streams in parallel, seeking); a pipe
+// is one sequential pass (stdin). `pgark verify` reads the same archive the same way with
+// the same key option first; an encrypted archive is refused by verify without the key.
+enum class Key { kNone, kPassphraseFile, kIdentity };
+struct RoundTrip {
+  bool pipe;
+  Key key;
+  int jobs;
+};
+
+std::string RoundTripName(const ::testing::TestParamInfo<RoundTrip>& info) {
+  const RoundTrip& p = info.param;
+  return absl::StrCat(p.pipe ? "Pipe" : "File",
+                      p.key == Key::kNone ? "Plain" : p.key == Key::kPassphraseFile ? "PassphraseFile" : "Identity",
+                      "Jobs", p.jobs);
+}
+
+void PrintTo(const RoundTrip& p, std::ostream* os) {
+  *os << (p.pipe ? "pipe" : "file") << ", "
+      << (p.key == Key::kNone ? "plain" : p.key == Key::kPassphraseFile ? "--passphrase-file" : "--identity") << ", -j "
+      << p.jobs;
+}
+
+class RestoreCorpusRoundTripTest : public RestoreCorpusTest, public ::testing::WithParamInterface<RoundTrip> {};
+
+TEST_P(RestoreCorpusRoundTripTest, RestoresAndVerifies) {
+  const RoundTrip& p = GetParam();
+  std::vector<std::string> key_args;
+  if (p.key == Key::kPassphraseFile) {
+    spec_.writer.encryption.passphrases.push_back({format::SecretString("corpus passphrase file"), {1, 8192 * 1024}});
+    key_args = {"--passphrase-file", Temp("passphrase", "corpus passphrase file\n")};
+  } else if (p.key == Key::kIdentity) {
+    const std::string pub = Temp("x25519.pub", ""), sec = Temp("x25519.sec", "");
+    std::remove(pub.c_str());
+    std::remove(sec.c_str());
+    auto keygen = RunCommand({PGARK_BINARY, "keygen", "--x25519", pub, sec});
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    std::ifstream in(pub, std::ios::binary);
+    std::stringstream contents;
+    contents << in.rdbuf();
+    auto recipient = format::ParseX25519Public(contents.str());
+    ASSERT_OK(recipient.status());
+    spec_.writer.encryption.recipients.push_back(*recipient);
+    key_args = {"--identity", sec};
+  }
+  auto bytes = BuildArchive(*source_, spec_);
+  ASSERT_OK(bytes.status());
+  const std::string path = p.pipe ? "-" : Temp("roundtrip.pgark", *bytes);
+  const std::string input = p.pipe ? *bytes : "";
+  const std::string jobs = absl::StrCat(p.jobs);
+
+  std::vector<std::string> verify = {PGARK_BINARY, "verify", "--json", "-j", jobs};
+  verify.insert(verify.end(), key_args.begin(), key_args.end());
+  verify.push_back(path);
+  auto verified = RunCommand(verify, {}, input);
+  ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  nlohmann::json report = nlohmann::json::parse(verified.out);
+  EXPECT_EQ(report["encrypted"], p.key != Key::kNone);
+  EXPECT_EQ(report["ok"], true);
+  int64_t split_rows = 0;
+  for (const auto& table : report["tables"]) {
+    if (table["name"] == "typed.split") split_rows = table["rows"];
+  }
+  EXPECT_EQ(split_rows, 4000) << verified.out;
+  if (p.key != Key::kNone) {
+    auto keyless = RunCommand({PGARK_BINARY, "verify", path}, {}, input);
+    EXPECT_NE(keyless.exit_code, 0) << keyless.out;
+  }
+
+  ScratchDatabase target("cdst");
+  std::vector<std::string> restore = {PGARK_BINARY, "restore", "-j", jobs, "-d", target.conninfo()};
+  restore.insert(restore.end(), key_args.begin(), key_args.end());
+  restore.push_back(path);
+  auto restored = RunCommand(restore, {}, input);
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  ExpectSameAsSource(target);
+}
+
+INSTANTIATE_TEST_SUITE_P(Combinations, RestoreCorpusRoundTripTest,
+                         ::testing::Values(RoundTrip{false, Key::kNone, 1}, RoundTrip{true, Key::kNone, 1},
+                                           RoundTrip{true, Key::kNone, 4}, RoundTrip{false, Key::kPassphraseFile, 1},
+                                           RoundTrip{false, Key::kIdentity, 4},
+                                           RoundTrip{true, Key::kIdentity, 4}),
+                         RoundTripName);
 
 }  // namespace
 }  // namespace pgark
