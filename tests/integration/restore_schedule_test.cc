@@ -236,8 +236,10 @@ TEST_F(RestorePostDataOverlapTest, TwoIndexBuildsOnOneTableRunAtOnce) {
   const TimelineEntry* b = Entry(timeline, "INDEX public.built_b");
   ASSERT_TRUE(a != nullptr && b != nullptr) << result.err;
   EXPECT_NE(a->job, b->job);
-  EXPECT_LT(a->start, b->end);
-  EXPECT_LT(b->start, a->end);
+  // The timeline prints hundredths: once released, both builds may start and end within the
+  // same 10 ms (seen on a quiet machine), so only <= holds; `both` above is the real proof.
+  EXPECT_LE(a->start, b->end);
+  EXPECT_LE(b->start, a->end);
   EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_indexes WHERE tablename = 'built'"), "2");
 }
 
