@@ -1111,8 +1111,10 @@ absl::Status RestoreRun::CheckTableColumns(const TableStreams& table,
   }
   // A column only the target has gets its default in every loaded row: without one, a NOT
   // NULL column fails the COPY at its first row, after other tables were loaded.
-  for (const auto& [name, column] : target) {
-    if (!column.needs_value || !MayHaveRows(table)) continue;
+  for (const auto& entry : target) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& name = entry.first;
+    if (!entry.second.needs_value || !MayHaveRows(table)) continue;
     if (std::any_of(table.columns.begin(), table.columns.end(),
                     [&name](const restore::RecordedColumn& recorded) { return recorded.name == name; })) {
       continue;
