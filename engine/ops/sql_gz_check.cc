@@ -324,10 +324,7 @@ absl::Status RunSqlGzRestoreTest(storage::Storage& storage, absl::string_view ke
     return absl::OkStatus();
   }();
   // Always drop the scratch database, also after a failure.
-  std::string drop = absl::StrCat("DROP DATABASE IF EXISTS ",
-                                  maintenance->QuoteIdentifier(report->scratch_database));
-  if (maintenance->server_version() >= 130000) absl::StrAppend(&drop, " WITH (FORCE)");
-  absl::Status dropped = maintenance->Execute(drop);
+  absl::Status dropped = maintenance->DropDatabase(report->scratch_database, true);
   if (status.ok()) status = dropped;
   return status;
 }

@@ -344,6 +344,12 @@ absl::Status Connection::Cancel() {
   return absl::OkStatus();
 }
 
+absl::Status Connection::DropDatabase(absl::string_view name, bool force) {
+  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", QuoteIdentifier(name));
+  if (force && server_version() >= 130000) absl::StrAppend(&sql, " WITH (FORCE)");
+  return Execute(sql);
+}
+
 std::string Connection::QuoteIdentifier(absl::string_view name) const {
   // Same rules as PQescapeIdentifier, without its allocation or connection state.
   std::string quoted = "\"";

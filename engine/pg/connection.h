@@ -135,6 +135,10 @@ class Connection {
   // Asks the server to cancel the command in progress. Safe from any thread.
   absl::Status Cancel();
 
+  // DROP DATABASE IF EXISTS `name`; with `force`, WITH (FORCE) on PostgreSQL 13+ (ends the
+  // database's other sessions; before 13 they make the drop fail).
+  absl::Status DropDatabase(absl::string_view name, bool force);
+
   // Quotes an identifier / a literal for safe inclusion in SQL text.
   std::string QuoteIdentifier(absl::string_view name) const;
   std::string QuoteLiteral(absl::string_view value) const;

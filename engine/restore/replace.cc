@@ -66,12 +66,6 @@ bool IsTemporaryOf(absl::string_view name, const std::string& database) {
   return name == TemporaryName(std::string(hex), database);
 }
 
-std::string DropSql(pg::Connection& conn, const std::string& database, bool force) {
-  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", conn.QuoteIdentifier(database));
-  if (force && conn.server_version() >= 130000) absl::StrAppend(&sql, " WITH (FORCE)");
-  return sql;
-}
-
 // Sessions connected to `database` other than ours: "N session(s) (user@application, ...)".
 // Client backends only: an autovacuum worker does not block RENAME/DROP DATABASE (the server
 // cancels it), and counting it made --replace refuse after a bulk DELETE had woken autovacuum.
@@ -230,7 +224,7 @@ class Replace {
                                                       "' was not changed"));
       }
       // Our restore connections are closed by now; FORCE covers a lingering autovacuum.
-      absl::Status dropped = maintenance_->Execute(DropSql(*maintenance_, temp_, true));
+      absl::Status dropped = maintenance_->DropDatabase(temp_, true);
       std::string outcome = dropped.ok()
           ? absl::StrCat("the temporary database '", temp_, "' was dropped")
           : absl::StrCat("dropping the temporary database '", temp_, "' failed too (", dropped.message(),
@@ -407,7 +401,7 @@ class Replace {
     result_.old_kept_as = pre_name_;
     PGARK_LOG(kInfo) << "replace: '" << result_.database << "' replaced; the old database is '" << pre_name_ << "'";
     if (!options_.keep_old) {
-      absl::Status dropped = maintenance_->Execute(DropSql(*maintenance_, pre_name_, options_.terminate_connections));
+      absl::Status dropped = maintenance_->DropDatabase(pre_name_, options_.terminate_connections);
       if (dropped.ok()) {
         result_.old_kept_as.clear();
       } else {
@@ -533,7 +527,7 @@ absl::StatusOr<PreRestoreDropOutcome> DropPreRestoreCopies(const std::string& co
       }
     }
     if (!dry_run) {
-      absl::Status status = conn->Execute(DropSql(*conn, copy.name, force));
+      absl::Status status = conn->DropDatabase(copy.name, force);
       if (!status.ok()) {
         return absl::Status(status.code(), absl::StrCat("dropping database '", copy.name, "': ", status.message()));
       }

@@ -2228,8 +2228,7 @@ absl::Status RestoreRun::DropCreatedDatabase(const absl::Status& failure) {
   absl::Status dropped;
   absl::StatusOr<std::unique_ptr<pg::Connection>> maintenance = pg::Connection::Open(options_.conninfo, connect);
   if (maintenance.ok()) {
-    dropped = (*maintenance)->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", Quote(database_),
-                                                   (*maintenance)->server_version() >= 130000 ? " WITH (FORCE)" : ""));
+    dropped = (*maintenance)->DropDatabase(database_, true);
   } else {
     dropped = maintenance.status();
   }

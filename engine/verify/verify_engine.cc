@@ -286,9 +286,7 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     return base::Annotate(CompareRestoredRows(result.loaded_tables, counts), "restore test");
   }();
   // Always drop the scratch database, also after a failure.
-  std::string drop = absl::StrCat("DROP DATABASE IF EXISTS ", maintenance->QuoteIdentifier(report->scratch_database));
-  if (maintenance->server_version() >= 130000) absl::StrAppend(&drop, " WITH (FORCE)");
-  absl::Status dropped = maintenance->Execute(drop);
+  absl::Status dropped = maintenance->DropDatabase(report->scratch_database, true);
   report->scratch_dropped = dropped.ok();
   if (status.ok()) {
     status = dropped;
