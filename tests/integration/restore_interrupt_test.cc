@@ -1,11 +1,11 @@
 // Interrupted and failed restores (docs/restore.md "Interrupts and failures"): for each mode
 // (plain -j 2, -1, --clean, -C, --replace, verify --restore-test, a pipe) and each event
 // (SIGINT in pre-data, in the clean, in a COPY, in the sequence, privilege and REFRESH passes,
-// between --replace's restore and its swap, in the swap; SIGTERM in an index build; the backend
-// terminated in a COPY, also while a pipe stalls; a pipe cut short or stalled; a second SIGINT
-// while cleaning up): the exit code, the message (what was running, what was and was not
-// restored), the state left behind, no session of ours left running in the server, and a prompt
-// end. Black-box through the real binary.
+// between --replace's restore and its swap, in verify --restore-test's row count, in the swap;
+// SIGTERM in an index build; the backend terminated in a COPY, also while a pipe stalls; a
+// pipe cut short or stalled; a second SIGINT while cleaning up): the exit code, the message
+// (what was running, what was and was not restored), the state left behind, no session of ours
+// left running in the server, and a prompt end. Black-box through the real binary.
 //
 // The signal lands deterministically: the slow parts are slow only for the restore's own
 // sessions (their application_name starts with pgark_intr), a CHECK that sleeps 5 ms per row
@@ -262,6 +262,22 @@ class RestoreInterruptTest : public ::testing::Test {
     EXPECT_EQ(Scalar(*target_.Connect(), absl::StrCat("SELECT count(*) FROM pg_namespace WHERE nspname = ", Q(schema))),
               "0");
   }
+  // kWindow's archive restored by `command` into `database` (a temporary or scratch one), its
+  // REFRESH waiting: locks w.t there, waits until the row count after the restore waits on
+  // that lock, signals once and returns how the command ended (Finish).
+  CommandResult InterruptTheRowCount(BackgroundCommand& command, const std::string& database) {
+    auto blocker = pg::Connection::Open(PgTestServer::Get().Conninfo(database));
+    EXPECT_OK(blocker.status());
+    if (blocker.ok()) EXPECT_OK((*blocker)->Execute("BEGIN; LOCK TABLE w.t IN ACCESS EXCLUSIVE MODE"));
+    const bool reached =
+        WaitFor(command, "wait_event_type = 'Lock' AND query = 'SELECT pg_catalog.count(*) FROM ONLY \"w\".\"t\"'");
+    EXPECT_TRUE(reached) << "the row count of w.t never waited on the lock";
+    const absl::Time signalled = absl::Now();
+    if (reached) command.Signal(SIGINT);
+    CommandResult result = Finish(command, signalled);
+    if (blocker.ok()) (*blocker)->Execute("ROLLBACK").IgnoreError();  // the drop WITH (FORCE) may have ended it
+    return result;
+  }
   // DROP DATABASE ... WITH (FORCE) is PostgreSQL 13+.
   std::string Force() const { return admin_->server_version() >= 130000 ? " WITH (FORCE)" : ""; }
   bool DatabaseExists(const std::string& name) {
@@ -479,23 +495,36 @@ TEST_F(RestoreInterruptTest, InterruptBetweenReplacesRestoreAndSwapLeavesTheOldD
   const std::string temp = Scalar(*admin_, absl::StrCat("SELECT string_agg(datname, ' ') FROM pg_database WHERE "
                                                         "datname LIKE ", Q(TemporaryLike())));
   ASSERT_TRUE(absl::StartsWith(temp, "pgark_replace_") && !absl::StrContains(temp, " ")) << temp;
-  auto blocker = pg::Connection::Open(PgTestServer::Get().Conninfo(temp));
-  ASSERT_OK(blocker.status());
-  ASSERT_OK((*blocker)->Execute("BEGIN; LOCK TABLE w.t IN ACCESS EXCLUSIVE MODE"));
-  const bool reached =
-      WaitFor(command, "wait_event_type = 'Lock' AND query = 'SELECT pg_catalog.count(*) FROM ONLY \"w\".\"t\"'");
-  EXPECT_TRUE(reached) << "the verification's count of w.t never waited on the lock";
-  const absl::Time signalled = absl::Now();
-  if (reached) command.Signal(SIGINT);
-  const CommandResult result = Finish(command, signalled);
-  (*blocker)->Execute("ROLLBACK").IgnoreError();  // the drop WITH (FORCE) may have ended its session
-  blocker->reset();
+  const CommandResult result = InterruptTheRowCount(command, temp);
   EXPECT_EQ(result.exit_code, 130) << result.err;
   EXPECT_THAT(result.err, HasSubstr("replace interrupted before the swap (verifying row counts: canceling statement "
                                     "due to user request"));
   EXPECT_THAT(result.err, HasSubstr(absl::StrCat("database '", target_.name(), "' was not changed, the temporary "
                                                  "database '", temp, "' was dropped")));
   ExpectTargetUntouched("w");
+}
+
+// The same window for verify --restore-test: after its restore, the row count of w.t in the
+// scratch database waits on a lock the test holds there (taken while the REFRESH of w.mv waits
+// for it: kWindow). The count is cancelled (row_counts.cc, shared with --replace), pgark ends
+// promptly with 130 and the scratch database is dropped. The test finds the scratch database
+// through the REFRESH's session (pg_stat_activity.datname), not by a name pattern that other
+// tests' scratch databases share.
+TEST_F(RestoreInterruptTest, InterruptWhileVerifyRestoreTestCountsRowsDropsItsScratchDatabase) {
+  const std::string archive = ArchiveOf(kWindow, "window.pgark");
+  BackgroundCommand command({PGARK_BINARY, "verify", "--restore-test", "-j", "2", "-d", Slow("postgres"), archive});
+  const std::string refresh = "query LIKE 'REFRESH MATERIALIZED VIEW w.mv%'";
+  ASSERT_TRUE(WaitFor(command, refresh));
+  const std::string scratch = Scalar(*admin_, absl::StrCat("SELECT string_agg(DISTINCT datname, ' ') FROM "
+                                                           "pg_stat_activity WHERE application_name = ",
+                                                           Q(app_), " AND ", refresh));
+  ASSERT_TRUE(absl::StartsWith(scratch, "pgark_verify_") && !absl::StrContains(scratch, " ")) << scratch;
+  verify_like_ = scratch;  // TearDown drops it if it is left
+  const CommandResult result = InterruptTheRowCount(command, scratch);
+  EXPECT_EQ(result.exit_code, 130) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("canceling statement due to user request")) << result.err;
+  EXPECT_THAT(result.err, HasSubstr(absl::StrCat("the scratch database ", scratch, " was dropped"))) << result.err;
+  EXPECT_FALSE(DatabaseExists(scratch)) << scratch;
 }
 
 // SIGINT in the passes after the main pass: the sequences (a setval waiting on a lock the test
