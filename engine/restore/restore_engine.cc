@@ -1700,14 +1700,19 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
                                            status.ok() ? "" : " FAILED");
     }
     absl::MutexLock lock(&mu_);
-    // A statement or a pipe read that stopped for the interrupt before the watcher saw it.
-    if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested() && error_.ok()) {
-      NoteInterruptLocked();
-    }
+    // A statement, a pipe read or an S3 GET (libcurl's progress callback, http_client.h) that
+    // stopped for the interrupt before the watcher saw it: the interrupt is the cause, and the
+    // run stops as OnInterrupt stops it. What was cut short (a read's "frame @0x... (stream
+    // ...): reading bytes ... GET ...: interrupted") is a consequence: not in the message.
+    const bool interrupted = status.code() == absl::StatusCode::kCancelled && base::CancelRequested();
+    if (interrupted && error_.ok()) NoteInterruptLocked();
     running_.erase(ticket);
     if (status.ok()) {
       CompleteLocked(task);
       cv_.SignalAll();
+    } else if (interrupted) {
+      const absl::Status interrupt = absl::CancelledError("restore interrupted");
+      StopAllLocked(interrupt, conn, interrupt);
     } else {
       StopAllLocked(status, conn, absl::AbortedError("restore failed"));
     }
