@@ -338,6 +338,7 @@ class Replace {
     RestoreOptions restore = options_.restore;
     restore.create = true;
     restore.create_as = temp_;
+    restore.replacing = result_.database;
     restore.target_database = maintenance_->database();  // where CREATE DATABASE runs
     restore.create_without_database_info = [this] { return CreateLikeTheOldDatabase(); };
     restore.confirm = nullptr;  // a new database: nothing to confirm

@@ -2159,10 +2159,14 @@ absl::Status RestoreRun::CheckRestoringRole(pg::Connection& conn) {
   PGARK_RETURN_IF_ERROR(restore::CheckSuperuserOnlyObjects(conn, role, items_));
   PGARK_RETURN_IF_ERROR(restore::CheckLanguages(conn, role, items_));
   if (options_.create && contents().catalog && contents().catalog->database_info) {
-    PGARK_RETURN_IF_ERROR(
-        restore::CheckDatabaseSettings(conn, role, database_, contents().catalog->database_info->settings_sql));
-    PGARK_RETURN_IF_ERROR(
-        restore::CheckRoleSettings(conn, role, database_, contents().catalog->database_info->role_settings_sql));
+    // --replace's temporary database is its business: the messages name the database replaced.
+    const bool replace = !options_.replacing.empty();
+    const std::string& named = replace ? options_.replacing : database_;
+    const restore::CreatedBy created_by = replace ? restore::CreatedBy::kReplace : restore::CreatedBy::kCreate;
+    PGARK_RETURN_IF_ERROR(restore::CheckDatabaseSettings(
+        conn, role, named, contents().catalog->database_info->settings_sql, created_by));
+    PGARK_RETURN_IF_ERROR(restore::CheckRoleSettings(
+        conn, role, named, contents().catalog->database_info->role_settings_sql, created_by));
   }
   if (!options_.no_owner) {
     std::string database_owner;

@@ -32,6 +32,9 @@ struct RestoreOptions {
   // caller owns it: after a failure it is left for the caller to drop (also with
   // single_transaction), and the failure message does not mention it. Default "".
   std::string create_as;
+  // With create_as: the database --replace replaces, which the messages of the checks made
+  // before CREATE DATABASE name (and whose advice is --replace's). Default "": not --replace.
+  std::string replacing;
   // With create_as, when the archive records nothing about its database (no
   // catalog::DatabaseInfo: archives written before 2026-11-24): creates database create_as
   // in place of -C's CREATE DATABASE (the archive's encoding, the server's defaults).

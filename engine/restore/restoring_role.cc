@@ -359,8 +359,19 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
   return absl::PermissionDeniedError(absl::StrCat(message, ")"));
 }
 
+std::string SettingsWayOut(CreatedBy created_by) {
+  if (created_by == CreatedBy::kReplace) {
+    // No option leaves them out: --replace creates the database as -C does, settings included.
+    return "(--replace gives the new database the archive's settings, as -C does: run it as a superuser or as a "
+           "role that may set them; or, to do without them, restore without --replace into a database created "
+           "first, which leaves its settings out)";
+  }
+  return "(restore as a superuser, or create the database first and restore into it without -C, which leaves its "
+         "settings out)";
+}
+
 absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
-                                   const std::string& settings_sql) {
+                                   const std::string& settings_sql, CreatedBy created_by) {
   if (role.superuser || settings_sql.empty()) return absl::OkStatus();
   std::vector<std::string> names;
   for (absl::string_view line : absl::StrSplit(settings_sql, '\n')) {
@@ -384,8 +395,8 @@ absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& ro
   return absl::PermissionDeniedError(absl::StrCat(
       "cannot restore the settings of database '", database, "': only a superuser",
       conn.server_version() >= 150000 ? " (or a role granted SET on the parameter)" : "", " may set ",
-      absl::StrJoin(refused, ", "), " and ", role.name, " may not; nothing was changed (restore as a superuser, or "
-      "create the database first and restore into it without -C, which leaves its settings out)"));
+      absl::StrJoin(refused, ", "), " and ", role.name, " may not; nothing was changed ",
+      SettingsWayOut(created_by)));
 }
 
 absl::Status CheckOwners(pg::Connection& conn, const RestoringRole& role, const std::vector<const CatalogItem*>& items,

@@ -48,6 +48,15 @@ std::string TextArrayLiteral(const std::vector<std::string>& values);
 // the first " SET <name> TO " names it.
 std::string SettingName(absl::string_view statement);
 
+// Who creates the database whose settings the checks below look at: `restore -C`, or
+// `restore --replace` (its temporary database, created as -C creates it).
+enum class CreatedBy { kCreate, kReplace };
+
+// The ways out the settings checks suggest (after "nothing was changed"), in parentheses.
+// -C: restore as a superuser, or into a database created first without -C (no settings);
+// --replace always creates: as a superuser or a role that may set them, or without --replace.
+std::string SettingsWayOut(CreatedBy created_by);
+
 // current_user and whether it is a superuser, on `conn`.
 absl::StatusOr<RestoringRole> DescribeRestoringRole(pg::Connection& conn);
 
@@ -86,9 +95,10 @@ absl::Status CheckSuperuserOnlyObjects(pg::Connection& conn, const RestoringRole
 // archive's "ALTER DATABASE d SET name TO value;" lines, applied by -C) sets parameters only a
 // superuser may set (pg_settings.context 'superuser'; PostgreSQL 15+: unless the role was
 // granted SET on them) and `role` is not a superuser. Before, -C failed after CREATE DATABASE,
-// leaving the new database behind. One query; changes nothing.
+// leaving the new database behind. `database` is the name the message gives (--replace: the
+// database replaced); `created_by` picks the advice (SettingsWayOut). One query; changes nothing.
 absl::Status CheckDatabaseSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
-                                   const std::string& settings_sql);
+                                   const std::string& settings_sql, CreatedBy created_by = CreatedBy::kCreate);
 
 // Fails when an owner the restore would assign (the owner of
 // each item with owner_sql, and `database_owner` when not empty) does not exist on the server

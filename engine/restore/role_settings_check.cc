@@ -8,7 +8,8 @@
 namespace pgark::engine::restore {
 
 absl::Status CheckRoleSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
-                               const std::vector<std::pair<std::string, std::string>>& role_settings) {
+                               const std::vector<std::pair<std::string, std::string>>& role_settings,
+                               CreatedBy created_by) {
   if (role.superuser || role_settings.empty()) return absl::OkStatus();
   std::vector<std::string> roles, names;
   for (const auto& [name, statement] : role_settings) {
@@ -64,8 +65,7 @@ absl::Status CheckRoleSettings(pg::Connection& conn, const RestoringRole& role, 
   return absl::PermissionDeniedError(absl::StrCat(
       "cannot restore the role settings of database '", database, "' as ", role.name,
       ", which is not a superuser: ", absl::StrJoin(refused, "; "),
-      "; nothing was changed (restore as a superuser, or create the database first and restore into it without -C, "
-      "which leaves its settings out)"));
+      "; nothing was changed ", SettingsWayOut(created_by)));
 }
 
 }  // namespace pgark::engine::restore

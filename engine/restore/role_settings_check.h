@@ -30,9 +30,11 @@ namespace pgark::engine::restore {
 // Fails with kPermissionDenied (exit 7) when `role` is not a superuser and may not apply
 // some of `role_settings` (DatabaseInfo::role_settings_sql: role name, "ALTER ROLE r IN
 // DATABASE d SET name TO value;\n") on the server of `conn`; the message names every refused
-// role and parameter, why, and the ways out. One query (none for a superuser or without
-// settings); changes nothing.
+// role and parameter, why, and the ways out (SettingsWayOut: -C's or --replace's). `database`
+// is the name the message gives (--replace: the database replaced). One query (none for a
+// superuser or without settings); changes nothing.
 absl::Status CheckRoleSettings(pg::Connection& conn, const RestoringRole& role, const std::string& database,
-                               const std::vector<std::pair<std::string, std::string>>& role_settings);
+                               const std::vector<std::pair<std::string, std::string>>& role_settings,
+                               CreatedBy created_by = CreatedBy::kCreate);
 
 }  // namespace pgark::engine::restore

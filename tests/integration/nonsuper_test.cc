@@ -18,6 +18,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -516,6 +517,16 @@ TEST_F(NonSuperuserTest, RoleSettingsTheRoleMayNotApplyFailCreateBeforeAnyChange
   CommandResult refused = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), archive_});
   const std::string created = Scalar(*admin, exists_query);
   ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
+  // --replace creates its database as -C does, so the same check refuses it; the message names
+  // the database replaced (not the temporary one) and gives --replace's ways out.
+  const std::string aside_query =
+      absl::StrReplaceAll(settings_query, {{absl::StrCat("'", db, "'"), absl::StrCat("'", aside, "'")}});
+  const std::string aside_before = Scalar(*admin, aside_query);
+  CommandResult replace_refused = Pgark({"restore", "--replace", "-y", "-O", "-d", AsOwner(aside), archive_});
+  const std::string replace_left = Scalar(
+      *admin, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgark\\_replace\\_%\\_", aside,
+                           "' OR datname LIKE '", aside, "\\_pre\\_restore%'"));
+  const std::string aside_after = Scalar(*admin, aside_query);
   CommandResult allowed = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), allowed_archive});
   const std::string allowed_settings = Scalar(*admin, settings_query);
   ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", db)));
@@ -548,6 +559,25 @@ TEST_F(NonSuperuserTest, RoleSettingsTheRoleMayNotApplyFailCreateBeforeAnyChange
   EXPECT_THAT(refused.err, Not(HasSubstr(roles_.gone())));
   EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
   EXPECT_EQ(created, "0");
+  EXPECT_EQ(replace_refused.exit_code, 7) << replace_refused.err;
+  EXPECT_THAT(replace_refused.err, HasSubstr(absl::StrCat("cannot restore the role settings of database '", aside,
+                                                          "' as ", roles_.owner(), ", which is not a superuser: ")));
+  EXPECT_THAT(replace_refused.err, HasSubstr(absl::StrCat("ALTER ROLE ", su, " SET work_mem (", su,
+                                                          " is a superuser, whose settings only a superuser may "
+                                                          "change)")));
+  EXPECT_THAT(replace_refused.err,
+              HasSubstr("; nothing was changed (--replace gives the new database the archive's settings, as -C "
+                        "does: run it as a superuser or as a role that may set them; or, to do without them, "
+                        "restore without --replace into a database created first, which leaves its settings out)"));
+  EXPECT_THAT(replace_refused.err, HasSubstr(absl::StrCat("database '", aside, "' was not changed")));
+  EXPECT_THAT(replace_refused.err, Not(HasSubstr("without -C")));
+  // The error (its last line; an info line before it names the temporary database) names none.
+  const size_t error_at = replace_refused.err.rfind("pgark restore: ");
+  EXPECT_THAT(replace_refused.err.substr(error_at == std::string::npos ? 0 : error_at),
+              Not(HasSubstr("pgark_replace_")));
+  EXPECT_EQ(replace_left, "0");
+  EXPECT_EQ(aside_after, aside_before);
+  EXPECT_THAT(aside_before, HasSubstr("log_min_duration_statement=250"));
   // Its own user-settable setting: restored; the missing role's: a warning.
   ASSERT_EQ(allowed.exit_code, 0) << allowed.err;
   EXPECT_EQ(allowed_settings, absl::StrCat(roles_.owner(), ":work_mem=4MB"));
