@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "engine/catalog/sql_text.h"
 #include "format/base/status_macros.h"
+#include "format/base/status_util.h"
 
 namespace pgark::engine::restore {
 
@@ -336,6 +337,55 @@ absl::StatusOr<std::vector<std::string>> FindConflicts(pg::Connection& conn, con
     if (index >= 0 && index < static_cast<int64_t>(probes.size())) found.push_back(probes[index].what);
   }
   return found;
+}
+
+absl::StatusOr<std::vector<size_t>> TablesWithRows(pg::Connection& conn, const std::vector<TableName>& tables) {
+  std::vector<size_t> with_rows;
+  for (size_t first = 0; first < tables.size(); first += kRowProbesPerStatement) {
+    const size_t last = std::min(tables.size(), first + kRowProbesPerStatement);
+    const std::vector<TableName> batch(tables.begin() + first, tables.begin() + last);
+    PGARK_ASSIGN_OR_RETURN(
+        pg::Result found,
+        conn.QueryParams(absl::StrCat("WITH t AS (", kTablesByName, ") SELECT t.idx, "
+                                      "pg_catalog.has_any_column_privilege(t.rel, 'SELECT') FROM t ORDER BY t.idx"),
+                         {TablesByNameParam(batch)}));
+    std::vector<std::string> probes, unreadable;
+    for (int row = 0; row < found.rows(); ++row) {
+      const int64_t idx = found.GetInt64(row, 0).value_or(-1);
+      if (idx < 0 || idx >= static_cast<int64_t>(batch.size())) continue;
+      const TableName& table = batch[idx];
+      if (!found.GetBool(row, 1)) {
+        unreadable.push_back(absl::StrCat(table.schema, ".", table.name));
+        continue;
+      }
+      probes.push_back(absl::StrCat("SELECT ", first + idx, " WHERE EXISTS (SELECT FROM ONLY ",
+                                    conn.QuoteIdentifier(table.schema), ".", conn.QuoteIdentifier(table.name), ")"));
+    }
+    if (!unreadable.empty()) {
+      constexpr size_t kNamed = 10;
+      const size_t more = unreadable.size() > kNamed ? unreadable.size() - kNamed : 0;
+      unreadable.resize(std::min(unreadable.size(), kNamed));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot check that the tables to load are empty: ", conn.user(), " may not read ",
+          unreadable.size() + more > 1 ? "tables " : "table ", absl::StrJoin(unreadable, ", "),
+          more > 0 ? absl::StrCat(" and ", more, " more") : "", " (no SELECT privilege)",
+          "; nothing was changed (grant the role SELECT on them, or restore with --clean, which empties them first)"));
+    }
+    if (probes.empty()) continue;
+    absl::StatusOr<pg::Result> rows = conn.Query(absl::StrJoin(probes, " UNION ALL "));
+    if (!rows.ok()) {
+      const std::string sqlstate = pg::SqlStateOf(rows.status());
+      return base::WithMessage(rows.status(), absl::StrCat("checking that the tables to load are empty: ",
+                                                           rows.status().message(),
+                                                           sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")")));
+    }
+    for (int row = 0; row < rows->rows(); ++row) {
+      const int64_t index = rows->GetInt64(row, 0).value_or(-1);
+      if (index >= 0 && index < static_cast<int64_t>(tables.size())) with_rows.push_back(static_cast<size_t>(index));
+    }
+  }
+  std::sort(with_rows.begin(), with_rows.end());
+  return with_rows;
 }
 
 }  // namespace pgark::engine::restore

@@ -39,6 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/catalog/catalog_objects.h"
 #include "engine/pg/connection.h"
+#include "engine/restore/load_order.h"
 
 namespace pgark::engine::restore {
 
@@ -64,6 +65,20 @@ std::vector<ConflictProbe> ConflictProbes(const std::vector<const catalog::Catal
 // Changes nothing.
 absl::StatusOr<std::vector<std::string>> FindConflicts(pg::Connection& conn, const std::vector<ConflictProbe>& probes,
                                                        int limit);
+
+// Tables per statement of TablesWithRows: bounds the statement (a name is at most 63 bytes
+// per part, so about 170 bytes per table, under 100 kB) and the plan (one EXISTS per table).
+inline constexpr size_t kRowProbesPerStatement = 500;
+
+// Which of `tables` (tables a data load goes into but does not create: they must be empty)
+// hold rows: their positions in `tables`, ascending. A table the target does not have is
+// skipped (the column check names it). Per batch of kRowProbesPerStatement tables two
+// queries: the catalog's (which exist, and whether the role may read them:
+// has_any_column_privilege SELECT, what a SELECT of no column needs), then one statement
+// with an EXISTS (SELECT FROM ONLY t) per table. Before 2026-11-26 one query per table, and a
+// failing one counted as empty. Errors: kPermissionDenied naming the tables the role may not
+// read (up to 10); a failing statement's own error, annotated. Changes nothing.
+absl::StatusOr<std::vector<size_t>> TablesWithRows(pg::Connection& conn, const std::vector<TableName>& tables);
 
 // The text after "ADD CONSTRAINT <name> " in a constraint item's statement, the constraint's
 // definition ("PRIMARY KEY (id)", "CHECK (...) NOT VALID", ...); "" when the statement adds no

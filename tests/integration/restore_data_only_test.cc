@@ -527,6 +527,73 @@ TEST_F(RestoreDataOnlyTest, DisableTriggersAsTableOwnerNeedsSuperuserForForeignK
   EXPECT_THAT(usage.err, HasSubstr("--superuser is only used with --disable-triggers"));
 }
 
+// The conflict check's "rows in table" probe over many existing tables: 1,200 tables, so three
+// batches of restore::kRowProbesPerStatement (500). One row in one target table refuses the
+// load naming that table; a row in every table names ten and counts the rest (every batch
+// probed); a table the restoring role may not SELECT from is a clear refusal, not "empty"
+// (before 2026-11-26 its failing probe counted as empty and the load went on). Nothing is
+// loaded in any of these.
+TEST_F(RestoreDataOnlyTest, RowsInAnyOfManyExistingTablesRefuseTheLoadAndAnUnreadableTableIsNamed) {
+  constexpr int kTables = 1200;
+  // `statement` (a format() string: %s is the table's number) for the tables m.t0001 to m.t<last>.
+  auto each_table = [](const std::string& statement, int last) {
+    return absl::StrCat("DO $$ BEGIN FOR i IN 1..", last, " LOOP EXECUTE pg_catalog.format('", statement,
+                        "', pg_catalog.lpad(i::text, 4, '0')); END LOOP; END $$;");
+  };
+  ASSERT_NO_FATAL_FAILURE(Seed(absl::StrCat("CREATE SCHEMA m;", each_table("CREATE TABLE m.t%s (id int)", kTables)),
+                               each_table("INSERT INTO m.t%s VALUES (1)", kTables), {}));
+  ScratchDatabase target("dodst");
+  {
+    auto result = RunCommand({PGARK_BINARY, "restore", "--section", "pre-data", "-d", target.conninfo(), path_});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+  auto conn = target.Connect();
+  auto occurrences = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::string loaded = "SELECT count(*) FROM m.t0001";
+  // One row, in the last table.
+  ASSERT_OK(conn->Execute("INSERT INTO m.t1200 VALUES (7)"));
+  auto one = RestoreData(target, {"-j", "2"});
+  EXPECT_EQ(one.exit_code, 3) << one.err;
+  EXPECT_THAT(one.err, HasSubstr(": rows in table m.t1200; nothing was changed (use --clean to replace them)"));
+  EXPECT_EQ(occurrences(one.err, "rows in table"), 1u) << one.err;
+  EXPECT_EQ(Scalar(*conn, loaded), "0");
+  // A row in every table: ten named, the rest counted.
+  ASSERT_OK(conn->Execute(each_table("INSERT INTO m.t%s VALUES (7)", kTables - 1)));
+  auto all = RestoreData(target, {});
+  EXPECT_EQ(all.exit_code, 3) << all.err;
+  EXPECT_EQ(occurrences(all.err, "rows in table m.t"), 10u) << all.err;
+  EXPECT_THAT(all.err, HasSubstr(absl::StrCat(", rows in ", kTables - 10, " more tables; nothing was changed")));
+  EXPECT_EQ(Scalar(*conn, loaded), "1");  // the 7 of the test, no more
+
+  // Empty again; a role that may insert into every table but not read one of them.
+  ASSERT_OK(conn->Execute(each_table("TRUNCATE m.t%s", kTables)));
+  ASSERT_OK(conn->Execute(
+      "DO $$ BEGIN CREATE ROLE pgark_data_loader LOGIN; "
+      "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+      "GRANT USAGE ON SCHEMA m TO pgark_data_loader; "
+      "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA m TO pgark_data_loader; "
+      "REVOKE SELECT ON m.t0700 FROM pgark_data_loader;"));
+  const std::string loader = absl::StrCat(target.conninfo(), " user=pgark_data_loader");
+  if (!pg::Connection::Open(loader).ok()) GTEST_SKIP() << "cannot log in as a plain role here";
+  auto unreadable = RunCommand({PGARK_BINARY, "restore", "--section", "data", "-d", loader, path_});
+  EXPECT_EQ(unreadable.exit_code, 7) << unreadable.err;
+  EXPECT_THAT(unreadable.err, HasSubstr("cannot check that the tables to load are empty: pgark_data_loader may not "
+                                        "read table m.t0700 (no SELECT privilege); nothing was changed (grant the "
+                                        "role SELECT on them, or restore with --clean, which empties them first)"));
+  EXPECT_EQ(Scalar(*conn, loaded), "0");
+  // With SELECT the role loads them all.
+  ASSERT_OK(conn->Execute("GRANT SELECT ON m.t0700 TO pgark_data_loader"));
+  auto granted = RunCommand({PGARK_BINARY, "restore", "--section", "data", "-j", "2", "-d", loader, path_});
+  EXPECT_EQ(granted.exit_code, 0) << granted.err;
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM m.t0700"), "1");
+  ASSERT_OK(conn->Execute("REVOKE ALL ON ALL TABLES IN SCHEMA m FROM pgark_data_loader; "
+                          "REVOKE USAGE ON SCHEMA m FROM pgark_data_loader"));
+}
+
 // Triggers that fire during the load (no --disable-triggers), as with pg_restore: rows a
 // trigger writes into another loaded table stay and do not count as a difference of that
 // table's COPY; a BEFORE trigger that skips rows is a row-count difference (exit 5) whose
