@@ -375,9 +375,12 @@ absl::StatusOr<std::vector<size_t>> TablesWithRows(pg::Connection& conn, const s
     absl::StatusOr<pg::Result> rows = conn.Query(absl::StrJoin(probes, " UNION ALL "));
     if (!rows.ok()) {
       const std::string sqlstate = pg::SqlStateOf(rows.status());
-      return base::WithMessage(rows.status(), absl::StrCat("checking that the tables to load are empty: ",
-                                                           rows.status().message(),
-                                                           sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")")));
+      // E.g. row-level security that applies to the role (the restore sessions run with
+      // row_security = off: an error, where the COPY would fail as well).
+      return base::WithMessage(
+          rows.status(), absl::StrCat("checking that the tables to load are empty: ", rows.status().message(),
+                                      sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")"),
+                                      "; nothing was changed"));
     }
     for (int row = 0; row < rows->rows(); ++row) {
       const int64_t index = rows->GetInt64(row, 0).value_or(-1);

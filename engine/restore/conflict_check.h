@@ -77,7 +77,8 @@ inline constexpr size_t kRowProbesPerStatement = 500;
 // has_any_column_privilege SELECT, what a SELECT of no column needs), then one statement
 // with an EXISTS (SELECT FROM ONLY t) per table. Before 2026-11-26 one query per table, and a
 // failing one counted as empty. Errors: kPermissionDenied naming the tables the role may not
-// read (up to 10); a failing statement's own error, annotated. Changes nothing.
+// read (up to 10); a failing statement's own error, annotated (row-level security that
+// applies to the role is one: an error under the restore's row_security = off). Changes nothing.
 absl::StatusOr<std::vector<size_t>> TablesWithRows(pg::Connection& conn, const std::vector<TableName>& tables);
 
 // The text after "ADD CONSTRAINT <name> " in a constraint item's statement, the constraint's

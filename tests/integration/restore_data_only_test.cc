@@ -585,8 +585,19 @@ TEST_F(RestoreDataOnlyTest, RowsInAnyOfManyExistingTablesRefuseTheLoadAndAnUnrea
                                         "read table m.t0700 (no SELECT privilege); nothing was changed (grant the "
                                         "role SELECT on them, or restore with --clean, which empties them first)"));
   EXPECT_EQ(Scalar(*conn, loaded), "0");
-  // With SELECT the role loads them all.
-  ASSERT_OK(conn->Execute("GRANT SELECT ON m.t0700 TO pgark_data_loader"));
+  // Readable, but row-level security applies to the role (not the owner) on m.t0800: the probe
+  // fails under the restore's row_security = off, before any change (before: taken for empty;
+  // its COPY then failed with the same error, after the tables loaded before it).
+  ASSERT_OK(conn->Execute("GRANT SELECT ON m.t0700 TO pgark_data_loader; "
+                          "ALTER TABLE m.t0800 ENABLE ROW LEVEL SECURITY"));
+  auto policed = RunCommand({PGARK_BINARY, "restore", "--section", "data", "-d", loader, path_});
+  EXPECT_EQ(policed.exit_code, 7) << policed.err;
+  EXPECT_THAT(policed.err, HasSubstr("checking that the tables to load are empty: query would be affected by "
+                                     "row-level security policy for table \"t0800\""));
+  EXPECT_THAT(policed.err, HasSubstr("(SQLSTATE 42501); nothing was changed"));
+  EXPECT_EQ(Scalar(*conn, loaded), "0");
+  // With SELECT and without the policy the role loads them all.
+  ASSERT_OK(conn->Execute("ALTER TABLE m.t0800 DISABLE ROW LEVEL SECURITY"));
   auto granted = RunCommand({PGARK_BINARY, "restore", "--section", "data", "-j", "2", "-d", loader, path_});
   EXPECT_EQ(granted.exit_code, 0) << granted.err;
   EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM m.t0700"), "1");
