@@ -271,7 +271,13 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     pg::ConnectOptions connect;
     connect.dbname = report->scratch_database;
     PGARK_ASSIGN_OR_RETURN(auto scratch, pg::Connection::Open(conninfo, connect));
-    PGARK_ASSIGN_OR_RETURN(std::vector<int64_t> counts, CountRestoredRows(*scratch, result.loaded_tables));
+    absl::StatusOr<std::vector<int64_t>> counted = CountRestoredRows(*scratch, result.loaded_tables);
+    // The count the interrupt cancelled (row_counts.h) is the interrupt, as --replace reports it.
+    if (!counted.ok() && counted.status().code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+      return absl::CancelledError(absl::StrCat("restore test interrupted while counting the restored rows (",
+                                               counted.status().message(), ")"));
+    }
+    PGARK_ASSIGN_OR_RETURN(std::vector<int64_t> counts, std::move(counted));
     for (size_t i = 0; i < counts.size(); ++i) {
       const LoadedTable& table = result.loaded_tables[i];
       VerifiedTable verified;
