@@ -11,10 +11,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/exit_code.h"
@@ -956,13 +958,22 @@ TEST_F(RestoreLoaderTest, SigintDuringAnS3ReadOfTheDataLoadSaysWhatWasRestored) 
   }
   // The load is under way: pre-data was restored.
   EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "1");
-  // The thread that waits for the held GET: libcurl's poll(2) (syscall 7) or ppoll (271).
+  // The thread that waits for the held GET, in libcurl's poll(2): its syscall (x86-64: poll 7,
+  // ppoll 271; arm64: ppoll 73) or its wait channel says so. The server holds the request once
+  // it has it, a moment before its sender is in poll: looked for again for up to 2 s.
   std::vector<pid_t> polling;
-  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", restore.pid(), "/task"))) {
-    std::ifstream syscall_file(task.path() / "syscall");
-    std::string number;
-    syscall_file >> number;
-    if (number == "7" || number == "271") polling.push_back(std::stoi(task.path().filename().string()));
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(2); polling.empty() && absl::Now() < deadline;) {
+    std::error_code error;
+    for (const auto& task :
+         std::filesystem::directory_iterator(absl::StrCat("/proc/", restore.pid(), "/task"), error)) {
+      std::string number, wchan;
+      std::ifstream(task.path() / "syscall") >> number;
+      std::ifstream(task.path() / "wchan") >> wchan;
+      const bool in_poll = number == "7" || number == "271" || number == "73" ||
+                           absl::StartsWith(wchan, "poll_schedule_timeout") || wchan == "do_sys_poll";
+      if (in_poll) polling.push_back(std::stoi(task.path().filename().string()));
+    }
+    if (polling.empty()) absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(polling.size(), 1u) << "threads in poll(2): " << polling.size();
   // To that thread: its poll returns at once and libcurl's progress callback cuts the GET,
