@@ -450,7 +450,8 @@ TEST_F(NonSuperuserTest, UnreadableObjectsFailTheDumpFirst) {
 
 // -C applies the archive's database settings after CREATE DATABASE: one only a superuser may
 // set (log_min_duration_statement) failed there and left the new database behind. Refused
-// before CREATE DATABASE now; a superuser's -C restores it.
+// before CREATE DATABASE now; a superuser's -C restores it. --replace is refused the same way,
+// with its own advice (not -C's "without -C").
 TEST_F(NonSuperuserTest, SuperuserOnlyDatabaseSettingsFailCreateBeforeAnyChange) {
   ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER DATABASE ", source_.name(),
                                              " SET log_min_duration_statement = 250; ALTER DATABASE ",
@@ -465,6 +466,9 @@ TEST_F(NonSuperuserTest, SuperuserOnlyDatabaseSettingsFailCreateBeforeAnyChange)
   CommandResult restore = Pgark({"restore", "-C", "-O", "-d", AsOwner("postgres"), archive_});
   const std::string created =
       Scalar(*admin, absl::StrCat("SELECT count(*) FROM pg_database WHERE datname = '", source_.name(), "'"));
+  // --replace creates its database as -C does: the same check, its own advice, the replaced
+  // database named.
+  CommandResult replace = Pgark({"restore", "--replace", "-y", "-O", "-d", AsOwner(aside), archive_});
   ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", source_.name())));
   CommandResult su = Pgark({"restore", "-C", "-d", PgTestServer::Get().Conninfo("postgres"), archive_});
   const std::string su_settings = Scalar(
@@ -476,8 +480,15 @@ TEST_F(NonSuperuserTest, SuperuserOnlyDatabaseSettingsFailCreateBeforeAnyChange)
   EXPECT_THAT(restore.err, HasSubstr(absl::StrCat(
                                "cannot restore the settings of database '", source_.name(),
                                "': only a superuser ", GrantSet(), "may set "
-                               "log_min_duration_statement and ", roles_.owner(), " may not; nothing was changed")));
+                               "log_min_duration_statement and ", roles_.owner(), " may not; nothing was changed "
+                               "(restore as a superuser, or create the database first and restore into it without -C")));
   EXPECT_EQ(created, "0");
+  EXPECT_EQ(replace.exit_code, 7) << replace.err;
+  EXPECT_THAT(replace.err, HasSubstr(absl::StrCat(
+                               "cannot restore the settings of database '", aside, "': only a superuser ", GrantSet(),
+                               "may set log_min_duration_statement and ", roles_.owner(), " may not; nothing was "
+                               "changed (--replace gives the new database the archive's settings, as -C does")));
+  EXPECT_THAT(replace.err, HasSubstr(absl::StrCat("; database '", aside, "' was not changed")));
   ASSERT_EQ(su.exit_code, 0) << su.err;
   EXPECT_EQ(su_settings, "log_min_duration_statement=250,work_mem=8MB");
 }
