@@ -219,6 +219,8 @@ std::string CatalogToJson(const Catalog& catalog) {
                                  {"locale_sql", d.locale_sql}, {"settings_sql", d.settings_sql},
                                  {"role_settings_sql", d.role_settings_sql},
                                  {"comment_sql", d.comment_sql}, {"acl_sql", d.acl_sql}};
+    if (d.connection_limit) root["database_info"]["connection_limit"] = *d.connection_limit;
+    root["database_info"]["is_template"] = d.is_template;
   }
   // Replace invalid UTF-8 rather than throw: names come from the database's encoding.
   auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
@@ -361,6 +363,9 @@ absl::StatusOr<Catalog> CatalogFromJson(absl::string_view text) {
       d.role_settings_sql = j.at("role_settings_sql").get<std::vector<std::pair<std::string, std::string>>>();
       d.comment_sql = j.at("comment_sql").get<std::string>();
       d.acl_sql = j.at("acl_sql").get<std::string>();
+      // Absent before 2026-11-26 (docs/catalog.md "Globals": not recorded, not a template).
+      if (j.contains("connection_limit")) d.connection_limit = j.at("connection_limit").get<int>();
+      d.is_template = j.value("is_template", false);
       catalog.database_info = std::move(d);
     }
   } catch (const Json::exception& e) {

@@ -192,6 +192,10 @@ struct DatabaseInfo {
   std::vector<std::pair<std::string, std::string>> role_settings_sql;
   std::string comment_sql;   // COMMENT ON DATABASE d IS …;
   std::string acl_sql;       // GRANT/REVOKE … ON DATABASE d (from the default ACL)
+  // datconnlimit: -1 = no limit. nullopt: not recorded (archives written before 2026-11-26),
+  // for --replace the old database's limit then stays.
+  std::optional<int> connection_limit;
+  bool is_template = false;  // datistemplate (false when not recorded)
 };
 
 struct Catalog {

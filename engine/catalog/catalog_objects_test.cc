@@ -70,7 +70,8 @@ TEST(CatalogJsonTest, RoundTripIsLossless) {
 
   catalog.database_info = DatabaseInfo{"o w", "ts", " LC_COLLATE = 'C'", "ALTER DATABASE d SET a TO 'b';\n",
                                        {{"r", "ALTER ROLE r IN DATABASE d SET a TO 'c';\n"}},
-                                       "COMMENT ON DATABASE d IS 'c';\n", "GRANT CONNECT ON DATABASE d TO r;\n"};
+                                       "COMMENT ON DATABASE d IS 'c';\n", "GRANT CONNECT ON DATABASE d TO r;\n",
+                                       /*connection_limit=*/0, /*is_template=*/true};
   ASSERT_OK_AND_ASSIGN(back, CatalogFromJson(CatalogToJson(catalog)));
   ASSERT_TRUE(back.database_info.has_value());
   EXPECT_EQ(back.database_info->owner, "o w");
@@ -80,6 +81,31 @@ TEST(CatalogJsonTest, RoundTripIsLossless) {
   EXPECT_EQ(back.database_info->role_settings_sql, catalog.database_info->role_settings_sql);
   EXPECT_EQ(back.database_info->comment_sql, catalog.database_info->comment_sql);
   EXPECT_EQ(back.database_info->acl_sql, catalog.database_info->acl_sql);
+  EXPECT_EQ(back.database_info->connection_limit, 0);
+  EXPECT_TRUE(back.database_info->is_template);
+}
+
+// database_info of archives written before 2026-11-26 has no connection_limit or
+// is_template: not recorded (--replace keeps the old database's limit), not a template.
+// Keys this version does not know are ignored, which is how an older pgark reads this one's.
+TEST(CatalogJsonTest, DatabaseLimitsAddedLaterAreOptionalAndUnknownKeysIgnored) {
+  Catalog catalog = SampleCatalog();
+  catalog.database_info = DatabaseInfo{};
+  catalog.database_info->owner = "o";
+  catalog.database_info->connection_limit = 7;
+  nlohmann::json json = nlohmann::json::parse(CatalogToJson(catalog));
+  EXPECT_EQ(json.at("database_info").at("connection_limit"), 7);
+  EXPECT_EQ(json.at("database_info").at("is_template"), false);
+  json["database_info"]["a_later_field"] = "x";
+  json["a_later_field"] = 1;
+  ASSERT_OK_AND_ASSIGN(Catalog back, CatalogFromJson(json.dump()));
+  EXPECT_EQ(back.database_info->connection_limit, 7);
+  for (const char* key : {"connection_limit", "is_template"}) json["database_info"].erase(key);
+  ASSERT_OK_AND_ASSIGN(back, CatalogFromJson(json.dump()));
+  ASSERT_TRUE(back.database_info.has_value());
+  EXPECT_EQ(back.database_info->owner, "o");
+  EXPECT_FALSE(back.database_info->connection_limit.has_value());
+  EXPECT_FALSE(back.database_info->is_template);
 }
 
 TEST(CatalogJsonTest, TableFieldsAddedLaterAreOptional) {

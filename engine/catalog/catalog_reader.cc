@@ -1787,7 +1787,7 @@ absl::StatusOr<DatabaseInfo> Reader::ReadDatabaseInfo() {
                        "CASE WHEN t.spcname = 'pg_default' THEN '' ELSE t.spcname END, d.datcollate, d.datctype, ",
                        provider, ", ", locale, ", ", rules,
                        ", d.datacl::text, pg_catalog.acldefault('d', d.datdba)::text, "
-                       "pg_catalog.shobj_description(d.oid, 'pg_database'), d.oid "
+                       "pg_catalog.shobj_description(d.oid, 'pg_database'), d.oid, d.datconnlimit, d.datistemplate "
                        "FROM pg_catalog.pg_database d JOIN pg_catalog.pg_tablespace t ON t.oid = d.dattablespace "
                        "WHERE d.datname = pg_catalog.current_database()")));
   if (r.rows() != 1) return absl::NotFoundError("reading database: the current database is not in pg_database");
@@ -1808,6 +1808,10 @@ absl::StatusOr<DatabaseInfo> Reader::ReadDatabaseInfo() {
   if (!r.IsNull(0, 7)) {
     info.acl_sql = AclSql(quoter_, absl::StrCat("DATABASE ", db), info.owner, r.Get(0, 7), r.Get(0, 8));
   }
+  // pg_dump -C writes both as ALTER DATABASE in its DATABASE PROPERTIES entry; a restore
+  // applies them last (docs/restore.md "Order"). datallowconn = false cannot be dumped.
+  info.connection_limit = static_cast<int>(r.GetInt64(0, 11).value_or(-1));
+  info.is_template = r.GetBool(0, 12);
   if (!r.IsNull(0, 9)) info.comment_sql = absl::StrCat("COMMENT ON DATABASE ", db, " IS ", Literal(r.Get(0, 9)), ";\n");
   // Database-wide settings first, then per-role ones (pg_dump's order); a role setting
   // whose role was dropped has no name and cannot be reproduced.

@@ -345,9 +345,20 @@ absl::Status Connection::Cancel() {
 }
 
 absl::Status Connection::DropDatabase(absl::string_view name, bool force) {
-  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", QuoteIdentifier(name));
+  // DROP DATABASE refuses a template ("cannot drop a template database"). pg_dump --clean -C
+  // writes an UPDATE of pg_database before its DROP (a superuser's); ALTER DATABASE is
+  // enough for the owner.
+  PGARK_ASSIGN_OR_RETURN(Result found, QueryParams("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1",
+                                                   {std::string(name)}));
+  const bool is_template = found.rows() > 0 && found.GetBool(0, 0);
+  const std::string quoted = QuoteIdentifier(name);
+  if (is_template) PGARK_RETURN_IF_ERROR(Execute(absl::StrCat("ALTER DATABASE ", quoted, " IS_TEMPLATE false")));
+  std::string sql = absl::StrCat("DROP DATABASE IF EXISTS ", quoted);
   if (force && server_version() >= 130000) absl::StrAppend(&sql, " WITH (FORCE)");
-  return Execute(sql);
+  absl::Status dropped = Execute(sql);
+  // Not dropped (other sessions, say): it stays the template it was.
+  if (!dropped.ok() && is_template) Execute(absl::StrCat("ALTER DATABASE ", quoted, " IS_TEMPLATE true")).IgnoreError();
+  return dropped;
 }
 
 std::string Connection::QuoteIdentifier(absl::string_view name) const {

@@ -136,7 +136,9 @@ class Connection {
   absl::Status Cancel();
 
   // DROP DATABASE IF EXISTS `name`; with `force`, WITH (FORCE) on PostgreSQL 13+ (ends the
-  // database's other sessions; before 13 they make the drop fail).
+  // database's other sessions; before 13 they make the drop fail). A template database is
+  // made an ordinary one first (ALTER DATABASE ... IS_TEMPLATE false: its owner or a
+  // superuser), and a template again if the drop fails.
   absl::Status DropDatabase(absl::string_view name, bool force);
 
   // Quotes an identifier / a literal for safe inclusion in SQL text.

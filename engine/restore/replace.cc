@@ -1,6 +1,7 @@
 #include "engine/restore/replace.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -322,14 +323,20 @@ class Replace {
     return absl::OkStatus();
   }
 
-  // The archive does not record a connection limit (docs/restore.md "--replace"): the old
-  // database's stays. Set once the restore and its verification are done, which it would
-  // limit too.
-  absl::Status KeepConnectionLimit() {
-    if (!old_.exists || created_like_old_ || old_.connection_limit < 0) return absl::OkStatus();
-    return base::Annotate(maintenance_->Execute(absl::StrCat("ALTER DATABASE ", maintenance_->QuoteIdentifier(temp_),
-                                                             " CONNECTION LIMIT ", old_.connection_limit)),
-                          "keeping the old database's connection limit");
+  // The connection limit and template flag, set once the restore and its verification are
+  // done (a limit would stop their sessions too), right before the swap: the archive's, as -C
+  // sets them (RestoreResult); an archive that records no limit (written before 2026-11-26)
+  // keeps the old database's (docs/restore.md "--replace").
+  absl::Status SetLastProperties() {
+    if (created_like_old_) return absl::OkStatus();  // CreateLike gave it the old one's limit
+    std::optional<int> limit = result_.restore.connection_limit;
+    if (!limit.has_value() && old_.exists) limit = static_cast<int>(old_.connection_limit);
+    const std::string temp = maintenance_->QuoteIdentifier(temp_);
+    std::string sql;
+    if (limit.value_or(-1) >= 0) absl::StrAppend(&sql, "ALTER DATABASE ", temp, " CONNECTION LIMIT ", *limit, ";");
+    if (result_.restore.is_template) absl::StrAppend(&sql, "ALTER DATABASE ", temp, " IS_TEMPLATE true;");
+    if (sql.empty()) return absl::OkStatus();
+    return base::Annotate(maintenance_->Execute(sql), "setting the connection limit and template flag");
   }
 
   absl::Status RestoreAndSwap() {
@@ -356,7 +363,7 @@ class Replace {
     PGARK_RETURN_IF_ERROR(verified.status());
     result_.verified_tables = *verified;
     if (base::CancelRequested()) return absl::CancelledError("replace interrupted before the swap");
-    PGARK_RETURN_IF_ERROR(KeepConnectionLimit());
+    PGARK_RETURN_IF_ERROR(SetLastProperties());
     return Swap();
   }
 

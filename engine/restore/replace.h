@@ -8,18 +8,23 @@
 //   restore    into a new temporary database "pgark_replace_<random>_<db>" created as `restore -C`
 //              creates the archive's database (RestoreOptions::create_as: encoding, locale,
 //              owner, tablespace, settings, comment, privileges, honouring -O/-x/--no-comments/
-//              --no-tablespaces), with the old database's connection limit, which the archive
-//              does not record. An archive that records nothing about its database: created
+//              --no-tablespaces). An archive that records nothing about its database: created
 //              like the target (encoding, locale, owner, connection limit, privileges,
 //              ALTER DATABASE ... SET), as before
 //   verify     every loaded table's row count equals the archive index's
+//   limits     the archive's connection limit and IS_TEMPLATE, as -C sets them, only now (a
+//              limit would stop the restore's and the verification's sessions); an archive
+//              that records no connection limit (written before 2026-11-26): the old
+//              database's
 //   swap       one transaction: target -> "<db>_pre_restore_<UTC YYYYMMDD_HHMMSS>",
 //              temporary -> target. With terminate_connections, sessions that connected in
 //              the meantime are terminated and the swap retried; without it the swap fails
 //   after      keep_old=false drops the pre-restore copy (pgark dev load)
 //
 // On any failure before or during the swap the target database is untouched (same name,
-// same contents) and the temporary database is dropped; the error says so.
+// same contents) and the temporary database is dropped (a template too: DropDatabase);
+// the error says so. A template target is renamed like any other; its pre-restore copy stays
+// a template, which DropPreRestoreCopies can drop.
 // Thread-safety: call from one thread.
 
 #include <cstdint>

@@ -347,6 +347,7 @@ class RestoreRun {
   // The sessions' maintenance_work_mem in kB (RestoreOptions::maintenance_work_mem_kb resolved), 0: the server's.
   int64_t MaintenanceWorkMemKb() const;
   absl::Status CreateDatabase();
+  absl::Status SetLastDatabaseProperties();
   // -C -1 (DropsCreatedDatabase): drops the database this run created after `failure`, and
   // returns `failure` saying whether it was dropped.
   absl::Status DropCreatedDatabase(const absl::Status& failure);
@@ -776,7 +777,8 @@ absl::Status RestoreRun::CreateDatabase() {
     PGARK_RETURN_IF_ERROR(
         Failed(DropSubscriptions(*existing), absl::StrCat("dropping the subscriptions of database '", database_, "'")));
     existing.reset();
-    PGARK_RETURN_IF_ERROR(Failed(maintenance->Execute(absl::StrCat("DROP DATABASE ", Quote(database_))),
+    // A template (an earlier -C of a template's archive) is made an ordinary database first.
+    PGARK_RETURN_IF_ERROR(Failed(maintenance->DropDatabase(database_, /*force=*/false),
                                  absl::StrCat("dropping database '", database_, "'")));
     dropped_database_ = true;
   }
@@ -848,6 +850,29 @@ absl::Status RestoreRun::CreateDatabase() {
                                  absl::StrCat("setting role '", role, "' settings in database '", database_, "'")));
   }
   return absl::OkStatus();
+}
+
+// -C: the archive's connection limit and template flag, on the leader once everything else is
+// restored (with -1 inside the transaction: a rollback leaves neither). pg_dump -C sets them
+// right after CREATE DATABASE (its DATABASE PROPERTIES entry), where a limit locks out the
+// restore's own sessions (CONNECTION LIMIT 0, or fewer than -j, for a non-superuser) and a
+// failed restore leaves a half-restored template. With create_as they go to the caller.
+absl::Status RestoreRun::SetLastDatabaseProperties() {
+  if (!options_.create || !contents().catalog || !contents().catalog->database_info) return absl::OkStatus();
+  const catalog::DatabaseInfo& info = *contents().catalog->database_info;
+  if (!options_.create_as.empty()) {
+    result_.connection_limit = info.connection_limit;
+    result_.is_template = info.is_template;
+    return absl::OkStatus();
+  }
+  std::string sql;
+  if (info.connection_limit.value_or(-1) >= 0) {
+    absl::StrAppend(&sql, "ALTER DATABASE ", Quote(database_), " CONNECTION LIMIT ", *info.connection_limit, ";");
+  }
+  if (info.is_template) absl::StrAppend(&sql, "ALTER DATABASE ", Quote(database_), " IS_TEMPLATE true;");
+  if (sql.empty()) return absl::OkStatus();
+  return Failed(leader_->Execute(sql),
+                absl::StrCat("setting the connection limit and template flag of database '", database_, "'"));
 }
 
 // Fails before anything is changed when the target already holds objects this restore
@@ -2367,6 +2392,7 @@ absl::StatusOr<RestoreResult> RestoreRun::RunSteps() {
     return Stopped();
   }();
   if (status.ok() && pipe_ != nullptr) status = pipe_->Finish();
+  if (status.ok()) status = SetLastDatabaseProperties();
   // Past this point the leader only ends the run: an interrupt no longer cancels it (a
   // COMMIT or ROLLBACK half sent is worse than one completed). An interrupt that arrives
   // before -1's COMMIT still rolls the restore back.

@@ -15,7 +15,7 @@
 //             indexes in parallel, PK/UNIQUE built as CREATE UNIQUE INDEX then attached
 //             USING INDEX where allowed, other ALTER TABLE items serialized per table
 //   leader    sequence values, then the ACL pass, then the post-ACL pass (event triggers,
-//             materialized view refresh)
+//             materialized view refresh); -C: the database's connection limit and template flag
 //
 // With single_transaction everything runs on the leader inside one transaction, so a
 // failure leaves the target unchanged.
@@ -27,6 +27,7 @@
 // Thread-safety: RunRestore runs its own threads; call it from one thread.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,10 @@ struct RestoreResult {
   double seconds = 0;
   double data_seconds = 0;
   double post_data_seconds = 0;
+  // create with create_as: the archive's connection limit (nullopt: not recorded) and template
+  // flag, which the restore leaves to the caller (RestoreOptions::create_as).
+  std::optional<int> connection_limit;
+  bool is_template = false;
 };
 
 // Restores the archive at `location` (a path, "-" for stdin, s3://bucket/key).

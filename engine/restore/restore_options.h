@@ -24,13 +24,16 @@ struct RestoreOptions {
   int jobs = 4;
   // -C: create the archive's database (named as recorded) and restore into it, as the dump
   // saw it: encoding, locale, owner (not with no_owner), tablespace, settings, comment (not
-  // with no_comments), privileges (not with no_acl). With single_transaction, a failure or an
-  // interrupt drops the database again (it is empty: the transaction rolled back).
+  // with no_comments), privileges (not with no_acl); its connection limit and template flag
+  // last, once everything else is restored (with single_transaction, inside the
+  // transaction). With single_transaction, a failure or an interrupt drops the database
+  // again (it is empty: the transaction rolled back).
   bool create = false;
   // With create: create and restore into the database of this name instead of the
   // archive's, with the archive's properties (--replace's temporary database, replace.h). The
   // caller owns it: after a failure it is left for the caller to drop (also with
-  // single_transaction), and the failure message does not mention it. Default "".
+  // single_transaction), and the failure message does not mention it. The connection limit
+  // and template flag are not set: RestoreResult carries them for the caller. Default "".
   std::string create_as;
   // With create_as: the database --replace replaces, which the messages of the checks made
   // before CREATE DATABASE name (and whose advice is --replace's). Default "": not --replace.

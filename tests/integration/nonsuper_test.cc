@@ -448,6 +448,49 @@ TEST_F(NonSuperuserTest, UnreadableObjectsFailTheDumpFirst) {
 }
 
 
+// Issue 6: an archive of a database with CONNECTION LIMIT 0. pg_dump -C's script sets the limit
+// right after CREATE DATABASE and then connects to it, which locks out a role that is not a
+// superuser (the limit binds all but superusers; checked with pg_dump 15: "too many connections
+// for database"). pgark sets it once the restore is done: -C -j 2 and --replace -j 2 as the
+// owner role restore, and leave the limit 0; verify --restore-test's scratch database gets none.
+TEST_F(NonSuperuserTest, ConnectionLimitZeroIsSetOnceTheRestoreIsDone) {
+  ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER DATABASE ", source_.name(), " CONNECTION LIMIT 0")));
+  ASSERT_NO_FATAL_FAILURE(DumpAsSuperuser());
+  auto admin = PgTestServer::Get().ConnectMaintenance();
+  auto limit = [&](const std::string& database) {
+    return Scalar(*admin, absl::StrCat("SELECT datconnlimit FROM pg_database WHERE datname = '", database, "'"));
+  };
+  CommandResult restore_test = Pgark({"verify", "--restore-test", "-d", AsOwner("postgres"), archive_});
+  EXPECT_EQ(restore_test.exit_code, 0) << restore_test.out << restore_test.err;
+
+  auto target = OwnedDatabase("nslimit");
+  CommandResult replace = Pgark({"restore", "--replace", "-y", "-j", "2", "-d", AsOwner(*target), archive_});
+  EXPECT_EQ(replace.exit_code, 0) << replace.err;
+  EXPECT_EQ(limit(target->name()), "0");
+  CommandResult drop_old = Pgark({"restore", "--drop-pre-restore", "-y", "-d", AsOwner(*target)});
+  EXPECT_EQ(drop_old.exit_code, 0) << drop_old.err;
+
+  // -C re-creates the archive's name: move the source aside for it.
+  const std::string aside = source_.name() + "_aside";
+  superuser_.reset();
+  owner_source_.reset();
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", source_.name(), " RENAME TO ", aside)));
+  CommandResult create = Pgark({"restore", "-C", "-j", "2", "-d", AsOwner("postgres"), archive_});
+  const std::string created_limit = limit(source_.name());
+  const absl::Status owner_connects = pg::Connection::Open(AsOwner(source_)).status();
+  std::string rows;
+  if (auto conn = pg::Connection::Open(PgTestServer::Get().Conninfo(source_.name())); conn.ok()) {
+    rows = Scalar(**conn, "SELECT count(*) FROM app.orders");
+  }
+  ASSERT_OK(admin->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", source_.name())));
+  ASSERT_OK(admin->Execute(absl::StrCat("ALTER DATABASE ", aside, " RENAME TO ", source_.name())));
+  superuser_ = source_.Connect();
+  ASSERT_EQ(create.exit_code, 0) << create.err;
+  EXPECT_EQ(rows, "1000");
+  EXPECT_EQ(created_limit, "0");
+  EXPECT_THAT(owner_connects.message(), HasSubstr("too many connections"));
+}
+
 // -C applies the archive's database settings after CREATE DATABASE: one only a superuser may
 // set (log_min_duration_statement) failed there and left the new database behind. Refused
 // before CREATE DATABASE now; a superuser's -C restores it. --replace is refused the same way,

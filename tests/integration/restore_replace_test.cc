@@ -78,12 +78,12 @@ class RestoreReplaceTest : public ::testing::Test {
     auto leftovers = maintenance->Query(absl::StrCat(
         "SELECT datname FROM pg_database WHERE datname LIKE ", Q(db_.name() + "\\_pre\\_restore\\_%")));
     for (int row = 0; leftovers.ok() && row < leftovers->rows(); ++row) {
-      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", leftovers->Get(row, 0), "\"", Force(*maintenance)));
+      (void)maintenance->DropDatabase(leftovers->Get(row, 0), true);  // a template too
     }
     auto temps = maintenance->Query(absl::StrCat(
         "SELECT datname FROM pg_database WHERE datname LIKE ", Q("pgark\\_replace\\_%\\_" + db_.name())));
     for (int row = 0; temps.ok() && row < temps->rows(); ++row) {
-      (void)maintenance->Execute(absl::StrCat("DROP DATABASE IF EXISTS \"", temps->Get(row, 0), "\"", Force(*maintenance)));
+      (void)maintenance->DropDatabase(temps->Get(row, 0), true);
     }
     fs::remove_all(dir_);
   }
@@ -165,8 +165,9 @@ TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
 
 // Issue 6: `--replace` is `restore -C` plus rename-on-success. The replaced database gets what
 // the archive records about its database (settings, per-role settings, comment, privileges),
-// not the old database's; -x leaves the privileges out, as with -C. The connection limit,
-// which the archive does not record, stays the old database's. The old copy keeps its own.
+// not the old database's; -x leaves the privileges out, as with -C. So does the connection
+// limit (recorded since 2026-11-26): the archive's "none" replaces the old database's 7.
+// The old copy keeps its own.
 TEST_F(RestoreReplaceTest, ReplaceGivesTheDatabaseTheArchivesPropertiesAsCreateDoes) {
   auto maintenance = PgTestServer::Get().ConnectMaintenance();
   const std::string role = absl::StrCat("rpl_reader_", getpid());
@@ -202,7 +203,7 @@ TEST_F(RestoreReplaceTest, ReplaceGivesTheDatabaseTheArchivesPropertiesAsCreateD
   EXPECT_EQ(property(db_.name(), role_setting), "{statement_timeout=42s}");
   EXPECT_EQ(property(db_.name(), comment), "from the archive");
   EXPECT_EQ(property(db_.name(), granted), "t");
-  EXPECT_EQ(property(db_.name(), "datconnlimit"), "7");
+  EXPECT_EQ(property(db_.name(), "datconnlimit"), "-1");
   // The old database keeps its own.
   ASSERT_EQ(PreRestoreCopies(), 1);
   const std::string old = Scalar(*maintenance, absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ",
@@ -222,7 +223,7 @@ TEST_F(RestoreReplaceTest, ReplaceGivesTheDatabaseTheArchivesPropertiesAsCreateD
   EXPECT_EQ(property(db_.name(), setting), "{work_mem=7MB}");
   EXPECT_EQ(property(db_.name(), comment), "from the archive");
   ASSERT_EQ(RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()}).exit_code, 0);
-  // And what -C makes of the same archive, for comparison: the same, but the connection limit.
+  // And what -C makes of the same archive, for comparison: the same.
   ASSERT_OK(maintenance->Execute(absl::StrCat("DROP DATABASE ", src, Force(*maintenance))));
   auto created = RunCommand({PGARK_BINARY, "restore", "-C", "-d", PgTestServer::Get().Conninfo("postgres"), archive});
   ASSERT_EQ(created.exit_code, 0) << created.err;
@@ -232,6 +233,51 @@ TEST_F(RestoreReplaceTest, ReplaceGivesTheDatabaseTheArchivesPropertiesAsCreateD
   EXPECT_EQ(property(source.name(), granted), "t");
   EXPECT_EQ(property(source.name(), "datconnlimit"), "-1");
   ASSERT_OK(maintenance->Execute(absl::StrCat("DROP OWNED BY ", role, "; DROP ROLE ", role)));
+}
+
+// Issue 6: the dump records the database's CONNECTION LIMIT and IS_TEMPLATE (pg_dump -C writes
+// both). -C --clean drops the existing template of that name (DROP DATABASE refuses a template:
+// pgark makes it an ordinary one first, as pg_dump --clean -C does) and gives the new one both;
+// --replace gives them too (the archive's limit, not the old database's 3); the pre-restore
+// copy of a template target stays a template, and --drop-pre-restore (pgark prune's drop too)
+// can drop it. Before 2026-11-26 the dump recorded neither.
+TEST_F(RestoreReplaceTest, ConnectionLimitAndTemplateFlagComeFromTheArchive) {
+  auto maintenance = PgTestServer::Get().ConnectMaintenance();
+  ScratchDatabase source("rpltpl");
+  const std::string src = absl::StrCat("\"", source.name(), "\"");
+  ASSERT_OK(source.Connect()->Execute("CREATE TABLE t AS SELECT g AS x FROM generate_series(1, 10) g"));
+  ASSERT_OK(maintenance->Execute(
+      absl::StrCat("ALTER DATABASE ", src, " CONNECTION LIMIT 7; ALTER DATABASE ", src, " IS_TEMPLATE true")));
+  const std::string archive = (dir_ / "template.pgark").string();
+  auto dump = RunCommand({PGARK_BINARY, "dump", "-d", source.conninfo(), "-f", archive});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  auto property = [&](const std::string& database) {
+    return Scalar(*maintenance, absl::StrCat("SELECT datconnlimit || ' ' || datistemplate FROM pg_database "
+                                             "WHERE datname = ", Q(database)));
+  };
+
+  // -C --clean over the source itself, a template.
+  auto created = RunCommand({PGARK_BINARY, "restore", "-C", "--clean", "-y", "-j", "2", "-d",
+                             PgTestServer::Get().Conninfo("postgres"), archive});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(property(source.name()), "7 true");
+  EXPECT_EQ(Scalar(*source.Connect(), "SELECT count(*) FROM t"), "10");
+
+  // --replace of a template whose limit is 3.
+  const std::string db = absl::StrCat("\"", db_.name(), "\"");
+  ASSERT_OK(maintenance->Execute(
+      absl::StrCat("ALTER DATABASE ", db, " CONNECTION LIMIT 3; ALTER DATABASE ", db, " IS_TEMPLATE true")));
+  auto replaced = RunCommand({PGARK_BINARY, "restore", "--replace", "-d", db_.conninfo(), archive});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_EQ(property(db_.name()), "7 true");
+  EXPECT_EQ(Scalar(*db_.Connect(), "SELECT count(*) FROM t"), "10");
+  ASSERT_EQ(PreRestoreCopies(), 1);
+  const std::string old = Scalar(*maintenance, absl::StrCat("SELECT datname FROM pg_database WHERE datname LIKE ",
+                                                            Q(db_.name() + "\\_pre\\_restore\\_%")));
+  EXPECT_EQ(property(old), "3 true");
+  auto dropped = RunCommand({PGARK_BINARY, "restore", "--drop-pre-restore", "-d", db_.conninfo()});
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
+  EXPECT_EQ(PreRestoreCopies(), 0);
 }
 
 // An archive that records nothing about its database (written before 2026-11-24; here built

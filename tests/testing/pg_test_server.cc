@@ -249,9 +249,7 @@ ScratchDatabase::~ScratchDatabase() {
     }
   }
   auto conn = PgTestServer::Get().ConnectMaintenance();
-  std::string force = conn->server_version() >= 130000 ? " WITH (FORCE)" : "";
-  absl::Status status =
-      conn->Execute(absl::StrCat("DROP DATABASE IF EXISTS ", conn->QuoteIdentifier(name_), force));
+  absl::Status status = conn->DropDatabase(name_, /*force=*/true);  // a template too
   if (!status.ok()) {
     std::fprintf(stderr, "pgark tests: dropping %s: %s\n", name_.c_str(),
                  std::string(status.message()).c_str());
