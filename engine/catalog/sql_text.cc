@@ -445,4 +445,14 @@ absl::StatusOr<std::string> RetargetDatabaseSql(absl::string_view sql, absl::str
   return out;
 }
 
+std::string DatabaseLimitsSql(absl::string_view quoted_database, std::optional<int> connection_limit,
+                              bool is_template) {
+  std::string sql;
+  if (connection_limit.value_or(-1) >= 0) {
+    absl::StrAppend(&sql, "ALTER DATABASE ", quoted_database, " CONNECTION LIMIT ", *connection_limit, ";");
+  }
+  if (is_template) absl::StrAppend(&sql, "ALTER DATABASE ", quoted_database, " IS_TEMPLATE true;");
+  return sql;
+}
+
 }  // namespace pgark::catalog

@@ -2,6 +2,7 @@
 // Pure text helpers of the catalog reader: identifier and literal quoting, ACL rendering,
 // name patterns. No database access; safe to use from any thread.
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,6 +81,12 @@ std::string AlterConfigSql(absl::string_view target, absl::string_view entry);
 // DATABASE `from` there: text the catalog reader did not write is not guessed at.
 absl::StatusOr<std::string> RetargetDatabaseSql(absl::string_view sql, absl::string_view from,
                                                 absl::string_view to);
+
+// The ALTER DATABASE statements a restore runs last for DatabaseInfo's connection limit (none
+// when unset or -1) and template flag, about `quoted_database` (already quoted); "" when
+// neither applies. -C and --replace both set them once everything else is done.
+std::string DatabaseLimitsSql(absl::string_view quoted_database, std::optional<int> connection_limit,
+                              bool is_template);
 
 // ALTER DEFAULT PRIVILEGES statements for one pg_default_acl row.
 // `objtype_keyword`: TABLES, SEQUENCES, FUNCTIONS, TYPES or SCHEMAS.

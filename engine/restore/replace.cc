@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "engine/catalog/sql_text.h"
 #include "engine/pg/connection.h"
 #include "engine/pg/conninfo.h"
 #include "engine/restore/row_counts.h"
@@ -331,10 +332,8 @@ class Replace {
     if (created_like_old_) return absl::OkStatus();  // CreateLike gave it the old one's limit
     std::optional<int> limit = result_.restore.connection_limit;
     if (!limit.has_value() && old_.exists) limit = static_cast<int>(old_.connection_limit);
-    const std::string temp = maintenance_->QuoteIdentifier(temp_);
-    std::string sql;
-    if (limit.value_or(-1) >= 0) absl::StrAppend(&sql, "ALTER DATABASE ", temp, " CONNECTION LIMIT ", *limit, ";");
-    if (result_.restore.is_template) absl::StrAppend(&sql, "ALTER DATABASE ", temp, " IS_TEMPLATE true;");
+    const std::string sql =
+        catalog::DatabaseLimitsSql(maintenance_->QuoteIdentifier(temp_), limit, result_.restore.is_template);
     if (sql.empty()) return absl::OkStatus();
     return base::Annotate(maintenance_->Execute(sql), "setting the connection limit and template flag");
   }
@@ -356,7 +355,7 @@ class Replace {
     absl::StatusOr<int> verified = VerifyRowCounts(options_.restore, temp_, result_.restore);
     // Interrupted once the restore was done (the verification's count is cancelled, or stops
     // before the next table): the swap does not happen.
-    if (!verified.ok() && verified.status().code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+    if (base::StoppedByCancel(verified.status())) {
       return absl::CancelledError(absl::StrCat("replace interrupted before the swap (verifying row counts: ",
                                                verified.status().message(), ")"));
     }
@@ -397,7 +396,7 @@ class Replace {
       if (!options_.terminate_connections || pg::SqlStateOf(status) != kObjectInUse) break;
       absl::SleepFor(absl::Milliseconds(100));
     }
-    if (!status.ok() && status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+    if (base::StoppedByCancel(status)) {
       return absl::CancelledError("replace interrupted during the swap (rolled back)");
     }
     if (!status.ok()) {

@@ -712,7 +712,7 @@ absl::Status RestoreRun::Precheck() {
   absl::Status status = open_.reader->CheckStoredFrames(check);
   // A read the interrupt cut short (an S3 GET, storage/http/http_client.h) is the interrupt,
   // not a finding of the check: reported as any other interrupt before a change is.
-  if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) return base::CheckCancelled();
+  if (base::StoppedByCancel(status)) return base::CheckCancelled();
   if (status.code() == absl::StatusCode::kDataLoss) {
     return base::WithMessage(status, absl::StrCat("archive damaged (found by the pre-check, before any change): ",
                                                   status.message()));
@@ -865,11 +865,7 @@ absl::Status RestoreRun::SetLastDatabaseProperties() {
     result_.is_template = info.is_template;
     return absl::OkStatus();
   }
-  std::string sql;
-  if (info.connection_limit.value_or(-1) >= 0) {
-    absl::StrAppend(&sql, "ALTER DATABASE ", Quote(database_), " CONNECTION LIMIT ", *info.connection_limit, ";");
-  }
-  if (info.is_template) absl::StrAppend(&sql, "ALTER DATABASE ", Quote(database_), " IS_TEMPLATE true;");
+  const std::string sql = catalog::DatabaseLimitsSql(Quote(database_), info.connection_limit, info.is_template);
   if (sql.empty()) return absl::OkStatus();
   return Failed(leader_->Execute(sql),
                 absl::StrCat("setting the connection limit and template flag of database '", database_, "'"));
@@ -1738,7 +1734,7 @@ void RestoreRun::WorkerLoop(pg::Connection* conn, int job) {
     // stopped for the interrupt before the watcher saw it: the interrupt is the cause, and the
     // run stops as OnInterrupt stops it. What was cut short (a read's "frame @0x... (stream
     // ...): reading bytes ... GET ...: interrupted") is a consequence: not in the message.
-    const bool interrupted = status.code() == absl::StatusCode::kCancelled && base::CancelRequested();
+    const bool interrupted = base::StoppedByCancel(status);
     if (interrupted && error_.ok()) NoteInterruptLocked();
     running_.erase(ticket);
     if (status.ok()) {
@@ -2402,7 +2398,7 @@ absl::StatusOr<RestoreResult> RestoreRun::RunSteps() {
   committed_ = status.ok() && in_transaction_;
   if (status.ok()) status = MakeCommitsDurable(*leader_);
   if (!status.ok()) {
-    if (status.code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+    if (base::StoppedByCancel(status)) {
       absl::MutexLock lock(&mu_);
       if (error_.ok() && interrupted_during_.empty()) interrupted_during_ = phase_;  // after the watcher
     }

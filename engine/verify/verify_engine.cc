@@ -273,7 +273,7 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     PGARK_ASSIGN_OR_RETURN(auto scratch, pg::Connection::Open(conninfo, connect));
     absl::StatusOr<std::vector<int64_t>> counted = CountRestoredRows(*scratch, result.loaded_tables);
     // The count the interrupt cancelled (row_counts.h) is the interrupt, as --replace reports it.
-    if (!counted.ok() && counted.status().code() == absl::StatusCode::kCancelled && base::CancelRequested()) {
+    if (base::StoppedByCancel(counted.status())) {
       return absl::CancelledError(absl::StrCat("restore test interrupted while counting the restored rows (",
                                                counted.status().message(), ")"));
     }

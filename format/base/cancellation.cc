@@ -129,6 +129,10 @@ void ResetCancelForTesting() {
   g_signals.store(0);
 }
 
+bool StoppedByCancel(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kCancelled && CancelRequested();
+}
+
 absl::Status CheckCancelled() {
   return CancelRequested() ? absl::CancelledError("interrupted") : absl::OkStatus();
 }

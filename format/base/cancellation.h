@@ -27,6 +27,10 @@ bool CancelRequested();
 void ResetCancelForTesting();
 // kCancelled("interrupted") if cancellation was requested, else OK.
 absl::Status CheckCancelled();
+// True when `status` is kCancelled and cancellation was requested: work the interrupt cut
+// short (a cancelled statement, a read cut by its progress callback), whose own message is a
+// consequence of the interrupt, not its cause.
+bool StoppedByCancel(const absl::Status& status);
 // Installs SIGINT and SIGTERM handlers that call RequestCancel() (see above for a second
 // signal). Also ignores SIGPIPE and SIGXFSZ, so a closed pipe or a file-size limit is an
 // ordinary write error.

@@ -268,7 +268,9 @@ class RestoreInterruptTest : public ::testing::Test {
   CommandResult InterruptTheRowCount(BackgroundCommand& command, const std::string& database) {
     auto blocker = pg::Connection::Open(PgTestServer::Get().Conninfo(database));
     EXPECT_OK(blocker.status());
-    if (blocker.ok()) EXPECT_OK((*blocker)->Execute("BEGIN; LOCK TABLE w.t IN ACCESS EXCLUSIVE MODE"));
+    if (blocker.ok()) {
+      EXPECT_OK((*blocker)->Execute("BEGIN; LOCK TABLE w.t IN ACCESS EXCLUSIVE MODE"));
+    }
     const bool reached =
         WaitFor(command, "wait_event_type = 'Lock' AND query = 'SELECT pg_catalog.count(*) FROM ONLY \"w\".\"t\"'");
     EXPECT_TRUE(reached) << "the row count of w.t never waited on the lock";
