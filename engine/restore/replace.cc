@@ -107,14 +107,15 @@ struct ExistingDatabase {
   bool owner_is_member = false;  // we may create a database owned by `owner`
 };
 
-// CREATE DATABASE for the temporary database, shaped like the target (when it exists).
+// CREATE DATABASE for the temporary database, shaped like the target (when it exists). Not
+// its connection limit: that is set once the restore is done (SetLastProperties), or a limit
+// below the restore's own connections (0 or 1 for a non-superuser with -j 2) would lock it out.
 std::vector<std::string> CreateLike(pg::Connection& conn, const std::string& temp, const ExistingDatabase& old) {
   std::string create = absl::StrCat("CREATE DATABASE ", conn.QuoteIdentifier(temp), " TEMPLATE template0");
   if (old.exists) {
     absl::StrAppend(&create, " ENCODING ", conn.QuoteLiteral(old.encoding), " LC_COLLATE ",
                     conn.QuoteLiteral(old.collate), " LC_CTYPE ", conn.QuoteLiteral(old.ctype));
     if (old.owner_is_member) absl::StrAppend(&create, " OWNER ", conn.QuoteIdentifier(old.owner));
-    if (old.connection_limit >= 0) absl::StrAppend(&create, " CONNECTION LIMIT ", old.connection_limit);
   }
   return {create};
 }
@@ -308,7 +309,6 @@ class Replace {
   // An archive that records nothing about its database (written before 2026-11-24): the
   // temporary database is made like the old one (or with the server's defaults).
   absl::Status CreateLikeTheOldDatabase() {
-    created_like_old_ = true;
     for (const std::string& sql : CreateLike(*maintenance_, temp_, old_)) {
       absl::Status created = maintenance_->Execute(sql);
       if (!created.ok()) {
@@ -326,10 +326,10 @@ class Replace {
 
   // The connection limit and template flag, set once the restore and its verification are
   // done (a limit would stop their sessions too), right before the swap: the archive's, as -C
-  // sets them (RestoreResult); an archive that records no limit (written before 2026-11-26)
-  // keeps the old database's (docs/restore.md "--replace").
+  // sets them (RestoreResult); an archive that records no limit (written before 2026-11-26,
+  // also one made like the old database by CreateLikeTheOldDatabase) keeps the old
+  // database's (docs/restore.md "--replace").
   absl::Status SetLastProperties() {
-    if (created_like_old_) return absl::OkStatus();  // CreateLike gave it the old one's limit
     std::optional<int> limit = result_.restore.connection_limit;
     if (!limit.has_value() && old_.exists) limit = static_cast<int>(old_.connection_limit);
     const std::string sql =
@@ -430,7 +430,6 @@ class Replace {
   ReplaceResult result_;
   std::unique_ptr<pg::Connection> maintenance_;
   ExistingDatabase old_;
-  bool created_like_old_ = false;  // CreateLikeTheOldDatabase made the temporary database
   std::string pre_name_;
   std::string temp_;
 };

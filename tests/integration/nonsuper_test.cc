@@ -491,6 +491,34 @@ TEST_F(NonSuperuserTest, ConnectionLimitZeroIsSetOnceTheRestoreIsDone) {
   EXPECT_THAT(owner_connects.message(), HasSubstr("too many connections"));
 }
 
+// An archive that records nothing about its database (written before 2026-11-24; here built
+// without catalog::DatabaseInfo) replacing a database at CONNECTION LIMIT 1, as its owner with
+// -j 2: the temporary database gets the old limit only once the restore and its verification
+// are done. It used to get it in CREATE DATABASE, and the restore's second connection was
+// refused ("too many connections for database").
+TEST_F(NonSuperuserTest, ReplaceFromAnArchiveWithoutDatabaseInfoSetsTheOldLimitLast) {
+  ASSERT_OK(superuser_->Execute("CREATE TABLE app.legacy (id int, name text);"
+                                "INSERT INTO app.legacy SELECT g, 'n' || g FROM generate_series(1, 500) g"));
+  // Two parts, so that both connections of -j 2 load.
+  const testing::ArchiveSpec spec = testing::OneTableSpecWithoutDatabaseInfo(
+      "app", "legacy", "CREATE TABLE app.legacy (id integer, name text);\n", {"id", "name"}, {"id <= 250", "id > 250"});
+  auto bytes = testing::BuildArchive(*superuser_, spec);
+  ASSERT_OK(bytes.status());
+  std::ofstream(archive_, std::ios::binary) << *bytes;
+
+  auto target = OwnedDatabase("nslegacy");
+  ASSERT_OK(superuser_->Execute(absl::StrCat("ALTER DATABASE ", target->name(), " CONNECTION LIMIT 1")));
+  CommandResult replace = Pgark({"restore", "--replace", "-y", "-j", "2", "-d", AsOwner(*target), archive_});
+  ASSERT_EQ(replace.exit_code, 0) << replace.err;
+  auto conn = target->Connect();
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM app.legacy"), "500");
+  EXPECT_EQ(Scalar(*conn, "SELECT datconnlimit FROM pg_database WHERE datname = current_database()"), "1");
+  EXPECT_EQ(Scalar(*conn, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"),
+            roles_.owner());
+  CommandResult drop_old = Pgark({"restore", "--drop-pre-restore", "-y", "-d", AsOwner(*target)});
+  EXPECT_EQ(drop_old.exit_code, 0) << drop_old.err;
+}
+
 // -C applies the archive's database settings after CREATE DATABASE: one only a superuser may
 // set (log_min_duration_statement) failed there and left the new database behind. Refused
 // before CREATE DATABASE now; a superuser's -C restores it. --replace is refused the same way,

@@ -283,35 +283,8 @@ TEST_F(RestoreReplaceTest, ConnectionLimitAndTemplateFlagComeFromTheArchive) {
 // An archive that records nothing about its database (written before 2026-11-24; here built
 // without catalog::DatabaseInfo): --replace makes the new database like the old one, as before.
 TEST_F(RestoreReplaceTest, ReplaceWithoutTheArchivesDatabasePropertiesCopiesTheOldDatabases) {
-  testing::ArchiveSpec spec;
-  spec.catalog.server_version = 150000;
-  spec.catalog.database = "legacy";
-  spec.catalog.server_encoding = "UTF8";
-  catalog::CatalogItem schema;
-  schema.id = "SCHEMA app";
-  schema.kind = catalog::ObjectKind::kSchema;
-  schema.name = "app";
-  schema.section = catalog::Section::kPreData;
-  schema.create_sql = "CREATE SCHEMA app;\n";
-  catalog::CatalogItem table;
-  table.id = "TABLE app.items";
-  table.kind = catalog::ObjectKind::kTable;
-  table.schema = "app";
-  table.name = "items";
-  table.section = catalog::Section::kPreData;
-  table.create_sql = "CREATE TABLE app.items (id integer, name text);\n";
-  table.dependencies = {"SCHEMA app"};
-  table.table = catalog::TableInfo();
-  table.table->relkind = 'r';
-  catalog::CatalogItem data = table;
-  data.id = "TABLE DATA app.items";
-  data.kind = catalog::ObjectKind::kTableData;
-  data.section = catalog::Section::kData;
-  data.create_sql = "";
-  data.dependencies = {"TABLE app.items"};
-  data.table_id = "TABLE app.items";
-  spec.catalog.items = {schema, table, data};
-  spec.tables = {{"app", "items", {"id", "name"}}};
+  const testing::ArchiveSpec spec = testing::OneTableSpecWithoutDatabaseInfo(
+      "app", "items", "CREATE TABLE app.items (id integer, name text);\n", {"id", "name"});
   auto bytes = testing::BuildArchive(*db_.Connect(), spec);
   ASSERT_OK(bytes.status());
   const std::string archive = (dir_ / "legacy.pgark").string();

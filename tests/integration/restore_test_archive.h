@@ -150,6 +150,44 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
   return sink.data();
 }
 
+// An archive of one table `schema.name` (created by `create_table`, loaded from the source's
+// table of that name in `parts`) whose catalog records nothing about its database: no
+// catalog::DatabaseInfo, as archives written before 2026-11-24.
+inline ArchiveSpec OneTableSpecWithoutDatabaseInfo(const std::string& schema, const std::string& name,
+                                                   const std::string& create_table, std::vector<std::string> columns,
+                                                   std::vector<std::string> parts = {""}) {
+  ArchiveSpec spec;
+  spec.catalog.server_version = 150000;
+  spec.catalog.database = "legacy";
+  spec.catalog.server_encoding = "UTF8";
+  catalog::CatalogItem schema_item;
+  schema_item.id = absl::StrCat("SCHEMA ", schema);
+  schema_item.kind = catalog::ObjectKind::kSchema;
+  schema_item.name = schema;
+  schema_item.section = catalog::Section::kPreData;
+  schema_item.create_sql = absl::StrCat("CREATE SCHEMA ", schema, ";\n");
+  catalog::CatalogItem table;
+  table.id = absl::StrCat("TABLE ", schema, ".", name);
+  table.kind = catalog::ObjectKind::kTable;
+  table.schema = schema;
+  table.name = name;
+  table.section = catalog::Section::kPreData;
+  table.create_sql = create_table;
+  table.dependencies = {schema_item.id};
+  table.table = catalog::TableInfo();
+  table.table->relkind = 'r';
+  catalog::CatalogItem data = table;
+  data.id = absl::StrCat("TABLE DATA ", schema, ".", name);
+  data.kind = catalog::ObjectKind::kTableData;
+  data.section = catalog::Section::kData;
+  data.create_sql = "";
+  data.dependencies = {table.id};
+  data.table_id = table.id;
+  spec.catalog.items = {schema_item, table, data};
+  spec.tables = {{schema, name, std::move(columns), true, std::move(parts)}};
+  return spec;
+}
+
 // The catalog conformance corpus (tests/corpus) plus schema "typed": a table of many data
 // types (enum arrays, composites, ranges, tsvector, xml, ...), a table "typed.split" of 4000
 // rows, and two large objects (OIDs 700001, 700002).
