@@ -51,3 +51,11 @@ function(pgark_precompile target)
     target_precompile_headers(${target} PRIVATE ${PGARK_PCH_COMMON} ${ARGN})
   endif()
 endfunction()
+
+# PGARK_TEST_CODE_O0: the test binaries' own sources (*_test.cc, tests/integration, ...) at -O0,
+# the libraries and the pgark binary they drive at the tree's level. For the asan tree of
+# tools/test-sanitizers: ASan code generation at -O1 is most of CI's build time, and the test
+# sources are over half of it; the tests' time is in the libraries, pgark subprocesses and the
+# server, which stay optimized, and so do the fuzzers (their speed is their coverage).
+# Measured in docs/testing.md "Measured cost". Off by default.
+option(PGARK_TEST_CODE_O0 "Compile the test binaries' own sources at -O0" OFF)

@@ -64,6 +64,10 @@ function(pgark_add_test)
       PGARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
       PGARK_BINARY_DIR="${PROJECT_BINARY_DIR}")
   pgark_target_warnings(${ARG_NAME})
+  if(PGARK_TEST_CODE_O0)
+    # After the tree's -O level on the command line, so it wins (PgarkBuildSpeed.cmake).
+    target_compile_options(${ARG_NAME} PRIVATE -O0)
+  endif()
   pgark_precompile(${ARG_NAME} <gmock/gmock.h> <gtest/gtest.h> <nlohmann/json.hpp>)
   set(props LABELS ${ARG_LABELS})
   if(ARG_FIXTURES)
