@@ -48,32 +48,13 @@ using catalog::Section;
 using ::pgark::testing::ArchiveSpec;
 using ::pgark::testing::BuildArchive;
 using ::pgark::testing::Digest;
+using ::pgark::testing::Item;
 using ::pgark::testing::RunCommand;
 using ::pgark::testing::Scalar;
 using ::pgark::testing::SchemaDump;
 using ::pgark::testing::ScratchDatabase;
 using ::pgark::testing::WriteTempFile;
 using ::testing::HasSubstr;
-
-CatalogItem Item(const std::string& id, ObjectKind kind, const std::string& schema, const std::string& name,
-                 Section section, const std::string& create, const std::string& drop = "",
-                 std::vector<std::string> deps = {}, const std::string& table_id = "") {
-  CatalogItem item;
-  item.id = id;
-  item.kind = kind;
-  item.schema = schema;
-  item.name = name;
-  item.section = section;
-  item.create_sql = create;
-  item.drop_sql = drop;
-  item.dependencies = std::move(deps);
-  item.table_id = table_id;
-  if (kind == ObjectKind::kTable || kind == ObjectKind::kTableData) {
-    item.table = catalog::TableInfo();
-    item.table->relkind = 'r';
-  }
-  return item;
-}
 
 // The conformance schema of these tests: an enum, arrays of it, jsonb, numeric, ranges,
 // bytea, a split table, a text-format table, PKs (attached USING INDEX), indexes, an FK,

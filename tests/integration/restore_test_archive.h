@@ -150,6 +150,29 @@ inline absl::StatusOr<std::string> BuildArchive(pg::Connection& source, const Ar
   return sink.data();
 }
 
+// A catalog item as the dump records it; tables and their data get a plain heap table's
+// TableInfo.
+inline catalog::CatalogItem Item(const std::string& id, catalog::ObjectKind kind, const std::string& schema,
+                                 const std::string& name, catalog::Section section, const std::string& create,
+                                 const std::string& drop = "", std::vector<std::string> deps = {},
+                                 const std::string& table_id = "") {
+  catalog::CatalogItem item;
+  item.id = id;
+  item.kind = kind;
+  item.schema = schema;
+  item.name = name;
+  item.section = section;
+  item.create_sql = create;
+  item.drop_sql = drop;
+  item.dependencies = std::move(deps);
+  item.table_id = table_id;
+  if (kind == catalog::ObjectKind::kTable || kind == catalog::ObjectKind::kTableData) {
+    item.table = catalog::TableInfo();
+    item.table->relkind = 'r';
+  }
+  return item;
+}
+
 // An archive of one table `schema.name` (created by `create_table`, loaded from the source's
 // table of that name in `parts`) whose catalog records nothing about its database: no
 // catalog::DatabaseInfo, as archives written before 2026-11-24.
@@ -160,30 +183,15 @@ inline ArchiveSpec OneTableSpecWithoutDatabaseInfo(const std::string& schema, co
   spec.catalog.server_version = 150000;
   spec.catalog.database = "legacy";
   spec.catalog.server_encoding = "UTF8";
-  catalog::CatalogItem schema_item;
-  schema_item.id = absl::StrCat("SCHEMA ", schema);
-  schema_item.kind = catalog::ObjectKind::kSchema;
-  schema_item.name = schema;
-  schema_item.section = catalog::Section::kPreData;
-  schema_item.create_sql = absl::StrCat("CREATE SCHEMA ", schema, ";\n");
-  catalog::CatalogItem table;
-  table.id = absl::StrCat("TABLE ", schema, ".", name);
-  table.kind = catalog::ObjectKind::kTable;
-  table.schema = schema;
-  table.name = name;
-  table.section = catalog::Section::kPreData;
-  table.create_sql = create_table;
-  table.dependencies = {schema_item.id};
-  table.table = catalog::TableInfo();
-  table.table->relkind = 'r';
-  catalog::CatalogItem data = table;
-  data.id = absl::StrCat("TABLE DATA ", schema, ".", name);
-  data.kind = catalog::ObjectKind::kTableData;
-  data.section = catalog::Section::kData;
-  data.create_sql = "";
-  data.dependencies = {table.id};
-  data.table_id = table.id;
-  spec.catalog.items = {schema_item, table, data};
+  const std::string schema_id = absl::StrCat("SCHEMA ", schema);
+  const std::string table_id = absl::StrCat("TABLE ", schema, ".", name);
+  spec.catalog.items = {
+      Item(schema_id, catalog::ObjectKind::kSchema, "", schema, catalog::Section::kPreData,
+           absl::StrCat("CREATE SCHEMA ", schema, ";\n")),
+      Item(table_id, catalog::ObjectKind::kTable, schema, name, catalog::Section::kPreData, create_table, "",
+           {schema_id}),
+      Item(absl::StrCat("TABLE DATA ", schema, ".", name), catalog::ObjectKind::kTableData, schema, name,
+           catalog::Section::kData, "", "", {table_id}, table_id)};
   spec.tables = {{schema, name, std::move(columns), true, std::move(parts)}};
   return spec;
 }
