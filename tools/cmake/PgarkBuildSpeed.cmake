@@ -52,10 +52,21 @@ function(pgark_precompile target)
   endif()
 endfunction()
 
-# PGARK_TEST_CODE_O0: the test binaries' own sources (*_test.cc, tests/integration, ...) at -O0,
-# the libraries and the pgark binary they drive at the tree's level. For the asan tree of
-# tools/test-sanitizers: ASan code generation at -O1 is most of CI's build time, and the test
-# sources are over half of it; the tests' time is in the libraries, pgark subprocesses and the
-# server, which stay optimized, and so do the fuzzers (their speed is their coverage).
-# Measured in docs/testing.md "Measured cost". Off by default.
-option(PGARK_TEST_CODE_O0 "Compile the test binaries' own sources at -O0" OFF)
+# PGARK_TEST_CODE_O0: the test binaries' own sources (*_test.cc, tests/integration, ...) and the
+# test helpers (tests/testing) at -O0, the libraries and the pgark binary they drive at the tree's
+# level. For the asan tree of tools/test-sanitizers: ASan code generation at -O1 is most of CI's
+# build time, and the test sources are over half of it; the tests' time is in the libraries,
+# pgark subprocesses and the server, which stay optimized, and so do the fuzzers (their speed is
+# their coverage). Only code that no pgark binary links may go to -O0: the linker keeps one copy
+# of each inline function and template, and the first object it meets (the CLI's, at the front of
+# the link) would hand the engine its -O0 copy (measured with the CLI at -O0: the 10,000-table
+# load test 30 -> 56 s). Measured in docs/testing.md "Measured cost". Off by default.
+option(PGARK_TEST_CODE_O0 "Compile the test binaries' own sources and test helpers at -O0" OFF)
+
+# pgark_test_code_o0(target): -O0 for TARGET under PGARK_TEST_CODE_O0. target_compile_options come
+# after the tree's -O level on the command line, so this one wins.
+function(pgark_test_code_o0 target)
+  if(PGARK_TEST_CODE_O0)
+    target_compile_options(${target} PRIVATE -O0)
+  endif()
+endfunction()

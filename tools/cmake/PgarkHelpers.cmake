@@ -26,11 +26,13 @@ function(pgark_glob_sources out)
   set(${out} ${result} PARENT_SCOPE)
 endfunction()
 
-# pgark_library(NAME name DIRS dir... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# pgark_library(NAME name DIRS dir... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] [NOT_FUZZED])
 # One static library per module. A module with no sources yet still gets a
 # target (from an empty translation unit) so dependents can link it.
+# NOT_FUZZED: no fuzz target links this library, so it gets no coverage instrumentation
+# (PgarkSanitizers.cmake).
 function(pgark_library)
-  cmake_parse_arguments(ARG "" "NAME" "DIRS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NOT_FUZZED" "NAME" "DIRS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   pgark_glob_sources(srcs ${ARG_DIRS})
   if(NOT srcs)
     set(empty ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_empty.cc)
@@ -41,6 +43,9 @@ function(pgark_library)
   target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${ARG_NAME} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   pgark_target_warnings(${ARG_NAME})
+  if(NOT ARG_NOT_FUZZED)
+    pgark_fuzz_coverage(${ARG_NAME})
+  endif()
   pgark_precompile(${ARG_NAME})
 endfunction()
 
@@ -64,10 +69,7 @@ function(pgark_add_test)
       PGARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
       PGARK_BINARY_DIR="${PROJECT_BINARY_DIR}")
   pgark_target_warnings(${ARG_NAME})
-  if(PGARK_TEST_CODE_O0)
-    # After the tree's -O level on the command line, so it wins (PgarkBuildSpeed.cmake).
-    target_compile_options(${ARG_NAME} PRIVATE -O0)
-  endif()
+  pgark_test_code_o0(${ARG_NAME})
   pgark_precompile(${ARG_NAME} <gmock/gmock.h> <gtest/gtest.h> <nlohmann/json.hpp>)
   set(props LABELS ${ARG_LABELS})
   if(ARG_FIXTURES)

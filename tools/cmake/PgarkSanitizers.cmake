@@ -14,14 +14,23 @@ if(PGARK_SANITIZE)
 endif()
 
 # PGARK_BUILD_FUZZERS: libFuzzer targets (tests/fuzz). libFuzzer ships with clang only.
-# Every target gets coverage instrumentation (-fsanitize=fuzzer-no-link) so the fuzzers see
-# edges inside the libraries; the fuzz binaries link -fsanitize=fuzzer.
+# The libraries a fuzzer can reach and the fuzz binaries get coverage instrumentation
+# (pgark_fuzz_coverage below) so the fuzzers see edges inside them; the fuzz binaries link
+# -fsanitize=fuzzer. Code no fuzzer runs (the CLI layer, test binaries, test helpers) is not
+# instrumented: it would only cost compile time (a test source: about a quarter more) and
+# run time in the tests.
 if(PGARK_BUILD_FUZZERS)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "PGARK_BUILD_FUZZERS=ON needs clang (libFuzzer), but the compilers are "
       "${CMAKE_C_COMPILER_ID}/${CMAKE_CXX_COMPILER_ID}. Configure a separate build tree with "
       "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ (Debian package clang).")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link)
   message(STATUS "pgark: building libFuzzer targets (tests/fuzz)")
 endif()
+
+# pgark_fuzz_coverage(target): coverage instrumentation for TARGET when fuzzers are built.
+function(pgark_fuzz_coverage target)
+  if(PGARK_BUILD_FUZZERS)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
+endfunction()
