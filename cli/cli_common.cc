@@ -1,23 +1,78 @@
 #include "cli/cli_common.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "engine/pg/conninfo.h"
 
 namespace pgark::cli {
 
 void AddConnectionOption(CLI::App& app, std::string* conninfo) {
   app.add_option("-d,--dbname", *conninfo,
-                 "database name, conninfo string or postgresql:// URI (PG* variables apply)");
+                 "database name, conninfo string or postgresql:// URI (PG* variables apply; "
+                 "no password here: PGPASSWORD or ~/.pgpass)")
+      ->check(CLI::Validator(
+          [](const std::string& value) -> std::string {
+            absl::Status syntax = pg::CheckConninfoSyntax(value);
+            if (!syntax.ok()) return std::string(syntax.message());
+            if (pg::ConninfoHasPassword(value)) {
+              return "holds a password, which every user of this machine can read in the process "
+                     "list: give it in PGPASSWORD or a ~/.pgpass file (PGPASSFILE) instead";
+            }
+            return "";
+          },
+          "", "conninfo"));
 }
 
-void AddJobsOption(CLI::App& app, int* jobs, absl::string_view what) {
-  app.add_option("-j,--jobs", *jobs, std::string(what))->check(CLI::Range(1, 256));
+CLI::Option* AddJobsOption(CLI::App& app, int* jobs, absl::string_view what) {
+  return app.add_option("-j,--jobs", *jobs, std::string(what))
+      ->check(CLI::Validator(
+          [](const std::string& value) -> std::string {
+            int n = 0;
+            if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 256) {
+              return absl::StrCat("'", value, "' is not a whole number from 1 to 256");
+            }
+            return "";
+          },
+          "1..256", "jobs"));
+}
+
+absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access) {
+  if (source == "-" || absl::StartsWith(source, "s3://")) return absl::OkStatus();
+  struct stat st;
+  if (stat(source.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("archive '", source, "' not found"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("archive '", source, "' is not a regular file",
+                     S_ISDIR(st.st_mode) ? " but a directory" : "",
+                     access == ArchiveAccess::kStreamOrFile
+                         ? " (to read an archive from a pipe, give '-' and pipe it in)"
+                         : " (this command needs random access: save a stream to a file first)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RefuseTerminalStdin(absl::string_view command) {
+  if (!isatty(STDIN_FILENO)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("stdin is a terminal: pipe an archive into 'pgark ", command, " -' (or give a file)"));
+}
+
+absl::Status RefuseTerminalStdout(absl::string_view command) {
+  if (!isatty(STDOUT_FILENO)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "stdout is a terminal: 'pgark ", command, " -f -' writes binary data; redirect it or give -f FILE"));
 }
 
 void AddKeySourceOptions(CLI::App& app, KeySourceFlags* flags) {

@@ -16,10 +16,26 @@ class App;
 namespace pgark::cli {
 
 // -d/--dbname: a database name, a conninfo string or a postgresql:// URI; PG* variables apply.
+// Refused while parsing (exit 2): a string libpq cannot parse, and one holding a password,
+// which every user of the machine could read in `ps` (PGPASSWORD or ~/.pgpass instead).
 void AddConnectionOption(CLI::App& app, std::string* conninfo);
 
-// -j/--jobs N (1..256), parallel connections/workers.
-void AddJobsOption(CLI::App& app, int* jobs, absl::string_view what);
+// -j/--jobs N (1..256), parallel connections/workers. Returns the option, so a command can
+// tell whether it was given (CLI::Option::count).
+CLI::Option* AddJobsOption(CLI::App& app, int* jobs, absl::string_view what);
+
+// An archive path given to restore, verify, inspect or export: "-" and s3:// URIs pass;
+// otherwise kNotFound when nothing is there, kInvalidArgument (exit 2) when it is not a
+// regular file (a directory, or a pipe such as <(cat x)). The hint names the way out:
+// "-" for a command that reads a stream (kStreamOrFile), a file for one that needs random
+// access (inspect, export).
+enum class ArchiveAccess { kStreamOrFile, kFileOnly };
+absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access);
+
+// kInvalidArgument when `command`'s archive would be read from a terminal ("-" with stdin a
+// TTY: it would wait for typed input without saying so) or written to one (binary data).
+absl::Status RefuseTerminalStdin(absl::string_view command);
+absl::Status RefuseTerminalStdout(absl::string_view command);
 
 // Where the key for reading an encrypted archive comes from. Secrets are never on argv:
 // only paths to files here, or the PGARK_PASSPHRASE environment variable.

@@ -71,6 +71,21 @@ int Run(int argc, char** argv) {
     runners.emplace_back(sub, command.setup(*sub));
   }
 
+  // CLI11 says only "a subcommand is required" for a misspelt command.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const Command& command : Commands()) {
+      known = known || command.name == argv[1];
+      absl::StrAppend(&names, names.empty() ? "" : ", ", command.name);
+    }
+    if (!known) {
+      std::cerr << "pgark: unknown command '" << argv[1] << "' (commands: " << names << ")\n"
+                << "hint: run 'pgark --help' for usage\n";
+      return kExitUsage;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,6 +1,5 @@
 // pgark restore: an archive into a database.
 #include <algorithm>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <memory>
@@ -10,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -18,6 +18,7 @@
 #include "cli/command_table.h"
 #include "cli/confirm.h"
 #include "cli/progress_display.h"
+#include "engine/pg/conninfo.h"
 #include "engine/restore/replace.h"
 #include "engine/restore/restore_engine.h"
 #include "engine/restore/use_list.h"
@@ -48,17 +49,28 @@ struct RestoreFlags {
   bool list_pre_restore = false, drop_pre_restore = false;
   int keep_pre_restore = 0;
   KeySourceFlags keys;
+  bool jobs_given = false;  // -j on the command line (the default 4 does not clash with -1)
+  bool keep_given = false;
 };
 
-// A local archive path must name a readable regular file before anything else happens.
-absl::Status CheckLocalSource(const std::string& source) {
-  if (source == "-" || absl::StartsWith(source, "s3://")) return absl::OkStatus();
-  struct stat st;
-  if (stat(source.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("archive '", source, "' not found"));
+// The database a restore writes into must be named: -d (a name, or dbname in a conninfo) or
+// PGDATABASE. libpq's last fallback, the database named after the user, is never a restore
+// target nobody chose (`--clean` would drop objects there). With -C the archive names it.
+absl::Status CheckTargetNamed(const RestoreFlags& flags) {
+  if (flags.create && !flags.list_pre_restore && !flags.drop_pre_restore) return absl::OkStatus();
+  PGARK_ASSIGN_OR_RETURN(std::string database, pg::ConninfoExplicitDatabase(flags.conninfo));
+  if (!database.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "no target database: give -d DBNAME (or set PGDATABASE), or -C to create the archive's database");
+}
+
+// Flags that would be silently ignored are refused instead.
+absl::Status CheckFlagCombinations(const RestoreFlags& flags) {
+  if (flags.single_transaction && flags.jobs_given && flags.jobs > 1) {
+    return absl::InvalidArgumentError("-1/--single-transaction runs on one connection: it cannot be used with -j > 1");
   }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("archive '", source, "' is not a regular file"));
+  if (flags.keep_given && !flags.drop_pre_restore) {
+    return absl::InvalidArgumentError("--keep is only used with --drop-pre-restore");
   }
   return absl::OkStatus();
 }
@@ -161,6 +173,8 @@ void LogResult(const engine::RestoreResult& result) {
 }
 
 absl::Status RunRestoreCommand(const RestoreFlags& flags) {
+  PGARK_RETURN_IF_ERROR(CheckFlagCombinations(flags));
+  if (!flags.list) PGARK_RETURN_IF_ERROR(CheckTargetNamed(flags));
   if (flags.list_pre_restore || flags.drop_pre_restore) return RunPreRestoreHousekeeping(flags);
   if (flags.source.empty()) {
     return absl::InvalidArgumentError("no archive given: pgark restore [options] FILE|-|s3://BUCKET/KEY");
@@ -168,7 +182,8 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
   if (flags.if_exists && !flags.clean) {
     return absl::InvalidArgumentError("--if-exists is only used with -c/--clean");  // as pg_restore
   }
-  PGARK_RETURN_IF_ERROR(CheckLocalSource(flags.source));
+  PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kStreamOrFile));
+  if (flags.source == "-") PGARK_RETURN_IF_ERROR(RefuseTerminalStdin("restore"));
   if (!flags.superuser.empty() && !flags.disable_triggers) {
     return absl::InvalidArgumentError("--superuser is only used with --disable-triggers");
   }
@@ -234,7 +249,7 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   AddConnectionOption(app, &flags->conninfo);
   app.add_option("--config", flags->config_file,
                  "backup configuration: ARCHIVE is then 'latest' or a name from `pgark list`");
-  AddJobsOption(app, &flags->jobs, "parallel loader connections (default 4)");
+  CLI::Option* jobs = AddJobsOption(app, &flags->jobs, "parallel loader connections (default 4)");
   app.add_flag("-C,--create", flags->create, "create the database before restoring into it");
   app.add_flag("-c,--clean", flags->clean, "drop existing objects before recreating them");
   app.add_flag("--if-exists", flags->if_exists,
@@ -299,10 +314,18 @@ CommandRunner SetupRestoreCommand(CLI::App& app) {
   app.add_flag("--drop-pre-restore", flags->drop_pre_restore,
                "drop the <db>_pre_restore_* databases of the -d database (see --keep) and the unused "
                "temporary databases of killed --replace runs, and stop");
-  app.add_option("--keep", flags->keep_pre_restore, "with --drop-pre-restore: keep the newest N (default 0)")
-      ->check(CLI::NonNegativeNumber);
+  CLI::Option* keep =
+      app.add_option("--keep", flags->keep_pre_restore, "with --drop-pre-restore: keep the newest N (default 0)")
+          ->check(CLI::Validator(
+              [](const std::string& value) -> std::string {
+                int n = 0;
+                return absl::SimpleAtoi(value, &n) && n >= 0 ? "" : "'" + value + "' is not a whole number of 0 or more";
+              },
+              "N >= 0", "keep"));
   AddKeySourceOptions(app, &flags->keys);
-  return [flags]() -> absl::Status {
+  return [flags, jobs, keep]() -> absl::Status {
+    flags->jobs_given = jobs->count() > 0;
+    flags->keep_given = keep->count() > 0;
     if (!flags->list_pre_restore && !flags->drop_pre_restore) {
       PGARK_RETURN_IF_ERROR(ResolveBackupSource(flags->config_file, &flags->source, &flags->keys));
     }

@@ -53,7 +53,9 @@ absl::StatusCode SqlStateToCode(absl::string_view s) {
   if (s == "42P04" || s == "42P06" || s == "42P07" || s == "42710" || s == "42723") {
     return absl::StatusCode::kAlreadyExists;
   }
-  if (s == "55P03" || s == "55006" || s == "0A000") return absl::StatusCode::kFailedPrecondition;
+  // 2BP01: an object still has dependents (a DROP of --clean blocked by a view the archive
+  // does not hold): the target's state, not a bug.
+  if (s == "55P03" || s == "55006" || s == "0A000" || cls == "2B") return absl::StatusCode::kFailedPrecondition;
   if (cls == "53") return absl::StatusCode::kResourceExhausted;
   if (s == "57014") return absl::StatusCode::kCancelled;
   if (s == "40001" || s == "40P01") return absl::StatusCode::kAborted;
@@ -128,6 +130,8 @@ Connection::~Connection() {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(absl::string_view conninfo,
                                                              const ConnectOptions& options) {
+  // libpq reports a malformed string as a failed connection; it is a usage error (exit 2).
+  PGARK_RETURN_IF_ERROR(CheckConninfoSyntax(conninfo));
   std::string conninfo_str(conninfo);
   std::string timeout = absl::StrCat(options.connect_timeout_seconds);
   std::vector<const char*> keys = {"dbname", "fallback_application_name", "connect_timeout"};

@@ -32,7 +32,7 @@ namespace pgark::pg {
 // Maps a five-character SQLSTATE to a status code: class 08 and 57P01-57P03 (connection
 // lost, server shutting down) -> kUnavailable; 28xxx -> kUnauthenticated; 42501 ->
 // kPermissionDenied; 3D000, 42P01, 42704, 42883 -> kNotFound; 42P04, 42P06, 42P07, 42710,
-// 42723 -> kAlreadyExists; 55P03, 55006, 0A000 -> kFailedPrecondition; 53xxx ->
+// 42723 -> kAlreadyExists; 55P03, 55006, 0A000, 2Bxxx -> kFailedPrecondition; 53xxx ->
 // kResourceExhausted; 57014 -> kCancelled; 40001, 40P01 -> kAborted; 22xxx, 23xxx, 42xxx ->
 // kInvalidArgument; anything else kUnknown.
 absl::StatusCode SqlStateToCode(absl::string_view sqlstate);

@@ -5,17 +5,26 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <string_view>
 
 #include <libpq-fe.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "format/base/status_macros.h"
 
 namespace pgark::pg {
 namespace {
 
 constexpr char kMask[] = "********";
+
+// libpq's messages end with a newline.
+std::string CleanReason(absl::string_view message) {
+  return std::string(absl::StripTrailingAsciiWhitespace(message));
+}
 
 bool IsUri(absl::string_view s) {
   return absl::StartsWith(s, "postgresql://") || absl::StartsWith(s, "postgres://");
@@ -96,34 +105,68 @@ std::string RedactConninfo(absl::string_view conninfo) {
 
 namespace pgark::pg {
 
-absl::StatusOr<std::string> ConninfoDatabase(absl::string_view conninfo) {
-  std::string dbname, user;
-  if (!conninfo.empty() && !IsConninfoString(conninfo)) {
-    dbname = std::string(conninfo);
-  } else if (!conninfo.empty()) {
-    std::string text(conninfo);
-    char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(text.c_str(), &error);
-    if (options == nullptr) {
-      std::string message = error != nullptr ? error : "out of memory";
-      PQfreemem(error);
-      return absl::InvalidArgumentError(absl::StrCat("invalid connection string: ", message));
-    }
-    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
-      if (option->val == nullptr) continue;
-      if (std::string_view(option->keyword) == "dbname") dbname = option->val;
-      if (std::string_view(option->keyword) == "user") user = option->val;
-    }
-    PQconninfoFree(options);
+namespace {
+
+// The keywords `conninfo` sets, with their values, as libpq parses them (a bare name is
+// dbname). Errors: kInvalidArgument for a string libpq cannot parse. libpq's reason can
+// quote a piece of the string, so it is left out when the string may hold a password.
+absl::StatusOr<std::map<std::string, std::string>> ParseConninfo(absl::string_view conninfo) {
+  std::map<std::string, std::string> keys;
+  if (conninfo.empty()) return keys;
+  if (!IsConninfoString(conninfo)) {
+    keys["dbname"] = std::string(conninfo);
+    return keys;
   }
+  std::string text(conninfo);
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(text.c_str(), &error);
+  if (options == nullptr) {
+    std::string reason = error != nullptr ? CleanReason(error) : "out of memory";
+    PQfreemem(error);
+    const bool may_hold_secret = absl::StrContains(absl::AsciiStrToLower(conninfo), "password") ||
+                                 (IsUri(conninfo) && absl::StrContains(conninfo, "@"));
+    return absl::InvalidArgumentError(
+        may_hold_secret ? "invalid connection string (libpq's reason is not shown: the string may hold a password)"
+                        : absl::StrCat("invalid connection string: ", reason));
+  }
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val != nullptr) keys[option->keyword] = option->val;
+  }
+  PQconninfoFree(options);
+  return keys;
+}
+
+std::string Lookup(const std::map<std::string, std::string>& keys, const std::string& key) {
+  auto it = keys.find(key);
+  return it == keys.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ConninfoExplicitDatabase(absl::string_view conninfo) {
+  PGARK_ASSIGN_OR_RETURN(auto keys, ParseConninfo(conninfo));
+  std::string dbname = Lookup(keys, "dbname");
   if (dbname.empty() && getenv("PGDATABASE") != nullptr) dbname = getenv("PGDATABASE");
-  if (dbname.empty()) dbname = user;
+  return dbname;
+}
+
+absl::StatusOr<std::string> ConninfoDatabase(absl::string_view conninfo) {
+  PGARK_ASSIGN_OR_RETURN(auto keys, ParseConninfo(conninfo));
+  PGARK_ASSIGN_OR_RETURN(std::string dbname, ConninfoExplicitDatabase(conninfo));
+  if (dbname.empty()) dbname = Lookup(keys, "user");
   if (dbname.empty() && getenv("PGUSER") != nullptr) dbname = getenv("PGUSER");
   if (dbname.empty()) {
     struct passwd* pw = getpwuid(geteuid());
     if (pw != nullptr) dbname = pw->pw_name;
   }
   return dbname;
+}
+
+absl::Status CheckConninfoSyntax(absl::string_view conninfo) { return ParseConninfo(conninfo).status(); }
+
+bool ConninfoHasPassword(absl::string_view conninfo) {
+  absl::StatusOr<std::map<std::string, std::string>> keys = ParseConninfo(conninfo);
+  return keys.ok() && !Lookup(*keys, "password").empty();
 }
 
 }  // namespace pgark::pg

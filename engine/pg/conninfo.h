@@ -26,4 +26,17 @@ namespace pgark::pg {
 // conninfo libpq cannot parse (the message never repeats the conninfo).
 absl::StatusOr<std::string> ConninfoDatabase(absl::string_view conninfo);
 
+// The database `conninfo` names itself (a bare name, key/value dbname or URI path), else
+// PGDATABASE; "" when neither does (libpq would then fall back to the user's name).
+// Errors: as ConninfoDatabase.
+absl::StatusOr<std::string> ConninfoExplicitDatabase(absl::string_view conninfo);
+
+// kInvalidArgument when `conninfo` is a key/value string or URI libpq cannot parse
+// ("invalid connection string: " and libpq's reason); OK for a bare name or "".
+absl::Status CheckConninfoSyntax(absl::string_view conninfo);
+
+// True when `conninfo` carries a non-empty password (key/value, URI user:password@ or a
+// ?password= parameter). False for a bare name and for a conninfo libpq cannot parse.
+bool ConninfoHasPassword(absl::string_view conninfo);
+
 }  // namespace pgark::pg

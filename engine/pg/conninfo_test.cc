@@ -50,5 +50,64 @@ TEST(ConninfoDatabaseTest, ResolvesTheDatabaseLikeLibpq) {
   EXPECT_FALSE(ConninfoDatabase("host='unterminated").ok());
 }
 
+// Restores its value of PGDATABASE when a test ends.
+class ScopedPgDatabase {
+ public:
+  explicit ScopedPgDatabase(const char* value) {
+    const char* saved = getenv("PGDATABASE");
+    had_ = saved != nullptr;
+    if (had_) saved_ = saved;
+    if (value != nullptr) {
+      setenv("PGDATABASE", value, 1);
+    } else {
+      unsetenv("PGDATABASE");
+    }
+  }
+  ~ScopedPgDatabase() {
+    if (had_) {
+      setenv("PGDATABASE", saved_.c_str(), 1);
+    } else {
+      unsetenv("PGDATABASE");
+    }
+  }
+
+ private:
+  bool had_ = false;
+  std::string saved_;
+};
+
+TEST(ConninfoExplicitDatabaseTest, NamesOnlyWhatTheStringOrPgdatabaseSays) {
+  ScopedPgDatabase none(nullptr);
+  EXPECT_EQ(ConninfoExplicitDatabase("shop").value(), "shop");
+  EXPECT_EQ(ConninfoExplicitDatabase("postgresql://alice@db/sales").value(), "sales");
+  EXPECT_EQ(ConninfoExplicitDatabase("host=h user=carol").value(), "");  // libpq would use "carol"
+  EXPECT_EQ(ConninfoExplicitDatabase("").value(), "");
+  ScopedPgDatabase env("envdb");
+  EXPECT_EQ(ConninfoExplicitDatabase("host=h user=carol").value(), "envdb");
+  EXPECT_EQ(ConninfoExplicitDatabase("").value(), "envdb");
+}
+
+TEST(CheckConninfoSyntaxTest, RefusesWhatLibpqCannotParseWithoutQuotingASecret) {
+  EXPECT_TRUE(CheckConninfoSyntax("").ok());
+  EXPECT_TRUE(CheckConninfoSyntax("shop").ok());
+  EXPECT_TRUE(CheckConninfoSyntax("host=h dbname=shop").ok());
+  absl::Status bad_uri = CheckConninfoSyntax("postgresql://[bad");
+  EXPECT_EQ(bad_uri.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_uri.message().find("invalid connection string"), std::string::npos);
+  absl::Status secret = CheckConninfoSyntax("host=h password=abc def");
+  EXPECT_EQ(secret.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(secret.message().find("def"), std::string::npos) << secret.message();
+  EXPECT_EQ(secret.message().find("abc"), std::string::npos) << secret.message();
+}
+
+TEST(ConninfoHasPasswordTest, FindsEveryFormOfPassword) {
+  EXPECT_TRUE(ConninfoHasPassword("host=h password=x dbname=d"));
+  EXPECT_TRUE(ConninfoHasPassword("postgresql://alice:x@db/app"));
+  EXPECT_TRUE(ConninfoHasPassword("postgresql://alice@db/app?password=x"));
+  EXPECT_FALSE(ConninfoHasPassword("postgresql://alice@db/app"));
+  EXPECT_FALSE(ConninfoHasPassword("host=h dbname=d"));
+  EXPECT_FALSE(ConninfoHasPassword("password"));  // a database of that name
+}
+
 }  // namespace
 }  // namespace pgark::pg

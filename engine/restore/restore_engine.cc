@@ -179,6 +179,10 @@ class Selection {
                                                        options_.tables, options_.exclude_tables,
                                                        catalog != nullptr ? catalog->database : ""));
     filter_ = std::move(filter);
+    if (catalog != nullptr) {
+      PGARK_RETURN_IF_ERROR(CheckPatternsMatch(*catalog));
+      SelectOwnedSequences(*catalog);
+    }
     if (!options_.use_list) return absl::OkStatus();
     if (catalog == nullptr) return absl::InvalidArgumentError("-L: the archive has no catalog to select from");
     all_ = &catalog->items;
@@ -207,7 +211,9 @@ class Selection {
     return absl::OkStatus();
   }
 
-  bool Table(absl::string_view schema, absl::string_view name) const { return filter_.Table(schema, name); }
+  bool Table(absl::string_view schema, absl::string_view name) const {
+    return filter_.Table(schema, name) || owned_sequences_.count({std::string(schema), std::string(name)}) > 0;
+  }
   // A table's rows, a sequence's value: -n/-t/-N/-T, and -L's TABLE DATA / SEQUENCE SET item.
   bool Data(const std::string& schema, const std::string& name) const {
     return Table(schema, name) && unlisted_data_.count({schema, name}) == 0;
@@ -217,6 +223,7 @@ class Selection {
   bool Item(const CatalogItem& item, const CatalogItem* table) const {
     if (!SectionOn(item.section) || KindLeftOut(item.kind) || !Listed(item)) return false;
     if (filter_.SelectsAll()) return true;
+    if (UnselectedReference(item) != nullptr) return false;
     if (table != nullptr) return Table(table->schema, table->name);
     switch (item.kind) {
       case ObjectKind::kTable: case ObjectKind::kView: case ObjectKind::kMaterializedView:
@@ -231,6 +238,23 @@ class Selection {
         if (item.schema.empty()) return !filter_.IncludesOnlyNamed();
         return filter_.InSchema(item.schema);
     }
+  }
+
+  // With -t, a FOREIGN KEY of a selected table whose referenced table is not selected: that
+  // table (it would fail after the rows are loaded; pg_restore -t restores no constraints at
+  // all). nullptr for every other item.
+  const CatalogItem* UnselectedReference(const CatalogItem& item) const {
+    if (item.kind != ObjectKind::kForeignKey || !filter_.TablesOnly()) return nullptr;
+    auto own = tables_by_id_.find(item.table_id);
+    if (own == tables_by_id_.end() || !Table(own->second->schema, own->second->name)) return nullptr;
+    for (const std::string& dependency : item.dependencies) {
+      if (dependency == item.table_id) continue;
+      auto referenced = tables_by_id_.find(dependency);
+      if (referenced != tables_by_id_.end() && !Table(referenced->second->schema, referenced->second->name)) {
+        return referenced->second;
+      }
+    }
+    return nullptr;
   }
 
   bool SectionOn(Section section) const {
@@ -261,8 +285,54 @@ class Selection {
   }
 
  private:
+  // What -t can name: a table-like object, or the rows of one whose definition the archive
+  // does not hold (an extension's configuration table, created by CREATE EXTENSION).
+  static bool TableLike(ObjectKind kind) {
+    return kind == ObjectKind::kTable || kind == ObjectKind::kView || kind == ObjectKind::kMaterializedView ||
+           kind == ObjectKind::kSequence || kind == ObjectKind::kTableData || kind == ObjectKind::kSequenceSet;
+  }
+
+  // -t or -n that selects nothing is a mistake (a typo would otherwise restore nothing and
+  // succeed): kNotFound, before anything changes, as the dump does for its patterns.
+  absl::Status CheckPatternsMatch(const catalog::Catalog& catalog) const {
+    if (filter_.SelectsAll()) return absl::OkStatus();
+    bool table_matched = false, schema_matched = false;
+    for (const CatalogItem& item : catalog.items) {
+      if (TableLike(item.kind) && filter_.Table(item.schema, item.name)) table_matched = true;
+      const std::string& schema = item.kind == ObjectKind::kSchema ? item.name : item.schema;
+      if (!schema.empty() && filter_.InSchema(schema)) schema_matched = true;
+    }
+    if (filter_.TablesOnly() && !table_matched) {
+      return absl::NotFoundError(absl::StrCat("no matching tables were found in the archive for -t ",
+                                              absl::StrJoin(options_.tables, ", "), "; nothing was changed"));
+    }
+    if (!filter_.TablesOnly() && !options_.schemas.empty() && !schema_matched) {
+      return absl::NotFoundError(absl::StrCat("no matching schemas were found in the archive for -n ",
+                                              absl::StrJoin(options_.schemas, ", "), "; nothing was changed"));
+    }
+    return absl::OkStatus();
+  }
+
+  // With -t, the sequences a selected table owns (serial and identity columns) go with it, as
+  // with pg_dump -t: the table's column default or identity needs its sequence.
+  void SelectOwnedSequences(const catalog::Catalog& catalog) {
+    if (!filter_.TablesOnly()) return;
+    for (const CatalogItem& item : catalog.items) {
+      if (item.kind == ObjectKind::kTable) tables_by_id_.emplace(item.id, &item);
+    }
+    for (const CatalogItem& item : catalog.items) {
+      if (item.kind != ObjectKind::kSequence || !item.sequence || item.sequence->owned_by_table_id.empty()) continue;
+      auto owner = tables_by_id_.find(item.sequence->owned_by_table_id);
+      if (owner != tables_by_id_.end() && filter_.Table(owner->second->schema, owner->second->name)) {
+        owned_sequences_.emplace(item.schema, item.name);
+      }
+    }
+  }
+
   const RestoreOptions& options_;
   restore::NameFilter filter_;
+  std::set<std::pair<std::string, std::string>> owned_sequences_;  // -t: (schema, name) owned by a selected table
+  std::map<std::string, const CatalogItem*> tables_by_id_;         // -t: the archive's tables by id
   const std::vector<CatalogItem>* all_ = nullptr;  // with -L: the catalog the numbers index
   std::set<std::pair<std::string, std::string>> unlisted_data_;  // -L: (schema, name) not loaded
   bool large_objects_listed_ = true;
@@ -635,7 +705,13 @@ absl::Status RestoreRun::Prepare() {
     item_index_.reserve(all.size());
     for (size_t i = 0; i < all.size(); ++i) item_index_.emplace(all[i].id, static_cast<int>(i));  // first wins, as Find
     for (const CatalogItem& item : contents().catalog->items) {
-      if (selection_.Item(item, ItemById(item.table_id))) items_.push_back(&item);
+      if (selection_.Item(item, ItemById(item.table_id))) {
+        items_.push_back(&item);
+      } else if (const CatalogItem* referenced = selection_.UnselectedReference(item)) {
+        PGARK_LOG(kWarning) << "restore: " << item.id << " is left out: it references " << referenced->schema << "."
+                            << referenced->name << ", which -t does not select (add -t " << referenced->schema
+                            << "." << referenced->name << " to restore both)";
+      }
     }
     if (options_.no_tablespaces) PGARK_RETURN_IF_ERROR(CheckTablespacesSeparable());
   }
@@ -2299,8 +2375,8 @@ absl::StatusOr<RestoreResult> RestoreRun::RunSteps() {
     if (ReportsCreatedDatabase()) {
       absl::StrAppend(&message, "; database '", database_, "' was created by this restore and is "
                       "left empty: drop it, or run the restore again with -C --clean");
-    } else if (!created_database_) {
-      absl::StrAppend(&message, "; nothing was changed");
+    } else if (!created_database_ && !absl::StrContains(message, "nothing was changed")) {
+      absl::StrAppend(&message, "; nothing was changed");  // a declined prompt says so itself
     }
     return absl::Status(status.code(), message);
   };

@@ -93,8 +93,9 @@ class Storage {
   virtual std::string DisplayName() const = 0;
 
   // Creates `key` for writing; see the write semantics above.
-  // Errors: kAlreadyExists (exists and !options.overwrite), kPermissionDenied, kNotFound
-  // (bucket missing).
+  // Errors: kAlreadyExists (exists and !options.overwrite), kFailedPrecondition (a file
+  // store's key names a directory or device: only a file is replaced), kPermissionDenied,
+  // kNotFound (bucket missing).
   virtual absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(absl::string_view key,
                                                                    const WriteOptions& options) = 0;
   // Opens `key` for reading. Errors: kNotFound, kPermissionDenied.

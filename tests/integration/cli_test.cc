@@ -78,8 +78,9 @@ TEST(CliTest, DumpDryRunListsTablesWithSizes) {
 }
 
 TEST(CliTest, UnreachableServerExitsUnavailable) {
-  auto result = RunCommand(
-      {PGARK_BINARY, "dump", "--dry-run", "-d", "host=127.0.0.1 port=1 password=sekrit dbname=x"});
+  // The password comes from the environment (-d refuses one: cli_refusals_test.cc).
+  auto result = RunCommand({PGARK_BINARY, "dump", "--dry-run", "-d", "host=127.0.0.1 port=1 dbname=x"},
+                           {{"PGPASSWORD", "sekrit"}});
   EXPECT_EQ(result.exit_code, 6);
   EXPECT_THAT(result.err, HasSubstr("cannot connect"));
   EXPECT_THAT(result.err, ::testing::Not(HasSubstr("sekrit")));

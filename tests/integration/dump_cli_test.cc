@@ -26,6 +26,7 @@
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/temp_files.h"
 
 namespace pgark {
 namespace {
@@ -44,19 +45,9 @@ constexpr char kData[] =
     "SELECT nextval('s') FROM generate_series(1, 5);";
 
 // A fresh empty directory under the build's temp area.
-fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / absl::StrCat("pgark-dumpcli-", getpid(), "-", name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path TempDir(const std::string& name) { return ::pgark::testing::MakeTempDir(absl::StrCat("dumpcli_", name)); }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
+std::string ReadFile(const fs::path& path) { return ::pgark::testing::ReadWholeFile(path.string()); }
 
 int CountEntries(const fs::path& dir) {
   int count = 0;

@@ -153,7 +153,7 @@ TEST_F(RestoreDataOnlyTest, ForeignKeyChainsLoadParentsFirstFromFileAndPipe) {
     ExpectSameData(target);
     if (run[0] == "-j") continue;
     // -1 with --clean: the loaded tables are emptied in one TRUNCATE, then loaded in order.
-    auto again = RestoreData(target, {"--clean", "-1", "-j", "4"});
+    auto again = RestoreData(target, {"--clean", "-1"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
     ExpectSameData(target);
   }

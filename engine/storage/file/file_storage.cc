@@ -452,6 +452,12 @@ absl::StatusOr<std::unique_ptr<ObjectWriter>> FileStorage::NewWriter(absl::strin
   if (!options.overwrite && lstat(path.c_str(), &st) == 0) {
     return absl::AlreadyExistsError(absl::StrCat("'", path, "' already exists"));
   }
+  // Only a file is replaced: the final rename over a directory would fail after all the work.
+  if (options.overwrite && stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' exists and is not a regular file", S_ISDIR(st.st_mode) ? " but a directory" : "",
+                     ": only a file can be replaced"));
+  }
   std::string dir = DirName(path);
   PGARK_RETURN_IF_ERROR(MakeDirectories(dir));
   std::string temp = TempTemplate(dir, path);
