@@ -1,6 +1,5 @@
 // pgark export: plain SQL, gzip-compressed, from a database or an archive.
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -32,6 +31,9 @@ absl::Status RunExport(const ExportFlags& flags) {
   if (!flags.source.empty() && !flags.conninfo.empty()) {
     return absl::InvalidArgumentError("give either -d CONNINFO or an archive, not both");
   }
+  if (!flags.source.empty()) PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kFileOnly));
+  // gzip's rule: compressed bytes are no use on a terminal and can upset it.
+  if (flags.output == "-") PGARK_RETURN_IF_ERROR(RefuseTerminalStdout("export"));
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject object,
                          storage::OpenStorageObject(flags.output, storage::StorageOptions()));
   // The file is written under a temporary name and renamed by Close() only once complete.
@@ -45,9 +47,7 @@ absl::Status RunExport(const ExportFlags& flags) {
   if (!flags.source.empty()) {
     engine::ArchiveExportOptions options;
     options.archive = flags.source;
-    PGARK_ASSIGN_OR_RETURN(options.keys,
-                           format::LoadKeyRing(flags.keys.passphrase_file, flags.keys.key_file,
-                                               flags.keys.identity_file, std::getenv("PGARK_PASSPHRASE")));
+    PGARK_ASSIGN_OR_RETURN(options.keys, LoadKeys(flags.keys));
     options.jobs = flags.jobs;
     options.level = flags.level;
     options.no_owner = flags.no_owner;

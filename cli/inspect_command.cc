@@ -2,7 +2,6 @@
 // row counts, compression ratio). The header and key slots are readable without a key;
 // the index of an encrypted archive needs one (--passphrase-file, --key-file, --identity).
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -44,15 +43,14 @@ double Ratio(uint64_t raw, uint64_t stored) {
 }
 
 absl::Status RunInspect(const InspectFlags& flags) {
+  PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kFileOnly));
   PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags.source));
   if (!archive.random_access) {
     return absl::InvalidArgumentError(absl::StrCat("inspect needs a seekable archive, not '",
                                                    flags.source, "'"));
   }
   PGARK_ASSIGN_OR_RETURN(format::HeaderInfo header, format::ReadHeaderInfo(archive.source.get()));
-  PGARK_ASSIGN_OR_RETURN(format::KeyRing ring,
-                         format::LoadKeyRing(flags.keys.passphrase_file, flags.keys.key_file,
-                                             flags.keys.identity_file, std::getenv("PGARK_PASSPHRASE")));
+  PGARK_ASSIGN_OR_RETURN(format::KeyRing ring, LoadKeys(flags.keys));
   // Without a key an encrypted archive shows its header only.
   std::unique_ptr<format::ArchiveReader> reader;
   std::string index_note;

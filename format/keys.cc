@@ -11,7 +11,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 #include "format/codec/checksum.h"
@@ -61,7 +63,26 @@ std::string EncodePrefixedHex(absl::string_view prefix, const uint8_t* bytes32) 
   return out;
 }
 
+// Warns (never refuses) when a regular secret file can be read by its group or by others.
+// Refusing would break common deployments: Kubernetes mounts secrets 0644 unless
+// defaultMode is set, and a shared group may be deliberate. Pipes and devices (a
+// passphrase on <(...) or /dev/stdin) have no meaningful mode and are not checked.
+void WarnIfReadableByOthers(const std::string& path, const struct stat& st) {
+  if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
+  const char* who = (st.st_mode & S_IRGRP) == 0   ? "other users"
+                    : (st.st_mode & S_IROTH) == 0 ? "its group"
+                                                  : "its group and other users";
+  PGARK_LOG(kWarning) << "'" << path << "' holds a secret but "
+                      << absl::StrFormat("has mode %04o", st.st_mode & 07777) << ": " << who
+                      << " can read it; run chmod 600 '" << path << "'";
+}
+
 }  // namespace
+
+std::string KeySourceNote(const KeyRing& ring) {
+  if (!ring.passphrase_from_environment) return "";
+  return " (PGARK_PASSPHRASE is set in the environment; unset it to read unencrypted archives)";
+}
 
 absl::Status EnsureSodium() {
   static const int result = sodium_init();
@@ -144,6 +165,7 @@ absl::StatusOr<SecretString> ReadSecretFile(const std::string& path) {
     ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a regular file"));
   }
+  WarnIfReadableByOthers(path, st);
   std::string buffer(kMaxSecretFile + 1, '\0');
   size_t used = 0;
   while (used < buffer.size()) {
@@ -189,6 +211,7 @@ absl::StatusOr<KeyRing> LoadKeyRing(const std::string& passphrase_file, const st
     ring.passphrase = *std::move(pass);
   } else if (passphrase_env != nullptr && passphrase_env[0] != '\0') {
     ring.passphrase = SecretString(passphrase_env);
+    ring.passphrase_from_environment = true;
   }
   if (!key_file.empty()) {
     PGARK_ASSIGN_OR_RETURN(SecretString contents, ReadSecretFile(key_file));

@@ -102,8 +102,16 @@ struct KeyRing {
   // Refuse an unencrypted archive (downgrade protection). Readers also refuse one whenever
   // any key is supplied: an attacker could swap an encrypted archive for a plain one.
   bool require_encryption = false;
+  // The passphrase came from PGARK_PASSPHRASE, not from a file named on the command line:
+  // a key the user may not know they gave (see KeySourceNote).
+  bool passphrase_from_environment = false;
   bool empty() const { return !passphrase && key_files.empty() && identities.empty(); }
 };
+
+// Where a ring's key came from when the user may not know they gave one, for messages
+// about a key that was given: " (PGARK_PASSPHRASE is set in the environment; unset it to
+// read unencrypted archives)" when the passphrase came from the environment, else "".
+std::string KeySourceNote(const KeyRing& ring);
 
 // A key slot as reported by ArchiveReader / inspect: no secret material.
 struct KeySlotInfo {
@@ -135,6 +143,8 @@ absl::StatusOr<X25519KeyPair> ParseX25519Secret(absl::string_view contents);
 
 // Reads a small secret file (<= 64 KiB) into a SecretString. Errors: kNotFound,
 // kPermissionDenied, kInvalidArgument (too large). The message names the path only.
+// A regular file that its group or others may read is read all the same, with a warning
+// on stderr naming the path and mode and suggesting `chmod 600` (never the contents).
 absl::StatusOr<SecretString> ReadSecretFile(const std::string& path);
 // A passphrase from a file's contents: strips one trailing "\n" or "\r\n"; an empty
 // result is kInvalidArgument.

@@ -360,9 +360,10 @@ absl::Status UnlockArchive(const FileHeader& header, const KeyRing& ring, Archiv
   keys->archive_id = header.archive_id;
   if (!header.encrypted()) {
     if (!ring.empty() || ring.require_encryption) {
-      return absl::DataLossError(
+      return absl::DataLossError(absl::StrCat(
           "authentication: the archive is not encrypted but a key was given or required; "
-          "refusing it (an unencrypted archive may have been substituted for an encrypted one)");
+          "refusing it (an unencrypted archive may have been substituted for an encrypted one)",
+          KeySourceNote(ring)));
     }
     if (Mac(header.mac_input, *keys, 32) != header.mac) {
       return absl::DataLossError("framing: file header digest mismatch");

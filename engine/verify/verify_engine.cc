@@ -109,12 +109,17 @@ absl::Status VerifyStreamRandom(format::ArchiveReader& reader, const ArchiveCont
 
 absl::Status VerifyRandom(const VerifyOptions& options, OpenedArchive& archive, int jobs,
                           VerifyReport* report) {
+  // The header first (no key needed), so a report refused for its key still says which
+  // archive it is and that it is encrypted.
+  PGARK_ASSIGN_OR_RETURN(format::HeaderInfo header, format::ReadHeaderInfo(archive.source.get()));
+  report->header_read = true;
+  report->archive_id = header.archive_id_hex;
+  report->encrypted = header.encrypted;
   format::ReaderOptions reader_options;
   reader_options.keys = options.keys;
   PGARK_ASSIGN_OR_RETURN(auto reader, format::ArchiveReader::Open(archive.source.get(), reader_options));
+  report->opened = true;
   const format::ArchiveInfo& info = reader->info();
-  report->archive_id = info.header.archive_id_hex;
-  report->encrypted = info.header.encrypted;
   report->archive_bytes = info.archive_size;
   report->frames = info.frame_count;
   report->raw_bytes = info.raw_bytes;
@@ -161,6 +166,8 @@ absl::Status VerifyPipe(const VerifyOptions& options, OpenedArchive& archive, Ve
   format::ReaderOptions reader_options;
   reader_options.keys = options.keys;
   PGARK_ASSIGN_OR_RETURN(auto scanner, format::ArchiveScanner::Open(archive.source.get(), reader_options));
+  report->header_read = true;
+  report->opened = true;
   report->archive_id = scanner->header().archive_id_hex;
   report->encrypted = scanner->header().encrypted;
   ArchiveContents contents;
@@ -212,17 +219,62 @@ absl::Status VerifyPipe(const VerifyOptions& options, OpenedArchive& archive, Ve
   return absl::OkStatus();
 }
 
+// Fills the report's outcome from `status` and returns it.
+absl::Status Conclude(absl::Status status, std::chrono::steady_clock::time_point start, VerifyReport* report) {
+  report->seconds = SecondsSince(start);
+  report->ok = status.ok();
+  report->error = std::string(status.message());
+  report->verdict = VerdictFor(status);
+  // A refusal by the server (a restore test's role without CREATEDB: it carries a SQLSTATE)
+  // is not about the key.
+  if (report->verdict == VerifyVerdict::kNotVerified && !base::GetPayload(status, base::kSqlStatePayload).empty()) {
+    report->verdict = VerifyVerdict::kFailed;
+  }
+  report->damaged = report->verdict == VerifyVerdict::kDamaged;
+  return status;
+}
+
+// The verdict as the report's last line says it and as --json's "verdict" does.
+struct VerdictNames {
+  const char* text;
+  const char* json;
+};
+VerdictNames NamesOf(VerifyVerdict verdict) {
+  switch (verdict) {
+    case VerifyVerdict::kIntact:
+      return {"OK", "intact"};
+    case VerifyVerdict::kDamaged:
+      return {"DAMAGED", "damaged"};
+    case VerifyVerdict::kNotVerified:
+      return {"NOT VERIFIED", "not_verified"};
+    case VerifyVerdict::kFailed:
+      break;
+  }
+  return {"FAILED", "failed"};
+}
+
 }  // namespace
+
+VerifyVerdict VerdictFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return VerifyVerdict::kIntact;
+    case absl::StatusCode::kDataLoss:
+      return VerifyVerdict::kDamaged;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return VerifyVerdict::kNotVerified;
+    default:
+      return VerifyVerdict::kFailed;
+  }
+}
 
 absl::Status RunVerify(const VerifyOptions& options, OpenedArchive& archive, int jobs, VerifyReport* report) {
   const auto start = std::chrono::steady_clock::now();
   report->archive = archive.display_name;
   absl::Status status = archive.random_access ? VerifyRandom(options, archive, jobs, report)
                                               : VerifyPipe(options, archive, report);
-  report->seconds = SecondsSince(start);
-  report->ok = status.ok();
-  report->error = std::string(status.message());
-  return status;
+  return Conclude(std::move(status), start, report);
 }
 
 absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive,
@@ -230,13 +282,7 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
   const auto start = std::chrono::steady_clock::now();
   report->archive = archive.display_name;
   report->restore_test = true;
-  auto finish = [&](absl::Status status) {
-    report->seconds = SecondsSince(start);
-    report->ok = status.ok();
-    report->error = std::string(status.message());
-    report->damaged = status.code() == absl::StatusCode::kDataLoss;
-    return status;
-  };
+  auto finish = [&](absl::Status status) { return Conclude(std::move(status), start, report); };
   std::random_device random;
   const std::string scratch = absl::StrFormat("pgark_verify_%08x%08x", random(), random());
   auto opened = pg::Connection::Open(conninfo);
@@ -264,6 +310,8 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
     PGARK_ASSIGN_OR_RETURN(RestoreResult result, RunRestore(restore, archive));
     report->restore_seconds = SecondsSince(restore_start);
     if (base::CancelRequested()) return absl::CancelledError("restore test interrupted after the restore");
+    report->header_read = true;
+    report->opened = true;
     report->archive_id = result.archive_id;
     report->encrypted = result.encrypted;
     // Every table's rows as found in the scratch database against the archive's index
@@ -306,22 +354,27 @@ absl::Status RunRestoreTest(const VerifyOptions& options, OpenedArchive& archive
 }
 
 std::string VerifyReport::ToText() const {
-  std::string out = absl::StrFormat("archive %s (id %s, %s)\n", archive, archive_id.empty() ? "?" : archive_id,
-                                    encrypted ? "encrypted" : "not encrypted");
+  // Without a file header there is no id or encryption to report: the last line says why
+  // (e.g. "not a pgark archive").
+  std::string out = header_read ? absl::StrFormat("archive %s (id %s, %s)\n", archive, archive_id,
+                                                  encrypted ? "encrypted" : "not encrypted")
+                                : absl::StrFormat("archive %s\n", archive);
   if (restore_test) {
     // The restore checked every frame while loading; what this report adds is the rows found.
-    absl::StrAppendFormat(&out, "%-44s %8s %14s %14s\n", "table", "streams", "archive rows", "restored rows");
-    for (const VerifiedTable& table : tables) {
-      std::string name = table.name;
-      if (!table.load_root.empty()) absl::StrAppend(&name, " (via ", table.load_root, ")");
-      absl::StrAppendFormat(&out, "%-44s %8d %14d %14d\n", name, table.streams, table.rows, table.restored_rows);
+    if (opened) {
+      absl::StrAppendFormat(&out, "%-44s %8s %14s %14s\n", "table", "streams", "archive rows", "restored rows");
+      for (const VerifiedTable& table : tables) {
+        std::string name = table.name;
+        if (!table.load_root.empty()) absl::StrAppend(&name, " (via ", table.load_root, ")");
+        absl::StrAppendFormat(&out, "%-44s %8d %14d %14d\n", name, table.streams, table.rows, table.restored_rows);
+      }
     }
     if (!scratch_database.empty()) {
       absl::StrAppendFormat(&out, "restore test into scratch database %s: restore %.2f s, %.2f s in all (%s)\n",
                             scratch_database, restore_seconds, seconds,
                             scratch_dropped ? "dropped" : "NOT dropped: drop it by hand");
     }
-  } else {
+  } else if (opened) {
     absl::StrAppendFormat(&out, "%-44s %8s %14s %14s %14s\n", "table", "streams", "rows", "raw bytes",
                           "stored bytes");
     for (const VerifiedTable& table : tables) {
@@ -335,21 +388,24 @@ std::string VerifyReport::ToText() const {
                             static_cast<double>(archive_bytes) / 1e6 / seconds);
     }
   }
-  absl::StrAppend(&out, ok ? "OK: the archive is intact\n"
-                           : absl::StrCat(!restore_test || damaged ? "DAMAGED: " : "FAILED: ", error, "\n"));
+  absl::StrAppend(&out, ok ? "OK: the archive is intact\n" : absl::StrCat(NamesOf(verdict).text, ": ", error, "\n"));
   return out;
 }
 
 std::string VerifyReport::ToJson() const {
-  nlohmann::json out = {{"archive", archive}, {"archive_id", archive_id}, {"encrypted", encrypted},
-                        {"archive_bytes", archive_bytes}, {"raw_bytes", raw_bytes}, {"frames", frames},
-                        {"metadata_records", metadata_records}, {"streams", streams},
-                        {"seconds", seconds}, {"ok", ok}};
+  nlohmann::json out = {{"archive", archive}, {"archive_bytes", archive_bytes}, {"raw_bytes", raw_bytes},
+                        {"frames", frames}, {"metadata_records", metadata_records}, {"streams", streams},
+                        {"seconds", seconds}, {"ok", ok}, {"verdict", NamesOf(verdict).json},
+                        {"damaged", !ok && damaged}};
+  // Only what the file header said: nothing for a file that is not a pgark archive.
+  if (header_read) {
+    out["archive_id"] = archive_id;
+    out["encrypted"] = encrypted;
+  }
   if (!error.empty()) out["error"] = error;
   if (restore_test) {
     out["restore_test"] = {{"scratch_database", scratch_database}, {"restore_seconds", restore_seconds},
                            {"scratch_dropped", scratch_dropped}};
-    out["damaged"] = !ok && damaged;
   }
   nlohmann::json list = nlohmann::json::array();
   for (const VerifiedTable& table : tables) {

@@ -15,7 +15,9 @@
 //
 // Both return a report; the Status is OK only when everything held. The first damage found
 // is returned as kDataLoss (wrong key: kUnauthenticated), with the report filled as far as
-// it got. Thread-safety: call from one thread; RunVerify uses its own threads.
+// it got. The report's verdict tells damage (DAMAGED, exit 5) from an archive that could
+// not be checked for want of the right key (NOT VERIFIED, exit 7) and from other failures
+// (FAILED). Thread-safety: call from one thread; RunVerify uses its own threads.
 
 #include <cstdint>
 #include <string>
@@ -38,10 +40,28 @@ struct VerifiedTable {
   std::string load_root;       // restore test: "schema.name" of the partition root it loads through
 };
 
+// How a verify ended: the report's last line and "verdict" in --json.
+enum class VerifyVerdict {
+  kIntact,       // "OK": every check held
+  kDamaged,      // "DAMAGED": kDataLoss; the archive is damaged (or not a pgark archive)
+  kNotVerified,  // "NOT VERIFIED": kUnauthenticated / kPermissionDenied not from the server:
+                 // a wrong or missing key (or an unreadable file); nothing says the archive
+                 // is damaged (the server's refusals, with a SQLSTATE, are FAILED)
+  kFailed,       // "FAILED": anything else (the server's reasons in a restore test, I/O,
+                 // an interrupt, an unsupported format version)
+};
+VerifyVerdict VerdictFor(const absl::Status& status);
+
 struct VerifyReport {
   std::string archive;
+  // The file header was read: archive_id and encrypted mean something. False for a file
+  // that is not a pgark archive (its report says only that) and for a pipe refused at the
+  // header (wrong key).
+  bool header_read = false;
   std::string archive_id;
   bool encrypted = false;
+  // The archive was opened (the key, if any, unlocked it): the counts below mean something.
+  bool opened = false;
   uint64_t archive_bytes = 0;
   uint64_t raw_bytes = 0;
   uint64_t frames = 0;
@@ -55,9 +75,10 @@ struct VerifyReport {
   bool scratch_dropped = false;  // restore test: dropped again
   bool ok = false;
   std::string error;           // the first failure, "" when ok
-  // The failure is damage to the archive (kDataLoss). The offline check reports every
-  // failure as damage; a restore test can also fail for the server's reasons (a role
-  // without CREATEDB, a missing extension), which the report calls FAILED.
+  VerifyVerdict verdict = VerifyVerdict::kFailed;
+  // verdict == kDamaged: the failure is damage to the archive (kDataLoss). A wrong key is
+  // not (NOT VERIFIED), nor is a restore test's failure for the server's reasons (a role
+  // without CREATEDB, a missing extension: FAILED).
   bool damaged = false;
 
   std::string ToText() const;

@@ -199,10 +199,75 @@ TEST_P(VerifyTuplesTest, TextStreamWithAnotherRowCountIsDataLossNamingTheTable) 
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("app.items: the stream ends inside a tuple")));
 }
 
+// A wrong (or missing) key says nothing about the archive's state: the verdict is NOT
+// VERIFIED (kUnauthenticated, exit 7), never DAMAGED, in the text and in the JSON.
+TEST_P(VerifyTuplesTest, WrongKeyIsNotVerifiedRatherThanDamaged) {
+  format::WriterOptions writer_options;
+  writer_options.encryption.key_files.push_back(format::SecretKey::Random());
+  format::StringSink sink;
+  auto writer = format::ArchiveWriter::Create(&sink, writer_options);
+  ASSERT_THAT(writer, IsOk());
+  ASSERT_THAT((*writer)->AddMetadata("catalog.json", "{}"), IsOk());
+  ASSERT_THAT((*writer)->Finish().status(), IsOk());
+  for (bool give_key : {true, false}) {
+    OpenedArchive archive = Open(sink.data(), GetParam());
+    VerifyOptions options;
+    if (give_key) options.keys.key_files.push_back(format::SecretKey::Random());
+    VerifyReport report;
+    EXPECT_THAT(RunVerify(options, archive, 2, &report), StatusIs(absl::StatusCode::kUnauthenticated));
+    EXPECT_EQ(report.verdict, VerifyVerdict::kNotVerified);
+    const std::string text = report.ToText();
+    EXPECT_THAT(text, HasSubstr("\nNOT VERIFIED: "));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("DAMAGED")));
+    // Nothing was read past the header: no zero counts pretending to be a result.
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("0 streams")));
+    if (GetParam()) {
+      EXPECT_THAT(text, HasSubstr(", encrypted)"));  // from a file the header is read first
+    }
+    nlohmann::json json = nlohmann::json::parse(report.ToJson());
+    EXPECT_EQ(json["verdict"], "not_verified");
+    EXPECT_EQ(json["damaged"], false);
+    EXPECT_EQ(json["ok"], false);
+  }
+}
+
+// A file that is not a pgark archive has no id and no encryption to report.
+TEST_P(VerifyTuplesTest, NotAnArchiveReportHasNoIdOrEncryption) {
+  VerifyReport report;
+  EXPECT_THAT(Verify(std::string(1000, 'x'), &report),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a pgark archive")));
+  EXPECT_FALSE(report.header_read);
+  EXPECT_EQ(report.ToText(), "archive a.pgark\nDAMAGED: framing: not a pgark archive (bad magic)\n");
+  nlohmann::json json = nlohmann::json::parse(report.ToJson());
+  EXPECT_FALSE(json.contains("archive_id"));
+  EXPECT_FALSE(json.contains("encrypted"));
+  EXPECT_EQ(json["verdict"], "damaged");
+}
+
+TEST_P(VerifyTuplesTest, IntactArchiveVerdictIsOk) {
+  VerifyReport report;
+  ASSERT_THAT(Verify(Archive(true, {Tuple({Int32(1), "x"})}, 1), &report), IsOk());
+  EXPECT_EQ(report.verdict, VerifyVerdict::kIntact);
+  EXPECT_THAT(report.ToText(), HasSubstr("(id "));
+  EXPECT_THAT(report.ToText(), HasSubstr("not encrypted)\n"));
+  EXPECT_THAT(report.ToText(), HasSubstr("\nOK: the archive is intact\n"));
+  EXPECT_EQ(nlohmann::json::parse(report.ToJson())["verdict"], "intact");
+}
+
 INSTANTIATE_TEST_SUITE_P(FileAndPipe, VerifyTuplesTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? std::string("File") : std::string("Pipe");
                          });
+
+// The archive verify opens (engine/archive_io.cc): an error names its path once, not
+// "opening 'x': opening './x': ...".
+TEST(OpenArchiveForReadTest, ErrorNamesThePathOnce) {
+  const std::string path = "/nonexistent-pgark-dir/missing.pgark";
+  absl::StatusOr<OpenedArchive> opened = OpenArchiveForRead(path);
+  ASSERT_THAT(opened.status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.pgark")));
+  const std::string message(opened.status().message());
+  EXPECT_EQ(message.find("missing.pgark"), message.rfind("missing.pgark")) << message;
+}
 
 }  // namespace
 }  // namespace pgark::engine
