@@ -114,9 +114,7 @@ absl::Status ExportWithEngine(const ops::BackupConfig& config, storage::ObjectWr
 // closes (publishes) `out` only when the archive is complete.
 absl::Status DumpWithEngine(const ops::BackupConfig& config, storage::ObjectWriter& out) {
   if (config.format == ops::BackupFormat::kSqlGz) return ExportWithEngine(config, out);
-  engine::DumpOptions options;
-  options.conninfo = config.database;
-  options.jobs = config.jobs;
+  engine::DumpOptions options = ops::DumpOptionsFor(config);
   format::WriterOptions writer_options;
   PGARK_RETURN_IF_ERROR(ParseCompression(config.compress, &writer_options));
   EncryptionSources keys;
@@ -301,6 +299,14 @@ absl::Status RunListCommand(const OpsFlags& flags) {
 absl::Status RunPruneCommand(const OpsFlags& flags) {
   PGARK_ASSIGN_OR_RETURN(ops::LoadedConfig loaded, LoadConfig(flags));
   const ops::BackupConfig& config = loaded.config;
+  // The roots are opened before the lock, as `pgark backup` does: a missing local root (an
+  // unmounted disk) is then reported as such (exit 3), not as a lock file it cannot create.
+  std::vector<std::unique_ptr<storage::Storage>> storages;
+  for (const std::string& root : {config.backup_root, config.copy_to}) {
+    if (root.empty()) continue;
+    PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
+    storages.push_back(std::move(storage));
+  }
   // The run lock keeps a hand-started prune from racing a scheduled backup.
   std::unique_ptr<ops::RunLock> lock;
   if (!flags.dry_run) {
@@ -309,10 +315,7 @@ absl::Status RunPruneCommand(const OpsFlags& flags) {
       PGARK_LOG(kWarning) << lock->takeover_note();
     }
   }
-  std::vector<std::string> roots = {config.backup_root};
-  if (!config.copy_to.empty()) roots.push_back(config.copy_to);
-  for (const std::string& root : roots) {
-    PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
+  for (const std::unique_ptr<storage::Storage>& storage : storages) {
     PGARK_ASSIGN_OR_RETURN(ops::PruneOutcome outcome, ops::PruneRoot(*storage, config, flags.dry_run));
     const char* verb = flags.dry_run ? "would remove" : "removed";
     for (const std::string& key : outcome.removed_keys) {

@@ -2,7 +2,9 @@
 //
 // Snapshots are uncompressed pgark archives (-Z none: the fastest to write and to load)
 // named <dir>/<NAME>.pgark, dir = --dir, PGARK_DEV_DIR or ./.pgark-dev (created mode 0700).
-// `load` is `pgark restore --replace` without the pre-restore copy.
+// `load` is `pgark restore --replace` that then drops the old database (the snapshots are
+// the safety net). The dev options (-d, --config, --dir, -j, --progress) are accepted before
+// and after the subcommand.
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -178,6 +180,9 @@ absl::Status Load(const DevFlags& flags) {
   replace.restore.jobs = flags.jobs;
   replace.restore.application_name = "pgark dev load";
   replace.keep_old = false;  // the snapshot itself is the safety net
+  // The old database's name is "<db>_pre_restore_<now>"; fixing `now` here lets us name it
+  // once it has been dropped.
+  replace.now = absl::Now();
   replace.terminate_connections = flags.terminate_connections;
   engine::TransferProgress progress;
   replace.restore.progress = &progress;
@@ -185,8 +190,16 @@ absl::Status Load(const DevFlags& flags) {
   absl::StatusOr<engine::restore::ReplaceResult> result = engine::restore::RunReplace(replace, chosen->path);
   display.Stop();
   PGARK_RETURN_IF_ERROR(result.status());
-  absl::PrintF("loaded snapshot %s into %s: %d tables, %d rows in %.1f s\n", chosen->name, result->database,
-               result->restore.tables, result->restore.rows, result->restore.seconds);
+  if (result->replaced_existing && result->old_kept_as.empty()) {
+    PGARK_LOG(kInfo) << "dev load: dropped the old database '"
+                     << engine::restore::PreRestoreName(result->database, replace.now) << "'";
+  }
+  absl::PrintF("loaded snapshot %s into %s: %d tables, %d rows in %.1f s%s\n", chosen->name, result->database,
+               result->restore.tables, result->restore.rows, result->restore.seconds,
+               result->old_kept_as.empty()
+                   ? ""
+                   : absl::StrCat("; the old database could not be dropped and is kept as '", result->old_kept_as,
+                                  "': drop it when done"));
   return absl::OkStatus();
 }
 
@@ -240,6 +253,9 @@ CommandRunner SetupDevCommand(CLI::App& app) {
   flags->list = app.add_subcommand("list", "list snapshots: name, size, age");
   flags->prune = app.add_subcommand("prune", "delete all but the newest N snapshots");
   flags->prune->add_option("--keep", flags->keep, "snapshots to keep")->required()->check(CLI::NonNegativeNumber);
+  // `pgark dev save NAME -j 2` and `pgark dev save -d db NAME`: an option a subcommand does not
+  // know goes to `dev`'s, wherever it stands.
+  for (CLI::App* sub : {flags->save, flags->load, flags->list, flags->prune}) sub->fallthrough();
   app.require_subcommand(1);
   return [flags]() -> absl::Status {
     if (flags->save->parsed()) return Save(*flags);

@@ -3,9 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/naming.h"
 #include "engine/ops/run_lock.h"
@@ -92,7 +94,8 @@ class Run {
         step.status = "skipped";
         return absl::OkStatus();
       }
-      PGARK_ASSIGN_OR_RETURN(lock, RunLock::Acquire(env_.lock_dir, config_.name, summary_.backup_time));
+      // The wall clock, not backup_time: a refused run tells when this one really started.
+      PGARK_ASSIGN_OR_RETURN(lock, RunLock::Acquire(env_.lock_dir, config_.name));
       if (!lock->takeover_note().empty()) {
         step.status = "warning";
         step.detail = lock->takeover_note();
@@ -265,6 +268,7 @@ class Run {
         return absl::OkStatus();
       }
       // `tee` goes out of scope unclosed: the storage discards the partial object.
+      status = NameTheLockWaitKey(status);
       if (!IsTransient(status) || attempt >= config_.retries) {
         if (attempt > 0) status = base::Annotate(status, absl::StrCat("after ", attempt + 1, " attempts"));
         return status;
@@ -278,6 +282,15 @@ class Run {
         absl::SleepFor(wait);
       }
     }
+  }
+
+  // The dump engine names `pgark dump`'s flag when its lock wait times out (pg::LockTablesShared);
+  // a run's operator sets the configuration key instead. Code and payloads are kept.
+  absl::Status NameTheLockWaitKey(const absl::Status& status) const {
+    std::string message(status.message());
+    if (!absl::StrContains(message, "(--lock-wait-timeout)")) return status;
+    absl::StrReplaceAll({{"(--lock-wait-timeout)", "(PGARK_LOCK_WAIT_TIMEOUT)"}}, &message);
+    return base::WithMessage(status, message);
   }
 
   absl::Status Verify(StepRecord& step) {
@@ -393,6 +406,14 @@ class Run {
 };
 
 }  // namespace
+
+engine::DumpOptions DumpOptionsFor(const BackupConfig& config) {
+  engine::DumpOptions options;
+  options.conninfo = config.database;
+  options.jobs = config.jobs;
+  options.lock_wait_timeout = config.lock_wait_timeout;
+  return options;
+}
 
 uint64_t EstimateArchiveSize(std::optional<uint64_t> previous_size,
                              std::optional<uint64_t> database_bytes, absl::string_view compress) {

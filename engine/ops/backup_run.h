@@ -3,12 +3,15 @@
 // so the dump and verify engines plug in without changing the orchestration.
 //
 // Steps, each logged on one line and recorded in the summary (status, seconds, bytes):
-//   lock     per-database RunLock (a concurrent run fails here: kFailedPrecondition, exit 4)
+//   lock     per-database RunLock (a concurrent run fails here: kFailedPrecondition, exit 4);
+//            it records the wall clock, never backup_time, as the run's start
 //   space    local roots: free space >= estimated archive size (kResourceExhausted, exit 6)
 //   dump     DumpFunction streams the archive into daily/<file> through a SHA-256 hasher and,
 //            with PGARK_COPY_TO, a tee to the second root (dumped once, written twice).
 //            Transient failures (kUnavailable, kAborted, kDeadlineExceeded) are retried
 //            PGARK_RETRIES times with exponential backoff; a failed attempt publishes nothing.
+//            A dump that waited PGARK_LOCK_WAIT_TIMEOUT for its table locks fails here
+//            (kFailedPrecondition, exit 4, not retried) naming the tables and the key.
 //   sidecar  checksums/<file>.sha256 on the primary
 //   verify   checksum: re-read the stored object and compare SHA-256 (done here);
 //            full / restore-test: VerifyFunction (the verify engine). On success
@@ -35,6 +38,7 @@
 #include "engine/ops/config.h"
 #include "engine/ops/notify/notifier.h"
 #include "engine/ops/run_summary.h"
+#include "engine/options.h"
 #include "engine/storage/storage.h"
 
 namespace pgark::ops {
@@ -82,6 +86,11 @@ struct RunEnvironment {
   // The exit code for a status (cli/exit_code.cc); default 0 for OK, else 1.
   std::function<int(const absl::Status&)> exit_code_for;
 };
+
+// The dump options of a run's dump step (PGARK_FORMAT=pgark): PGARK_DATABASE, PGARK_JOBS and
+// PGARK_LOCK_WAIT_TIMEOUT; everything else keeps engine::DumpOptions' defaults (the whole
+// database). The CLI's DumpFunction starts from these.
+engine::DumpOptions DumpOptionsFor(const BackupConfig& config);
 
 // Estimated size of the next archive: the newest previous archive's size plus 25%, else
 // the database size times a compression guess (1.0 for none, 0.5 otherwise), else 0.

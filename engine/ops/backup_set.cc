@@ -5,13 +5,48 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "engine/ops/sidecar.h"
+#include "format/base/logging.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 #include "nlohmann/json.hpp"
 
 namespace pgark::ops {
+namespace {
+
+// "retention leaves <root>/<tier>/<file> alone ...: <why>", for the operator to act on.
+std::string LeftAloneWarning(const LeftAloneCopy& left, const RootListing& listing,
+                             absl::string_view root, absl::Time now) {
+  const std::string& file = left.copy.file_name;
+  std::string key = TierKey(left.copy.tier, file);
+  std::vector<std::string> why;
+  if (left.not_in_sidecar) {
+    auto problem = listing.sidecar_problems.find(file);
+    if (problem != listing.sidecar_problems.end()) {
+      why.push_back(absl::StrCat("its sidecar ", SidecarKey(file), " cannot be used (",
+                                 problem->second, "), so pgark cannot vouch for it"));
+    } else if (listing.sidecars.count(file) > 0) {
+      why.push_back(absl::StrCat("its sidecar ", SidecarKey(file), " does not list ", key,
+                                 ", so pgark cannot vouch for this copy"));
+    } else {
+      why.push_back(absl::StrCat("it has no sidecar ", SidecarKey(file),
+                                 ", so pgark cannot vouch for it (not written by pgark, or its "
+                                 "run stopped before the sidecar step)"));
+    }
+  }
+  if (left.dated_in_future) {
+    why.push_back(absl::StrCat("it is dated in the future: is the clock right? (named ",
+                               FormatUtc(left.copy.time), ", the clock says ", FormatUtc(now),
+                               ")"));
+  }
+  return absl::StrCat("retention leaves ", root, "/", key,
+                      " alone (it takes no retention slot and is never deleted): ",
+                      absl::StrJoin(why, "; "));
+}
+
+}  // namespace
 
 std::string FormatVerifiedRecord(const VerifiedRecord& record) {
   nlohmann::json json = {{"mode", record.mode},
@@ -73,6 +108,26 @@ absl::StatusOr<RootListing> ListRoot(storage::Storage& storage, absl::string_vie
       if (record.ok()) it->second.verified = *record;
     }
   }
+  // Which copies the sidecars vouch for: a line "<hash>  <tier>/<file>" in the file's own
+  // sidecar. A sidecar that cannot be read or parsed vouches for nothing.
+  std::set<std::string> vouched;
+  for (const auto& [file, present] : listing.sidecars) {
+    if (backups.count(file) == 0) continue;  // no copy left to vouch for
+    absl::StatusOr<std::string> text = ReadSmallObject(storage, SidecarKey(file), 64 * 1024);
+    absl::StatusOr<Sidecar> sidecar = text.ok() ? ParseSidecar(*text) : text.status();
+    if (!sidecar.ok()) {
+      listing.sidecar_problems[file] = std::string(sidecar.status().message());
+      continue;
+    }
+    for (const std::string& key : sidecar->keys) {
+      for (Tier tier : kAllTiers) {
+        if (key == TierKey(tier, file)) vouched.insert(key);
+      }
+    }
+  }
+  for (BackupCopy& copy : listing.copies) {
+    copy.in_sidecar = vouched.count(TierKey(copy.tier, copy.file_name)) > 0;
+  }
   for (auto& [file, backup] : backups) listing.backups.push_back(std::move(backup));
   std::sort(listing.backups.begin(), listing.backups.end(),
             [](const ListedBackup& a, const ListedBackup& b) { return a.time > b.time; });
@@ -105,14 +160,25 @@ absl::StatusOr<std::vector<std::string>> AddTierCopies(storage::Storage& storage
 
 absl::StatusOr<PruneOutcome> PruneRoot(storage::Storage& storage, const BackupConfig& config,
                                        bool dry_run) {
+  return PruneRoot(storage, config, dry_run, absl::Now());
+}
+
+absl::StatusOr<PruneOutcome> PruneRoot(storage::Storage& storage, const BackupConfig& config,
+                                       bool dry_run, absl::Time now) {
   PGARK_ASSIGN_OR_RETURN(RootListing listing, ListRoot(storage, config.name));
   std::set<std::string> verified;
   for (const ListedBackup& backup : listing.backups) {
     if (backup.verified.has_value()) verified.insert(backup.file_name);
   }
   PruneOutcome outcome;
-  outcome.plan = PlanRetention(
-      listing.copies, {config.retain_daily, config.retain_weekly, config.retain_monthly}, verified);
+  outcome.plan =
+      PlanRetention(listing.copies, {config.retain_daily, config.retain_weekly, config.retain_monthly},
+                    verified, now);
+  for (const LeftAloneCopy& left : outcome.plan.left_alone) {
+    std::string warning = LeftAloneWarning(left, listing, storage.DisplayName(), now);
+    PGARK_LOG(kWarning) << warning;
+    outcome.warnings.push_back(std::move(warning));
+  }
 
   // Archive copies first: if we stop half-way, a sidecar may list a missing copy (which
   // `sha256sum -c` reports) but no archive is ever left without its sidecar.

@@ -4,7 +4,8 @@
 //
 // Works on any storage::Storage (local directory, S3, MemoryStorage in tests) through its
 // List/Copy/Remove calls only, so both roots of the 3-2-1 rule behave the same. Only keys
-// that parse as this database's backups (naming.h) are ever touched.
+// that parse as this database's backups (naming.h) are ever touched, and retention removes
+// only copies their sidecar lists and that are not dated in the future (retention.h).
 //
 // Thread-compatible: one caller per root at a time (the run lock guarantees it for runs;
 // `pgark prune` run by hand next to a running backup could race with it, as documented).
@@ -45,10 +46,15 @@ struct RootListing {
   std::vector<BackupCopy> copies;   // every copy in every tier, unsorted
   std::vector<ListedBackup> backups;  // newest first
   std::map<std::string, bool> sidecars;  // file name -> sidecar present
+  // File name -> why its sidecar could not be used (unreadable, malformed): none of its
+  // copies is then in_sidecar.
+  std::map<std::string, std::string> sidecar_problems;
 };
 
-// Lists `name`'s backups on `storage`. Reads each verified record (small JSON objects).
-// Errors: those of Storage::List (kUnimplemented for stdio).
+// Lists `name`'s backups on `storage`. Reads each sidecar (to set BackupCopy::in_sidecar)
+// and each verified record: small objects, one read each per backup. A sidecar or record
+// that cannot be read is noted, never an error. Errors: those of Storage::List
+// (kUnimplemented for stdio).
 absl::StatusOr<RootListing> ListRoot(storage::Storage& storage, absl::string_view name);
 
 // Serializes / parses a verified record (JSON).
@@ -71,12 +77,21 @@ struct PruneOutcome {
   std::vector<std::string> removed_keys;  // archives, sidecars, records (planned, if dry run)
   std::vector<std::string> rewritten_sidecars;
   uint64_t removed_bytes = 0;
+  // One line per copy retention left alone (plan.left_alone), naming it and saying why;
+  // also logged as warnings.
+  std::vector<std::string> warnings;
 };
 
-// Applies the retention policy of `config` to `name`'s backups on `storage`. With `dry_run`
-// nothing changes and removed_keys says what would go. Deletes archive copies first, then
-// sidecars and records of backups with no copy left, and rewrites the sidecars of backups
-// that keep some copies. Stops at the first storage error (a later run resumes).
+// Applies the retention policy of `config` to `name`'s backups on `storage`, at time `now`
+// (the clock; never --now of a replayed run, which would make real backups look future).
+// With `dry_run` nothing changes and removed_keys says what would go. Deletes archive copies
+// first, then sidecars and records of backups with no copy left, and rewrites the sidecars
+// of backups that keep some copies. Copies retention does not manage (retention.h) stay and
+// are reported in warnings, dry run or not. Stops at the first storage error (a later run
+// resumes).
+absl::StatusOr<PruneOutcome> PruneRoot(storage::Storage& storage, const BackupConfig& config,
+                                       bool dry_run, absl::Time now);
+// The same at absl::Now().
 absl::StatusOr<PruneOutcome> PruneRoot(storage::Storage& storage, const BackupConfig& config,
                                        bool dry_run);
 

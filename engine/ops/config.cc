@@ -44,6 +44,7 @@ const std::vector<ConfigKey>& KeyTable() {
       {"PGARK_ENCRYPT_RECIPIENT", "", "X25519 public key file (pgark keygen --x25519)"},
       {"PGARK_PASSPHRASE", "", "encryption passphrase (prefer the _FILE key)", true},
       {"PGARK_RETRIES", "3", "retries of transient failures, with backoff (0..20)"},
+      {"PGARK_LOCK_WAIT_TIMEOUT", "10min", "the dump's wait for table locks (30s, 10min, 1h; 0 = forever), then exit 4"},
       {"PGARK_NOTIFY_ON", "failure", "failure | always"},
       {"PGARK_NOTIFY_SLACK_URL", "", "Slack incoming webhook URL", true},
       {"PGARK_NOTIFY_DISCORD_URL", "", "Discord webhook URL", true},
@@ -303,6 +304,40 @@ void ValidateWeekday(Validator& v, absl::Weekday* out) {
             absl::StrCat("must be a weekday (sunday, mon, ... or 0-7 as in cron), got '", raw, "'"));
 }
 
+void ValidateLockWaitTimeout(Validator& v, absl::Duration* out) {
+  std::string raw = v.Get("PGARK_LOCK_WAIT_TIMEOUT");
+  absl::StatusOr<absl::Duration> timeout = ParseLockWaitTimeout(raw);
+  // PostgreSQL's lock_timeout is an int of milliseconds; a day is far beyond any useful wait.
+  if (!timeout.ok() || *timeout > absl::Hours(24)) {
+    v.Problem("PGARK_LOCK_WAIT_TIMEOUT",
+              absl::StrCat("must be a duration up to 24h such as 30s, 10min or 1h (0 = wait forever), "
+                           "got '", raw, "'"));
+    return;
+  }
+  *out = *timeout;
+}
+
+// A recipient (X25519 public) key lets this host encrypt but never decrypt, and the verify
+// step of `full` and `restore-test` must decrypt: every run would dump, then fail at verify
+// (exit 7), and no backup would ever be verified or reach weekly/ and monthly/. Caught here
+// so that `config check` reports it and a run refuses before dumping. A key file or a
+// passphrase next to the recipient adds a slot this host can open, so verify works then.
+void ValidateVerifyCanDecrypt(Validator& v, const BackupConfig& config) {
+  bool can_decrypt = v.IsSet("PGARK_ENCRYPT_KEY_FILE") || v.IsSet("PGARK_ENCRYPT_PASSPHRASE_FILE") ||
+                     config.passphrase_from_env;
+  if (!v.IsSet("PGARK_ENCRYPT_RECIPIENT") || can_decrypt || config.verify == VerifyMode::kChecksum ||
+      config.format != BackupFormat::kPgark) {
+    return;
+  }
+  v.Problem("PGARK_VERIFY",
+            absl::StrCat("PGARK_VERIFY=", VerifyModeName(config.verify),
+                         " must decrypt the new backup, but its only key is PGARK_ENCRYPT_RECIPIENT, a "
+                         "public key this host cannot decrypt with, so every run would fail at verify "
+                         "(exit 7): set PGARK_VERIFY=checksum and verify with the secret key elsewhere "
+                         "(pgark verify --identity), or also set PGARK_ENCRYPT_KEY_FILE or "
+                         "PGARK_ENCRYPT_PASSPHRASE_FILE (a second key slot this host can open)"));
+}
+
 void ValidateEmail(Validator& v, BackupConfig* config) {
   std::string raw = v.Get("PGARK_NOTIFY_EMAIL_TO");
   for (absl::string_view address : absl::StrSplit(raw, ',', absl::SkipWhitespace())) {
@@ -355,6 +390,7 @@ void Validate(const ConfigValues& values, BackupConfig* config,
   int format = v.Choice("PGARK_FORMAT", {"pgark", "sql.gz"});
   if (format >= 0) config->format = static_cast<BackupFormat>(format);
   config->jobs = v.Int("PGARK_JOBS", 1, 256, config->jobs);
+  ValidateLockWaitTimeout(v, &config->lock_wait_timeout);
   ValidateCompress(v, &config->compress);
   config->retain_daily = v.Int("PGARK_RETAIN_DAILY", 1, 10000, config->retain_daily);
   config->retain_weekly = v.Int("PGARK_RETAIN_WEEKLY", 0, 10000, config->retain_weekly);
@@ -379,6 +415,7 @@ void Validate(const ConfigValues& values, BackupConfig* config,
     v.Problem("PGARK_FORMAT", "sql.gz backups cannot be encrypted; use PGARK_FORMAT=pgark or "
                               "remove the PGARK_ENCRYPT_* keys");
   }
+  ValidateVerifyCanDecrypt(v, *config);
   config->retries = v.Int("PGARK_RETRIES", 0, 20, config->retries);
   int notify_on = v.Choice("PGARK_NOTIFY_ON", {"failure", "always"});
   if (notify_on >= 0) config->notify_on = static_cast<NotifyOn>(notify_on);
@@ -580,6 +617,13 @@ void ExportPassthroughValues(const ConfigValues& values) {
     auto it = values.find(std::string(key));
     if (it != values.end()) setenv(it->first.c_str(), it->second.value.c_str(), /*overwrite=*/0);
   }
+  // The dump's and the verify step's key loaders read PGARK_PASSPHRASE from the environment
+  // (cli/archive_options.h, cli/cli_common.h). Given only in the file, it was not exported and
+  // the backup was written unencrypted although the configuration asked for encryption.
+  auto passphrase = values.find("PGARK_PASSPHRASE");
+  if (passphrase != values.end() && !passphrase->second.value.empty()) {
+    setenv("PGARK_PASSPHRASE", passphrase->second.value.c_str(), /*overwrite=*/0);
+  }
 }
 
 std::string DatabaseNameOf(absl::string_view database) {
@@ -626,6 +670,23 @@ std::string DatabaseNameOf(absl::string_view database) {
     if (key == "dbname") return DatabaseNameOf(value);  // dbname may itself be a URI
   }
   return "";
+}
+
+absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text) {
+  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  int64_t milliseconds = 0;
+  if (absl::SimpleAtoi(value, &milliseconds) && milliseconds >= 0) {
+    return absl::Milliseconds(milliseconds);
+  }
+  // absl::ParseDuration knows "m" for minutes; PostgreSQL and people write "min".
+  if (absl::EndsWith(value, "min")) value = absl::StrCat(value.substr(0, value.size() - 3), "m");
+  absl::Duration duration;
+  if (!value.empty() && absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration() &&
+      duration != absl::InfiniteDuration()) {
+    return duration;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid lock wait timeout '", text, "' (e.g. 30s, 500ms, 2min)"));
 }
 
 bool IsS3Root(absl::string_view root) { return absl::StartsWith(root, "s3://"); }

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace pgark::ops {
 
@@ -45,6 +46,10 @@ struct BackupConfig {
   // PGARK_COPY_TO: optional second root (3-2-1 rule); "" = none.
   std::string copy_to;
   int jobs = 4;                          // PGARK_JOBS (1..256)
+  // PGARK_LOCK_WAIT_TIMEOUT: how long the dump waits for its ACCESS SHARE table locks before
+  // the run fails (exit 4), `pgark dump --lock-wait-timeout`'s syntax; zero waits forever.
+  // Default 10 minutes: a cron job must not hang behind a stuck exclusive lock.
+  absl::Duration lock_wait_timeout = absl::Minutes(10);
   std::string compress = "zstd:1";       // PGARK_COMPRESS: zstd[:1-22] | gzip[:1-9] | none
   BackupFormat format = BackupFormat::kPgark;  // PGARK_FORMAT
   int retain_daily = 7;                  // PGARK_RETAIN_DAILY (1..10000)
@@ -146,13 +151,19 @@ LoadedConfig LoadBackupConfig(const std::string& config_path,
 // The current process environment as a map.
 std::map<std::string, std::string> EnvironmentSnapshot();
 
-// Exports PassthroughKeys() found in the config file to the process environment, never
-// overriding a variable that is already set. Not thread-safe (setenv).
+// Exports PassthroughKeys() and PGARK_PASSPHRASE found in the config file to the process
+// environment, never overriding a variable that is already set. Not thread-safe (setenv).
 void ExportPassthroughValues(const ConfigValues& values);
 
 // The database name a conninfo/URI/bare name selects, or "" if it names none (then libpq
 // falls back to PGDATABASE and PGARK_NAME must say what to call the files).
 std::string DatabaseNameOf(absl::string_view database);
+
+// A lock wait timeout as `pgark dump --lock-wait-timeout` and PGARK_LOCK_WAIT_TIMEOUT take it:
+// "30s", "500ms", "2min", "1h" (absl::ParseDuration units, plus "min") or a bare number of
+// milliseconds (PostgreSQL's rule for lock_timeout). Zero means no limit.
+// Errors: kInvalidArgument for anything else, including negative values.
+absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text);
 
 // True for s3:// roots; false for local directories.
 bool IsS3Root(absl::string_view root);

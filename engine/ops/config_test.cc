@@ -229,6 +229,59 @@ TEST(LoadBackupConfigTest, SqlGzCannotBeEncrypted) {
   EXPECT_THAT(ProblemsFor(loaded, "PGARK_FORMAT"), HasSubstr("cannot be encrypted"));
 }
 
+TEST(LoadBackupConfigTest, RecipientOnlyKeyCannotBeVerifiedFullyOnThisHost) {
+  std::string recipient = WriteTemp("pgark-x25519-public-key-placeholder\n");
+  std::string key = WriteTemp("0123456789abcdef0123456789abcdef");
+  std::map<std::string, std::string> env = kMinimal;
+  env["PGARK_ENCRYPT_RECIPIENT"] = recipient;
+  // The default PGARK_VERIFY=full, and restore-test: both must decrypt.
+  for (const char* verify : {"", "full", "restore-test"}) {
+    SCOPED_TRACE(verify);
+    std::map<std::string, std::string> with_verify = env;
+    if (*verify != '\0') with_verify["PGARK_VERIFY"] = verify;
+    std::string problems = ProblemsFor(LoadBackupConfig("", with_verify), "PGARK_VERIFY");
+    EXPECT_THAT(problems, HasSubstr("PGARK_ENCRYPT_RECIPIENT"));
+    EXPECT_THAT(problems, HasSubstr("set PGARK_VERIFY=checksum"));
+    EXPECT_THAT(problems, HasSubstr("PGARK_ENCRYPT_KEY_FILE"));
+  }
+  // Fixed either way: checksum verification, or a second slot this host can open.
+  std::map<std::string, std::string> checksum = env;
+  checksum["PGARK_VERIFY"] = "checksum";
+  EXPECT_TRUE(LoadBackupConfig("", checksum).problems.empty());
+  std::map<std::string, std::string> with_key = env;
+  with_key["PGARK_ENCRYPT_KEY_FILE"] = key;
+  EXPECT_TRUE(LoadBackupConfig("", with_key).problems.empty());
+  std::map<std::string, std::string> with_passphrase = env;
+  with_passphrase["PGARK_PASSPHRASE"] = "secret words";
+  EXPECT_TRUE(LoadBackupConfig("", with_passphrase).problems.empty());
+  unlink(recipient.c_str());
+  unlink(key.c_str());
+}
+
+TEST(LoadBackupConfigTest, LockWaitTimeoutDefaultsToTenMinutesAndTakesDumpSyntax) {
+  EXPECT_EQ(LoadBackupConfig("", kMinimal).config.lock_wait_timeout, absl::Minutes(10));
+  const std::vector<std::pair<std::string, absl::Duration>> good = {
+      {"30s", absl::Seconds(30)},   {"500ms", absl::Milliseconds(500)}, {"2min", absl::Minutes(2)},
+      {"1h", absl::Hours(1)},       {"1500", absl::Milliseconds(1500)}, {"0", absl::ZeroDuration()},
+      {" 5MIN ", absl::Minutes(5)}, {"24h", absl::Hours(24)}};
+  for (const auto& [text, expected] : good) {
+    std::map<std::string, std::string> env = kMinimal;
+    env["PGARK_LOCK_WAIT_TIMEOUT"] = text;
+    LoadedConfig loaded = LoadBackupConfig("", env);
+    EXPECT_TRUE(loaded.problems.empty()) << text << ": " << loaded.problems[0].ToString();
+    EXPECT_EQ(loaded.config.lock_wait_timeout, expected) << text;
+  }
+  for (const char* bad : {"soon", "-5s", "10 minutes", "min", "25h", "inf"}) {
+    std::map<std::string, std::string> env = kMinimal;
+    env["PGARK_LOCK_WAIT_TIMEOUT"] = bad;
+    EXPECT_THAT(ProblemsFor(LoadBackupConfig("", env), "PGARK_LOCK_WAIT_TIMEOUT"),
+                HasSubstr(absl::StrCat("got '", bad, "'")))
+        << bad;
+  }
+  EXPECT_EQ(ParseLockWaitTimeout("300ms").value(), absl::Milliseconds(300));
+  EXPECT_EQ(ParseLockWaitTimeout("x").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(LoadBackupConfigTest, SummaryFileDefaultsNextToTheLog) {
   std::map<std::string, std::string> env = kMinimal;
   env["PGARK_LOG_FILE"] = "/tmp/pgark-backup.log";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace pgark::ops {
 namespace {
@@ -25,7 +26,15 @@ int Limit(Tier tier, const RetentionPolicy& policy) {
   return policy.daily;
 }
 
+bool DatedInFuture(const BackupCopy& copy, absl::Time now) {
+  return copy.time > now + kFutureTolerance;
+}
+
 }  // namespace
+
+bool RetentionManages(const BackupCopy& copy, absl::Time now) {
+  return copy.in_sidecar && !DatedInFuture(copy, now);
+}
 
 TierDecision DecideTiers(absl::Time time, absl::Weekday weekly_day, int retain_weekly,
                          int retain_monthly, const std::vector<BackupCopy>& existing) {
@@ -34,6 +43,7 @@ TierDecision DecideTiers(absl::Time time, absl::Weekday weekly_day, int retain_w
   decision.weekly = retain_weekly > 0 && absl::GetWeekday(now) == weekly_day;
   decision.monthly = retain_monthly > 0;
   for (const BackupCopy& copy : existing) {
+    if (!RetentionManages(copy, time)) continue;
     absl::CivilSecond then = Civil(copy.time);
     if (copy.tier == Tier::kWeekly && absl::CivilDay(then) == absl::CivilDay(now)) {
       decision.weekly = false;
@@ -46,10 +56,22 @@ TierDecision DecideTiers(absl::Time time, absl::Weekday weekly_day, int retain_w
 }
 
 RetentionPlan PlanRetention(const std::vector<BackupCopy>& copies, const RetentionPolicy& policy,
-                            const std::set<std::string>& verified) {
+                            const std::set<std::string>& verified, absl::Time now) {
   RetentionPlan plan;
+  std::vector<BackupCopy> managed;
+  for (const BackupCopy& copy : copies) {
+    if (RetentionManages(copy, now)) {
+      managed.push_back(copy);
+    } else {
+      plan.left_alone.push_back({copy, !copy.in_sidecar, DatedInFuture(copy, now)});
+    }
+  }
+  std::sort(plan.left_alone.begin(), plan.left_alone.end(),
+            [](const LeftAloneCopy& a, const LeftAloneCopy& b) {
+              return std::tie(a.copy.tier, a.copy.file_name) < std::tie(b.copy.tier, b.copy.file_name);
+            });
   std::map<Tier, std::vector<BackupCopy>> by_tier;
-  for (const BackupCopy& copy : copies) by_tier[copy.tier].push_back(copy);
+  for (const BackupCopy& copy : managed) by_tier[copy.tier].push_back(copy);
   for (auto& [tier, list] : by_tier) {
     std::sort(list.begin(), list.end(), NewerFirst);
     size_t limit = static_cast<size_t>(std::max(0, Limit(tier, policy)));
@@ -58,9 +80,10 @@ RetentionPlan PlanRetention(const std::vector<BackupCopy>& copies, const Retenti
     }
   }
 
-  // The newest verified backup among all copies.
+  // The newest verified backup among the managed copies: one dated in the future would
+  // otherwise take the protection from the real newest.
   const BackupCopy* newest_verified = nullptr;
-  for (const BackupCopy& copy : copies) {
+  for (const BackupCopy& copy : managed) {
     if (verified.count(copy.file_name) == 0) continue;
     if (newest_verified == nullptr || NewerFirst(copy, *newest_verified)) newest_verified = &copy;
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "engine/ops/naming.h"
 #include "format/base/status_util.h"
 
@@ -57,8 +58,13 @@ std::string HostName() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RunLock>> RunLock::Acquire(const std::string& dir,
+                                                          const std::string& name) {
+  return Acquire(dir, name, absl::Now());
+}
+
+absl::StatusOr<std::unique_ptr<RunLock>> RunLock::Acquire(const std::string& dir,
                                                           const std::string& name,
-                                                          absl::Time now) {
+                                                          absl::Time locked_at) {
   std::string path = absl::StrCat(dir, "/pgark-", SafeNamePrefix(name), ".lock");
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return base::ErrnoToStatus(errno, absl::StrCat("creating lock file '", path, "'"));
@@ -86,7 +92,7 @@ absl::StatusOr<std::unique_ptr<RunLock>> RunLock::Acquire(const std::string& dir
         alive ? ", a live process that no longer holds the lock" : ", no longer running",
         ") that ended without releasing it");
   }
-  std::string content = absl::StrCat("pid=", getpid(), "\nsince=", FormatUtc(now),
+  std::string content = absl::StrCat("pid=", getpid(), "\nsince=", FormatUtc(locked_at),
                                      "\nhost=", HostName(), "\n");
   if (ftruncate(fd, 0) != 0 || pwrite(fd, content.data(), content.size(), 0) !=
                                    static_cast<ssize_t>(content.size())) {

@@ -3,7 +3,8 @@
 //
 // The lock is a file "<dir>/pgark-<name>.lock" held with flock(2): the kernel releases it
 // when the holder exits, even on a crash, so a lock can never stay held by a dead process
-// on a local filesystem. The file's content (pid, start time, host) only serves messages:
+// on a local filesystem. The file's content (pid, host, and when the holder took the lock by
+// the wall clock, never a `--now` backup time) only serves messages:
 // a second run is refused with
 //   "another backup of <name> is running since <time>, pid <n>"   (kFailedPrecondition, exit 4)
 // and a run that finds the content of a holder that died without cleaning up takes the
@@ -21,12 +22,17 @@ namespace pgark::ops {
 
 class RunLock {
  public:
-  // Takes the lock for backups of `name` in `dir` (which must exist), recording `now` and
-  // the current pid. Errors: kFailedPrecondition (held by a running process),
-  // kPermissionDenied / kNotFound (cannot create the file).
+  // Takes the lock for backups of `name` in `dir` (which must exist), recording the wall
+  // clock (absl::Now()) and the current pid. Errors: kFailedPrecondition (held by a running
+  // process), kPermissionDenied / kNotFound (cannot create the file).
+  static absl::StatusOr<std::unique_ptr<RunLock>> Acquire(const std::string& dir,
+                                                          const std::string& name);
+  // As above, recording `locked_at` as the time the lock was taken. It is what a refused run
+  // prints ("running since ..."), so pass the real clock, not the time a backup is named
+  // after (`pgark backup --now`); tests pass a fixed time.
   static absl::StatusOr<std::unique_ptr<RunLock>> Acquire(const std::string& dir,
                                                           const std::string& name,
-                                                          absl::Time now);
+                                                          absl::Time locked_at);
   // Releases the lock and empties the file (the file stays; see run_lock.cc).
   ~RunLock();
   RunLock(const RunLock&) = delete;

@@ -63,6 +63,27 @@ TEST(RunLockTest, StaleLockOfADeadProcessIsTakenOverWithANote) {
   EXPECT_THAT((*lock)->takeover_note(), HasSubstr("no longer running"));
 }
 
+TEST(RunLockTest, RecordsTheWallClockWhenNoTimeIsGiven) {
+  // `pgark backup --now 2024-03-01T02:00:00Z` names the backup after that time; the lock must
+  // still say when the run really started.
+  std::string dir = TempDir();
+  absl::Time before = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  auto first = RunLock::Acquire(dir, "shop");
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::Time after = absl::Now();
+  auto second = RunLock::Acquire(dir, "shop");
+  ASSERT_THAT(second.status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  std::string message(second.status().message());
+  size_t since = message.find("running since ");
+  ASSERT_NE(since, std::string::npos) << message;
+  std::string stamp = message.substr(since + 14, message.find(',', since) - since - 14);
+  absl::Time recorded;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, stamp, &recorded, &error)) << stamp << ": " << error;
+  EXPECT_GE(recorded, before) << message;
+  EXPECT_LE(recorded, after) << message;
+}
+
 TEST(RunLockTest, MissingDirectoryIsNotFound) {
   EXPECT_THAT(RunLock::Acquire("/no/such/dir", "shop", absl::Now()).status(),
               StatusIs(absl::StatusCode::kNotFound));

@@ -406,8 +406,9 @@ class Replace {
                                    : "swapping the databases");
     }
     result_.old_kept_as = pre_name_;
-    PGARK_LOG(kInfo) << "replace: '" << result_.database << "' replaced; the old database is '" << pre_name_ << "'";
-    if (!options_.keep_old) {
+    if (options_.keep_old) {
+      PGARK_LOG(kInfo) << "replace: '" << result_.database << "' replaced; the old database is '" << pre_name_ << "'";
+    } else {
       absl::Status dropped = maintenance_->DropDatabase(pre_name_, options_.terminate_connections);
       if (dropped.ok()) {
         result_.old_kept_as.clear();

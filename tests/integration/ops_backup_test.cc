@@ -22,19 +22,16 @@
 #include "nlohmann/json.hpp"
 #include "tests/testing/pg_test_server.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/temp_files.h"
 
 namespace pgark::ops {
 namespace {
 
+using ::pgark::testing::MakeTempDir;
 using ::pgark::testing::RunCommand;
 using ::pgark::testing::RunShell;
 using ::testing::HasSubstr;
 
-std::string TempDir(const char* label) {
-  std::string pattern = absl::StrCat("/tmp/pgark_", label, "_XXXXXX");
-  EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-  return pattern;
-}
 
 absl::Time Day(int year, int month, int day) {
   return absl::FromCivil(absl::CivilSecond(year, month, day, 2, 30, 0), absl::UTCTimeZone());
@@ -67,7 +64,7 @@ std::map<std::string, std::string> ConfigEnv(const std::string& root) {
 }
 
 TEST(OpsBackupTest, HundredTwentyDaysLeaveTierCountsAndSidecarsPassSha256sum) {
-  std::string root = TempDir("ops_days");
+  std::string root = MakeTempDir("ops_days");
   SimulateDays(root, 120);
   auto count = [&](const char* tier) {
     return RunShell(absl::StrCat("ls ", root, "/", tier, " | wc -l")).out;
@@ -96,7 +93,7 @@ TEST(OpsBackupTest, HundredTwentyDaysLeaveTierCountsAndSidecarsPassSha256sum) {
 }
 
 TEST(OpsBackupTest, ListJsonMatchesTheFilesOnDisk) {
-  std::string root = TempDir("ops_list");
+  std::string root = MakeTempDir("ops_list");
   SimulateDays(root, 40);
   RunShell(absl::StrCat("echo hello > ", root, "/daily/notes.txt"));
   auto result = RunCommand({PGARK_BINARY, "list", "--json", "--now", "2024-02-10T00:00:00Z"},
@@ -133,7 +130,7 @@ TEST(OpsBackupTest, ListJsonMatchesTheFilesOnDisk) {
 }
 
 TEST(OpsBackupTest, PruneDryRunShowsAndRealPruneRemoves) {
-  std::string root = TempDir("ops_prune");
+  std::string root = MakeTempDir("ops_prune");
   SimulateDays(root, 10);
   auto env = ConfigEnv(root);
   env["PGARK_RETAIN_DAILY"] = "3";
@@ -182,7 +179,7 @@ TEST(OpsBackupTest, PruneDropsPreRestoreDatabasesByTheConfiguredRule) {
   auto session = pg::Connection::Open(pgark::testing::PgTestServer::Get().Conninfo(busy));
   ASSERT_TRUE(session.ok()) << session.status();
 
-  std::string root = TempDir("ops_pre");
+  std::string root = MakeTempDir("ops_pre");
   auto env = ConfigEnv(root);
   env["PGARK_DATABASE"] = db.conninfo();
   // Unset: prune never connects to drop anything.
@@ -229,7 +226,7 @@ TEST(OpsBackupTest, PruneDropsPreRestoreDatabasesByTheConfiguredRule) {
 }
 
 TEST(OpsBackupTest, ConcurrentBackupIsRefusedWithExit4) {
-  std::string root = TempDir("ops_lock");
+  std::string root = MakeTempDir("ops_lock");
   auto lock = RunLock::Acquire(root, "shop", Day(2024, 3, 1));
   ASSERT_TRUE(lock.ok()) << lock.status();
   auto result = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-01T03:00:00Z"}, ConfigEnv(root));
@@ -244,7 +241,7 @@ TEST(OpsBackupTest, BackupDumpsARealArchiveThatSha256sumAndInspectAccept) {
   ASSERT_TRUE(conn->Execute("CREATE TABLE shop_orders AS SELECT g AS id, md5(g::text) AS note "
                             "FROM generate_series(1, 5000) g")
                   .ok());
-  std::string root = TempDir("ops_real");
+  std::string root = MakeTempDir("ops_real");
   auto env = ConfigEnv(root);
   env["PGARK_DATABASE"] = db.conninfo();
   env["PGARK_VERIFY"] = "full";  // the default: the verify engine reads every frame and tuple
@@ -281,8 +278,38 @@ TEST(OpsBackupTest, BackupDumpsARealArchiveThatSha256sumAndInspectAccept) {
   EXPECT_THAT(result.err, HasSubstr("verify step"));
 }
 
+// Before: a PGARK_PASSPHRASE written in the configuration file (not the environment) was not
+// handed to the dump, which then wrote an unencrypted archive without a word.
+TEST(OpsBackupTest, PassphraseInTheConfigurationFileEncryptsTheBackup) {
+  pgark::testing::ScratchDatabase db("ops_pass");
+  ASSERT_TRUE(db.Connect()->Execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 100) g").ok());
+  std::string root = MakeTempDir("ops_pass");
+  const std::string config = absl::StrCat(root, "/pgark.env");
+  {
+    std::ofstream out(config);
+    out << "PGARK_DATABASE=\"" << db.conninfo() << "\"\n"
+        << "PGARK_NAME=shop\nPGARK_BACKUP_ROOT=" << root << "/backups\nPGARK_VERIFY=full\n"
+        << "PGARK_PASSPHRASE=correct-horse-battery-staple\n";
+  }
+  ASSERT_EQ(chmod(config.c_str(), 0600), 0);
+  ASSERT_EQ(mkdir(absl::StrCat(root, "/backups").c_str(), 0700), 0);
+  // The test process's own environment must not hold the passphrase.
+  auto result = RunShell(absl::StrCat("env -u PGARK_PASSPHRASE ", PGARK_BINARY, " backup --config ", config,
+                                      " --now 2024-03-04T02:00:00Z"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string archive = absl::StrCat(root, "/backups/daily/shop_20240304_020000.pgark");
+  auto inspect = RunShell(absl::StrCat("env -u PGARK_PASSPHRASE ", PGARK_BINARY, " inspect ", archive));
+  EXPECT_THAT(inspect.out, HasSubstr("passphrase"));
+  EXPECT_THAT(inspect.out, ::testing::Not(HasSubstr("encryption   none")));
+  // Without the passphrase the archive does not open; with it, it verifies.
+  auto without = RunShell(absl::StrCat("env -u PGARK_PASSPHRASE ", PGARK_BINARY, " verify ", archive));
+  EXPECT_EQ(without.exit_code, 7) << without.out << without.err;
+  auto with = RunCommand({PGARK_BINARY, "verify", archive}, {{"PGARK_PASSPHRASE", "correct-horse-battery-staple"}});
+  EXPECT_EQ(with.exit_code, 0) << with.out << with.err;
+}
+
 TEST(OpsBackupTest, ConfigCheckReportsEachKindOfProblemOnItsOwnLine) {
-  std::string dir = TempDir("ops_check");
+  std::string dir = MakeTempDir("ops_check");
   std::string config = absl::StrCat(dir, "/pgark.env");
   std::string file_root = absl::StrCat(dir, "/not-a-dir");
   RunShell(absl::StrCat("touch ", file_root));
