@@ -12,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -83,7 +84,8 @@ absl::StatusOr<absl::Time> NowFrom(const OpsFlags& flags) {
 void AppendLogLine(const std::string& path, const std::string& line) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return;
-  std::string text = line + "\n";
+  // One record per line: a message that spans lines (a server's detail) is joined.
+  std::string text = absl::StrReplaceAll(line, {{"\n", " "}}) + "\n";
   if (write(fd, text.data(), text.size()) < 0) {
     // Logging must never fail the run; stderr still has the line.
   }
@@ -283,17 +285,30 @@ absl::Status RunListCommand(const OpsFlags& flags) {
   std::vector<std::pair<std::string, std::string>> roots = {{"root", config.backup_root}};
   if (!config.copy_to.empty()) roots.emplace_back("copy_to", config.copy_to);
   nlohmann::json json = {{"name", config.name}};
+  // A root that cannot be listed (the backup disk is gone: the day this command matters most)
+  // does not hide the others: they are listed, and its error is reported and returned.
+  absl::Status first_failure;
   for (const auto& [label, root] : roots) {
-    PGARK_ASSIGN_OR_RETURN(auto storage, ops::OpenRoot(root));
-    PGARK_ASSIGN_OR_RETURN(ops::RootListing listing, ops::ListRoot(*storage, config.name));
+    absl::StatusOr<std::unique_ptr<storage::Storage>> storage = ops::OpenRoot(root);
+    absl::StatusOr<ops::RootListing> listing =
+        storage.ok() ? ops::ListRoot(**storage, config.name) : absl::StatusOr<ops::RootListing>(storage.status());
+    if (!listing.ok()) {
+      if (first_failure.ok()) {
+        first_failure = listing.status();  // printed when the command ends
+      } else {
+        PGARK_LOG(kError) << "cannot list " << root << ": " << listing.status().message();
+      }
+      if (flags.json) json[label] = {{"location", root}, {"error", std::string(listing.status().message())}};
+      continue;
+    }
     if (flags.json) {
-      json[label] = {{"location", storage->DisplayName()}, {"backups", ListingJson(listing, now)}};
+      json[label] = {{"location", (*storage)->DisplayName()}, {"backups", ListingJson(*listing, now)}};
     } else {
-      PrintListing(absl::StrCat(config.name, " in ", storage->DisplayName(), ":"), listing, now);
+      PrintListing(absl::StrCat(config.name, " in ", (*storage)->DisplayName(), ":"), *listing, now);
     }
   }
   if (flags.json) std::cout << json.dump(2) << "\n";
-  return absl::OkStatus();
+  return first_failure;
 }
 
 absl::Status RunPruneCommand(const OpsFlags& flags) {

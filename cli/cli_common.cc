@@ -69,10 +69,17 @@ absl::Status RefuseTerminalStdin(absl::string_view command) {
       absl::StrCat("stdin is a terminal: pipe an archive into 'pgark ", command, " -' (or give a file)"));
 }
 
-absl::Status RefuseTerminalStdout(absl::string_view command) {
-  if (!isatty(STDOUT_FILENO)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "stdout is a terminal: 'pgark ", command, " -f -' writes binary data; redirect it or give -f FILE"));
+absl::Status CheckOutputTarget(absl::string_view command, const std::string& output) {
+  if (output == "-") {
+    if (!isatty(STDOUT_FILENO)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stdout is a terminal: 'pgark ", command, " -f -' writes binary data; redirect it or give -f FILE"));
+  }
+  if (absl::StartsWith(output, "-")) {
+    return absl::InvalidArgumentError(absl::StrCat("-f '", output, "' looks like a flag, not a file name (for a file "
+                                                   "of that name, write ./", output, ")"));
+  }
+  return absl::OkStatus();
 }
 
 void AddKeySourceOptions(CLI::App& app, KeySourceFlags* flags) {

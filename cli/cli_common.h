@@ -35,7 +35,10 @@ absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access);
 // kInvalidArgument when `command`'s archive would be read from a terminal ("-" with stdin a
 // TTY: it would wait for typed input without saying so) or written to one (binary data).
 absl::Status RefuseTerminalStdin(absl::string_view command);
-absl::Status RefuseTerminalStdout(absl::string_view command);
+
+// -f OUTPUT of dump and export: "-" with stdout a terminal is refused (binary data), and so
+// is a name that starts with '-' (`-f --force` took the flag as the file name): exit 2.
+absl::Status CheckOutputTarget(absl::string_view command, const std::string& output);
 
 // Where the key for reading an encrypted archive comes from. Secrets are never on argv:
 // only paths to files here, or the PGARK_PASSPHRASE environment variable.

@@ -93,7 +93,7 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
   if (flags.output.empty() && !flags.dry_run) {
     return absl::InvalidArgumentError("no output given: use -f FILE, -f - (stdout) or -f s3://BUCKET/KEY");
   }
-  if (flags.output == "-" && !flags.dry_run) PGARK_RETURN_IF_ERROR(RefuseTerminalStdout("dump"));
+  if (!flags.dry_run) PGARK_RETURN_IF_ERROR(CheckOutputTarget("dump", flags.output));
   engine::DumpOptions options;
   options.conninfo = flags.conninfo;
   options.jobs = flags.jobs;

@@ -33,7 +33,7 @@ absl::Status RunExport(const ExportFlags& flags) {
   }
   if (!flags.source.empty()) PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kFileOnly));
   // gzip's rule: compressed bytes are no use on a terminal and can upset it.
-  if (flags.output == "-") PGARK_RETURN_IF_ERROR(RefuseTerminalStdout("export"));
+  PGARK_RETURN_IF_ERROR(CheckOutputTarget("export", flags.output));
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject object,
                          storage::OpenStorageObject(flags.output, storage::StorageOptions()));
   // The file is written under a temporary name and renamed by Close() only once complete.

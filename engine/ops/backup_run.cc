@@ -360,9 +360,19 @@ class Run {
       absl::StrAppend(&step.detail, "; kept ", *primary.plan.protected_backup,
                       " (newest verified backup)");
     }
+    size_t left_alone = primary.plan.left_alone.size();
     if (env_.copy_to != nullptr && copy_ok_) {
       PGARK_ASSIGN_OR_RETURN(PruneOutcome copy, PruneRoot(*env_.copy_to, config_, false));
       absl::StrAppend(&step.detail, "; ", copy.plan.remove.size(), " on the copy root");
+      left_alone += copy.plan.left_alone.size();
+    }
+    // Files retention does not manage (no sidecar lists them, or dated in the future) are
+    // named in the warnings PruneRoot logged; the step says so, so the run record, the log
+    // file and a notification with PGARK_NOTIFY_ON=always carry it too.
+    if (left_alone > 0) {
+      absl::StrAppend(&step.detail, "; left ", left_alone,
+                      " file(s) named like backups alone (no sidecar lists them, or dated in the future: see the warnings)");
+      step.status = "warning";
     }
     if (env_.prune_more) {
       bool left = false;

@@ -19,12 +19,25 @@ namespace pgark::pg {
 namespace {
 
 // libpq's messages end with a newline and sometimes carry "ERROR:  " prefixes.
+// libpq's text without its level prefix, on one line: a connection failure continues on
+// an indented second line ("\n\tIs the server running on that host..."), which would break
+// the one-line records of a log file and a run summary.
 std::string CleanMessage(const char* text) {
   absl::string_view message = text ? text : "";
   message = absl::StripTrailingAsciiWhitespace(message);
   absl::ConsumePrefix(&message, "ERROR:  ");
   absl::ConsumePrefix(&message, "FATAL:  ");
-  return std::string(message);
+  std::string line;
+  line.reserve(message.size());
+  for (size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '\n') {
+      line.push_back(message[i]);
+      continue;
+    }
+    while (i + 1 < message.size() && (message[i + 1] == ' ' || message[i + 1] == '\t')) ++i;
+    line.push_back(' ');
+  }
+  return line;
 }
 
 void NoticeToLog(void*, const char* message) {

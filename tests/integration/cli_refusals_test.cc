@@ -112,6 +112,16 @@ TEST_F(CliRefusalsTest, FlagsThatWouldBeIgnoredAreRefused) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+TEST_F(CliRefusalsTest, AnOutputNameThatLooksLikeAFlagIsRefused) {
+  // `-f --force` used to write a file named "--force".
+  for (const char* command : {"dump", "export"}) {
+    auto result = RunCommand({PGARK_BINARY, command, "-d", source_->conninfo(), "-f", "--force"});
+    EXPECT_EQ(result.exit_code, 2) << command << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("-f '--force' looks like a flag")) << command;
+  }
+  EXPECT_NE(access("--force", F_OK), 0);
+}
+
 TEST_F(CliRefusalsTest, AnUnknownCommandIsNamed) {
   auto result = RunCommand({PGARK_BINARY, "restor"});
   EXPECT_EQ(result.exit_code, 2);

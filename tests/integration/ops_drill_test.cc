@@ -6,6 +6,7 @@
 //     ACCESS EXCLUSIVE lock forever);
 //   - `pgark dev` options are accepted after the subcommand too;
 //   - `pgark dev load` says that it dropped the old database.
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -108,6 +109,33 @@ TEST(OpsDrillTest, LockWaitTimeoutFailsABackupRunNamingTheTable) {
   auto again = RunCommand({PGARK_BINARY, "backup"}, env);
   EXPECT_EQ(again.exit_code, 0) << again.err;
   fs::remove_all(root);
+}
+
+// The first command of a disaster (docs/backup.md 11.2): with the backup disk gone, `pgark
+// list` still lists PGARK_COPY_TO, and exits with the missing root's error (exit 3).
+TEST(OpsDrillTest, ListShowsTheSecondRootWhenThePrimaryIsGone) {
+  ScratchDatabase db("drill_list");
+  ASSERT_TRUE(db.Connect()->Execute("CREATE TABLE t AS SELECT 1 AS id").ok());
+  const std::string dir = MakeTempDir("drill_list");
+  ASSERT_EQ(mkdir((dir + "/primary").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((dir + "/second").c_str(), 0700), 0);
+  std::map<std::string, std::string> env = {{"PGARK_DATABASE", db.conninfo()},
+                                            {"PGARK_NAME", "shop"},
+                                            {"PGARK_BACKUP_ROOT", dir + "/primary"},
+                                            {"PGARK_COPY_TO", dir + "/second"},
+                                            {"PGARK_VERIFY", "checksum"}};
+  auto run = RunCommand({PGARK_BINARY, "backup", "--now", "2024-03-04T02:00:00Z"}, env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(rename((dir + "/primary").c_str(), (dir + "/unmounted").c_str()), 0);
+  auto list = RunCommand({PGARK_BINARY, "list"}, env);
+  EXPECT_EQ(list.exit_code, 3) << list.out << list.err;
+  EXPECT_THAT(list.out, HasSubstr("shop_20240304_020000.pgark"));
+  EXPECT_THAT(list.out, HasSubstr(dir + "/second"));
+  EXPECT_THAT(list.err, HasSubstr(dir + "/primary"));
+  auto json = RunCommand({PGARK_BINARY, "list", "--json"}, env);
+  EXPECT_EQ(json.exit_code, 3);
+  EXPECT_THAT(json.out, HasSubstr("\"error\""));
+  EXPECT_THAT(json.out, HasSubstr("shop_20240304_020000.pgark"));
 }
 
 TEST(OpsDrillTest, DevOptionsWorkBeforeAndAfterTheSubcommand) {

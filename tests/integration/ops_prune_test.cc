@@ -34,7 +34,7 @@ std::map<std::string, std::string> PruneEnv(const std::string& root, int daily) 
 }
 
 // A verified backup written by a real run (fake dump, real storage, sidecar, record).
-void RunBackupAt(const std::string& root, absl::Time time) {
+RunSummary RunBackupAt(const std::string& root, absl::Time time) {
   storage::FileStorage storage(root);
   BackupConfig config;
   config.database = "sample";
@@ -46,7 +46,8 @@ void RunBackupAt(const std::string& root, absl::Time time) {
   env.primary = &storage;
   env.dump = [](const BackupConfig&, storage::ObjectWriter& out) { return out.Append("archive\n"); };
   RunSummary summary = RunBackup(config, time, env);
-  ASSERT_TRUE(summary.ok()) << summary.status;
+  EXPECT_TRUE(summary.ok()) << summary.status;
+  return summary;
 }
 
 std::string Files(const std::string& root) {
@@ -97,6 +98,18 @@ TEST(OpsPruneTest, FilesWithoutASidecarOrDatedInTheFutureAreNeverPruned) {
   EXPECT_EQ(RunShell(absl::StrCat("test -f ", root, "/", real_4)).exit_code, 1);
   auto check = RunShell(absl::StrCat("cd ", root, " && sha256sum --strict -c checksums/*.sha256"));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+
+  // A backup run's prune step says so too: the run record, the log file and notifications
+  // carry it, not only stderr.
+  RunSummary run = RunBackupAt(root, absl::FromCivil(absl::CivilSecond(2026, 11, 6, 2, 0, 0), absl::UTCTimeZone()));
+  bool found = false;
+  for (const StepRecord& step : run.steps) {
+    if (step.name != "prune") continue;
+    found = true;
+    EXPECT_EQ(step.status, "warning");
+    EXPECT_THAT(step.detail, HasSubstr("left 3 file(s) named like backups alone"));
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(OpsPruneTest, MissingRootIsReportedLikeBackupDoes) {

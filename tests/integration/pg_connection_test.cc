@@ -62,6 +62,10 @@ TEST(PgConnectionTest, UnreachableServerIsUnavailable) {
   // Port 1 on loopback: nothing listens there.
   auto conn = Connection::Open("host=127.0.0.1 port=1 dbname=x connect_timeout=2");
   EXPECT_THAT(conn, StatusIs(absl::StatusCode::kUnavailable));
+  // libpq's "\n\tIs the server running..." is joined: log files and run summaries keep one
+  // record per line.
+  EXPECT_EQ(conn.status().message().find('\n'), absl::string_view::npos) << conn.status().message();
+  EXPECT_NE(conn.status().message().find("Is the server running"), absl::string_view::npos);
 }
 
 TEST(PgConnectionTest, CopyBinaryRoundTrip) {
