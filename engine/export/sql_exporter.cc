@@ -15,6 +15,8 @@
 #include "absl/time/clock.h"
 #include "engine/catalog/catalog_reader.h"
 #include "engine/catalog/sql_text.h"
+#include "engine/dump/data_plan.h"
+#include "engine/dump/read_access.h"
 #include "engine/export/binary_to_text.h"
 #include "engine/export/gzip_members.h"
 #include "engine/pg/connection.h"
@@ -353,6 +355,13 @@ absl::StatusOr<ExportResult> ExportDatabase(const ExportOptions& options,
   absl::Time start = absl::Now();
   PGARK_ASSIGN_OR_RETURN(auto leader, OpenSession(options.conninfo));
   PGARK_ASSIGN_OR_RETURN(pg::ExportedSnapshot snapshot, pg::BeginExportedSnapshot(*leader));
+  // As the dump does: every row readable before the catalog read locks anything, so a role
+  // without SELECT (or behind row-level security) learns every object and the fix at once
+  // (engine/dump/read_access.h), not "locking tables: permission denied" for the first one.
+  PGARK_ASSIGN_OR_RETURN(ObjectSelection everything, SelectObjects(*leader, DumpOptions()));
+  std::vector<uint32_t> readable = everything.lock_oids;
+  readable.insert(readable.end(), everything.sequences.begin(), everything.sequences.end());
+  PGARK_RETURN_IF_ERROR(CheckReadAccess(*leader, readable, everything.include_large_objects));
   catalog::ReadOptions read;
   read.large_object_metadata = true;
   PGARK_ASSIGN_OR_RETURN(catalog::Catalog catalog, catalog::ReadCatalog(*leader, read));

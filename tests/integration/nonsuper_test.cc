@@ -431,6 +431,14 @@ TEST_F(NonSuperuserTest, UnreadableObjectsFailTheDumpFirst) {
                                                Scalar(*superuser_, "SELECT current_user"), "): role ",
                                                roles_.owner(), " has no SELECT privilege on it")));
   EXPECT_NE(access(archive_.c_str(), F_OK), 0);
+  // The export checks the same before its catalog read locks anything (it said only "locking
+  // tables: permission denied for table secret").
+  const std::string script = archive_ + ".sql.gz";
+  CommandResult export_run = Pgark({"export", "-d", AsOwner(source_), "-f", script});
+  EXPECT_EQ(export_run.exit_code, 7) << export_run.err;
+  EXPECT_THAT(export_run.err, HasSubstr("app.secret"));
+  EXPECT_THAT(export_run.err, HasSubstr("has no SELECT privilege on it"));
+  EXPECT_NE(access(script.c_str(), F_OK), 0);
 
   ASSERT_OK(superuser_->Execute(absl::StrCat("GRANT SELECT ON app.secret TO ", roles_.owner(),
                                              "; SELECT lo_from_bytea(0, 'the superuser''s')")));
