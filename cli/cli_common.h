@@ -33,7 +33,7 @@ enum class ArchiveAccess { kStreamOrFile, kFileOnly };
 absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access);
 
 // kInvalidArgument when `command`'s archive would be read from a terminal ("-" with stdin a
-// TTY: it would wait for typed input without saying so) or written to one (binary data).
+// TTY: it would wait for typed input without saying so).
 absl::Status RefuseTerminalStdin(absl::string_view command);
 
 // -f OUTPUT of dump and export: "-" with stdout a terminal is refused (binary data), and so

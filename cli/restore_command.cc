@@ -54,8 +54,8 @@ struct RestoreFlags {
 };
 
 // The database a restore writes into must be named: -d (a name, or dbname in a conninfo) or
-// PGDATABASE. libpq's last fallback, the database named after the user, is never a restore
-// target nobody chose (`--clean` would drop objects there). With -C the archive names it.
+// PGDATABASE. libpq's last fallback, the database named after the user, is a target nobody
+// chose (`--clean` would drop objects there). With -C the archive names it.
 absl::Status CheckTargetNamed(const RestoreFlags& flags) {
   if (flags.create && !flags.list_pre_restore && !flags.drop_pre_restore) return absl::OkStatus();
   PGARK_ASSIGN_OR_RETURN(std::string database, pg::ConninfoExplicitDatabase(flags.conninfo));
