@@ -111,10 +111,11 @@ int Run(int argc, char** argv) {
     if (!status.ok()) {
       std::string path = CommandPath(app);
       std::cerr << path << ": " << status.message() << "\n";
-      // A server's error (SQLSTATE classes 22/23/42 map to kInvalidArgument) is not about
-      // the command line: no usage hint then.
+      // A server's error (SQLSTATE classes 22/23/42 map to kInvalidArgument) or an object
+      // store's 4xx is not about the command line: no usage hint then.
       if (status.code() == absl::StatusCode::kInvalidArgument &&
-          base::GetPayload(status, base::kSqlStatePayload).empty()) {
+          base::GetPayload(status, base::kSqlStatePayload).empty() &&
+          base::GetPayload(status, base::kHttpStatusPayload).empty()) {
         std::cerr << "hint: run '" << path << " --help' for usage\n";
       }
     }

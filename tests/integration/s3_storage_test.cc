@@ -147,6 +147,17 @@ TEST_F(S3StorageTest, FailedUploadIsAbortedAndLeavesNothing) {
   EXPECT_THAT(server_->RequestLog(prefix_ + "/doomed?uploadId="), Contains(HasSubstr("DELETE")));
 }
 
+// An upload the server no longer knows (aborted by a lifecycle rule or another client) is a
+// write to run again (exit 6), not a wrong path (it was kNotFound, exit 3).
+TEST_F(S3StorageTest, AnUploadAbortedOnTheServerIsAbortedNotNotFound) {
+  server_->InjectFaults(absl::StrCat(R"([{"match":")", prefix_,
+                                     R"(/gone?partNumber=2&","status":404,"code":"NoSuchUpload","times":100}])"));
+  std::string data = RandomBytes(5 * 65536, 5);
+  absl::Status status = Write(*storage_, "gone", data);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kAborted, HasSubstr("NoSuchUpload")));
+  EXPECT_THAT(storage_->Stat("gone"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(S3StorageTest, ServerErrorsMidUploadAreRetried) {
   server_->InjectFaults(absl::StrCat(
       R"([{"match":")", prefix_, R"(/retried?partNumber=2&","status":503,"code":"SlowDown","times":2},)",

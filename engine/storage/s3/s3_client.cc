@@ -31,9 +31,10 @@ bool RetryableStatus(int status, const std::string& code) {
 absl::StatusCode CodeForHttp(int status, const std::string& code) {
   if (status == 403) return absl::StatusCode::kPermissionDenied;
   if (status == 401) return absl::StatusCode::kUnauthenticated;
-  if (status == 404 || code == "NoSuchBucket" || code == "NoSuchKey" || code == "NoSuchUpload") {
-    return absl::StatusCode::kNotFound;
-  }
+  // The multipart upload was aborted on the server (a lifecycle rule, another client): the
+  // path was right, the write can be run again.
+  if (code == "NoSuchUpload") return absl::StatusCode::kAborted;
+  if (status == 404 || code == "NoSuchBucket" || code == "NoSuchKey") return absl::StatusCode::kNotFound;
   if (status == 412) return absl::StatusCode::kFailedPrecondition;
   if (status == 416) return absl::StatusCode::kOutOfRange;
   if (RetryableStatus(status, code)) return absl::StatusCode::kUnavailable;
