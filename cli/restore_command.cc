@@ -69,6 +69,14 @@ absl::Status CheckFlagCombinations(const RestoreFlags& flags) {
   if (flags.single_transaction && flags.jobs_given && flags.jobs > 1) {
     return absl::InvalidArgumentError("-1/--single-transaction runs on one connection: it cannot be used with -j > 1");
   }
+  if (flags.create && flags.clean && flags.single_transaction) {
+    // -C --clean drops the existing database before the transaction begins (DROP DATABASE
+    // cannot run in one): -1 could not bring it back, and a failure would lose it.
+    return absl::InvalidArgumentError(
+        "-C --clean drops the existing database before -1's transaction begins, so a failure would lose it: "
+        "use --replace (it restores into a new database and swaps it in only once verified, keeping the old "
+        "one), or -C --clean without -1");
+  }
   if (flags.keep_given && !flags.drop_pre_restore) {
     return absl::InvalidArgumentError("--keep is only used with --drop-pre-restore");
   }

@@ -235,7 +235,7 @@ absl::Status Connection::ErrorFromResult(pg_result* result, absl::string_view wh
 absl::Status Connection::ErrorFromConnection(absl::string_view what) const {
   std::string message = CleanMessage(PQerrorMessage(conn_));
   absl::StatusCode code = ok() ? absl::StatusCode::kUnknown : absl::StatusCode::kUnavailable;
-  return absl::Status(code, absl::StrCat(what, ": ", message));
+  return absl::Status(code, what.empty() ? message : absl::StrCat(what, ": ", message));
 }
 
 absl::StatusOr<Result> Connection::TakeResult(pg_result* raw, absl::string_view what) {

@@ -218,6 +218,13 @@ class Replace {
                      " is unchanged); pgark restore --drop-pre-restore -d ", result_.database, " drops it"));
     absl::Status status = RestoreAndSwap();
     if (!status.ok()) {
+      // A server that restarted mid-restore took the maintenance session with it: one new
+      // session for the clean-up (when the server is back by then).
+      // (libpq notices a closed session only when it is used: hence the probe.)
+      if (!maintenance_->Execute("SELECT 1").ok()) {
+        auto reopened = OpenMaintenance(options_.restore.conninfo, result_.database, options_.restore.application_name);
+        if (reopened.ok()) maintenance_ = *std::move(reopened);
+      }
       // The restore creates the temporary database once the archive's metadata was read and
       // pre-checked: a failure before that has nothing to drop.
       absl::StatusOr<pg::Result> exists = maintenance_->QueryParams(
@@ -230,8 +237,9 @@ class Replace {
       absl::Status dropped = maintenance_->DropDatabase(temp_, true);
       std::string outcome = dropped.ok()
           ? absl::StrCat("the temporary database '", temp_, "' was dropped")
-          : absl::StrCat("dropping the temporary database '", temp_, "' failed too (", dropped.message(),
-                         "): drop it by hand");
+          : absl::StrCat("dropping the temporary database '", temp_, "' failed too (",
+                         dropped.message(),
+                         "): pgark restore --drop-pre-restore -d ", result_.database, " drops it");
       return base::WithMessage(status, absl::StrCat(status.message(), "; database '", result_.database,
                                                     "' was not changed, ", outcome));
     }

@@ -2247,6 +2247,10 @@ absl::Status RestoreRun::FailureMessage(const absl::Status& status) {
                     dropped_database_ ? " (the one of that name before it was dropped)" : "", " and is left ",
                     in_transaction_ ? "empty" : "as far as it was restored",
                     ": drop it, or run the restore again with -C --clean");
+  } else if (!in_transaction_ && options_.replacing.empty() && outcome != "nothing was restored") {
+    // What is there came from this archive: the same restore with --clean drops it and redoes
+    // the whole (with -1, all or nothing).
+    absl::StrAppend(&outcome, "; to redo it, run the same restore with --clean (and -1 to make it all or nothing)");
   }
   // One line (docs/error_codes.md): the server's CONTEXT line joins the message.
   std::string message = absl::StrReplaceAll(failed.message(), {{"\n", " "}});

@@ -103,6 +103,10 @@ TEST_F(CliRefusalsTest, FlagsThatWouldBeIgnoredAreRefused) {
   auto result = RunCommand({PGARK_BINARY, "restore", "-1", "-j", "4", "-d", target.conninfo(), *archive_});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_THAT(result.err, HasSubstr("cannot be used with -j > 1"));
+  // -C --clean drops the old database before -1's transaction: -1 could not protect it.
+  result = RunCommand({PGARK_BINARY, "restore", "-C", "--clean", "-1", "-d", target.conninfo(), *archive_});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("use --replace"));
   result = RunCommand({PGARK_BINARY, "restore", "--keep", "2", "-d", target.conninfo(), *archive_});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_THAT(result.err, HasSubstr("--keep is only used with --drop-pre-restore"));

@@ -91,6 +91,20 @@ TEST_F(FaultRestoreTest, SingleTransactionRestoreLeavesTheTargetUnchanged) {
   EXPECT_EQ(tables->GetInt64(0, 0).value_or(-1), 0) << "a -1 restore left objects behind";
 }
 
+// Before: the clean-up used the maintenance session the restart had closed ("dropping the
+// temporary database ... failed too (: no connection to the server)"), leaving it behind.
+TEST_F(FaultRestoreTest, ReplaceDropsItsTemporaryDatabaseAfterAServerRestart) {
+  auto result = RestoreWithRestart({"--replace", "-y", "-j", "2"});
+  EXPECT_EQ(result.exit_code, 6) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("database 'target' was not changed, the temporary database"));
+  EXPECT_THAT(result.err, HasSubstr("was dropped"));
+  auto admin = server_.Connect("postgres");
+  ASSERT_OK(admin.status());
+  auto left = (*admin)->Query("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgark_replace_%'");
+  ASSERT_OK(left.status());
+  EXPECT_EQ(left->GetInt64(0, 0).value_or(-1), 0);
+}
+
 TEST_F(FaultRestoreTest, ParallelRestoreNamesTheItemAndCanBeRedoneWithClean) {
   auto result = RestoreWithRestart({"-j", "2"});
   EXPECT_EQ(result.exit_code, 6) << result.err;
@@ -99,7 +113,8 @@ TEST_F(FaultRestoreTest, ParallelRestoreNamesTheItemAndCanBeRedoneWithClean) {
   EXPECT_THAT(result.err, ::testing::ContainsRegex("(restoring [A-Z ]+|loading) public\\."));
   EXPECT_THAT(result.err, HasSubstr("restored: pre-data"));
   EXPECT_THAT(result.err, AnyOf(HasSubstr("terminat"), HasSubstr("shut"), HasSubstr("connection")));
-  // What an operator does next (docs/backup.md): restore again with --clean.
+  // What an operator does next (docs/backup.md), as the message says: restore again with --clean.
+  EXPECT_THAT(result.err, HasSubstr("to redo it, run the same restore with --clean"));
   auto again = RunCommand({PGARK_BINARY, "restore", "--clean", "--if-exists", "-d", server_.Conninfo("target"),
                            archive_});
   ASSERT_EQ(again.exit_code, 0) << again.err;
