@@ -14,6 +14,7 @@
 #include "engine/archive_io.h"
 #include "format/archive_reader.h"
 #include "format/base/status_macros.h"
+#include "format/base/status_util.h"
 #include "format/codec/compressor.h"
 #include "nlohmann/json.hpp"
 
@@ -49,7 +50,11 @@ absl::Status RunInspect(const InspectFlags& flags) {
     return absl::InvalidArgumentError(absl::StrCat("inspect needs a seekable archive, not '",
                                                    flags.source, "'"));
   }
-  PGARK_ASSIGN_OR_RETURN(format::HeaderInfo header, format::ReadHeaderInfo(archive.source.get()));
+  // Damage names the archive (an s3:// object especially: the reader's message does not).
+  const std::string named = absl::StrCat("archive '", flags.source, "'");
+  absl::StatusOr<format::HeaderInfo> read_header = format::ReadHeaderInfo(archive.source.get());
+  if (!read_header.ok()) return base::Annotate(read_header.status(), named);
+  const format::HeaderInfo& header = *read_header;
   PGARK_ASSIGN_OR_RETURN(format::KeyRing ring, LoadKeys(flags.keys));
   // Without a key an encrypted archive shows its header only.
   std::unique_ptr<format::ArchiveReader> reader;
@@ -57,7 +62,10 @@ absl::Status RunInspect(const InspectFlags& flags) {
   if (!header.encrypted || !ring.empty()) {
     format::ReaderOptions options;
     options.keys = ring;
-    PGARK_ASSIGN_OR_RETURN(reader, format::ArchiveReader::Open(archive.source.get(), options));
+    absl::StatusOr<std::unique_ptr<format::ArchiveReader>> opened =
+        format::ArchiveReader::Open(archive.source.get(), options);
+    if (!opened.ok()) return base::Annotate(opened.status(), named);
+    reader = *std::move(opened);
   } else {
     index_note = "encrypted: give --passphrase-file, --key-file or --identity to list streams";
   }

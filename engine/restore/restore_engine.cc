@@ -687,7 +687,13 @@ absl::Status RestoreRun::SetupSession(pg::Connection& conn) {
 }
 
 absl::Status RestoreRun::Prepare() {
-  PGARK_ASSIGN_OR_RETURN(open_, OpenForRestore(archive_, options_.keys));
+  absl::StatusOr<OpenReader> opened = OpenForRestore(archive_, options_.keys);
+  if (!opened.ok()) {
+    // Damage names the archive (an s3:// object especially: the reader's message does not).
+    if (opened.status().code() != absl::StatusCode::kDataLoss || archive_.display_name == "-") return opened.status();
+    return base::Annotate(opened.status(), absl::StrCat("archive '", archive_.display_name, "'"));
+  }
+  open_ = *std::move(opened);
   const format::HeaderInfo& header = open_.reader ? open_.reader->info().header : open_.scanner->header();
   result_.archive_id = header.archive_id_hex;
   result_.encrypted = header.encrypted;

@@ -694,8 +694,16 @@ TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
     auto restore = pipe ? RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), "-"}, {}, damaged)
                         : RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), path});
     EXPECT_EQ(restore.exit_code, 5) << pipe << restore.err;
+    // The error names the archive (for an s3:// object the reader's message alone did not).
+    if (!pipe) EXPECT_THAT(restore.err, HasSubstr(absl::StrCat("archive '", path, "'")));
     EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0") << pipe;
   }
+  // inspect too.
+  std::string truncated = damaged.substr(0, damaged.size() - 10);
+  std::string cut = Temp("truncated.pgark", truncated);
+  auto inspect = RunCommand({PGARK_BINARY, "inspect", cut});
+  EXPECT_EQ(inspect.exit_code, 5) << inspect.err;
+  EXPECT_THAT(inspect.err, HasSubstr(absl::StrCat("archive '", cut, "'")));
 }
 
 // Issue 6, data frames: the damaged frame is in the smallest table's stream, which -j 1

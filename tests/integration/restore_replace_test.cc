@@ -161,6 +161,11 @@ TEST_F(RestoreReplaceTest, ReplaceSwapsInAVerifiedCopyAndKeepsTheOldDatabase) {
   ASSERT_EQ(drop.exit_code, 0) << drop.err;
   EXPECT_THAT(drop.out, HasSubstr(old_name));
   EXPECT_EQ(PreRestoreCopies(), 0);
+  // Nothing left to list: said on stderr, stdout stays empty (it printed nothing at all).
+  auto empty = RunCommand({PGARK_BINARY, "restore", "--list-pre-restore", "-d", db_.conninfo()});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "");
+  EXPECT_THAT(empty.err, HasSubstr("no pre-restore databases"));
 }
 
 // Issue 6: `--replace` is `restore -C` plus rename-on-success. The replaced database gets what
