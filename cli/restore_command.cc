@@ -102,7 +102,9 @@ absl::Status RunPreRestoreHousekeeping(const RestoreFlags& flags) {
                          engine::restore::ListPreRestoreCopies(flags.conninfo));
   const absl::Time now = absl::Now();
   // Said on stderr, so that stdout stays empty for a script.
-  if (copies.empty()) PGARK_LOG(kInfo) << "no pre-restore databases (nor unfinished --replace databases) for this database";
+  if (copies.empty()) {
+    PGARK_LOG(kInfo) << "no pre-restore databases (nor unfinished --replace databases) for this database";
+  }
   for (const auto& copy : copies) {
     if (copy.incomplete) {
       absl::PrintF("%s  %s  incomplete: %s\n", copy.name, HumanBytes(static_cast<double>(copy.size_bytes)),
