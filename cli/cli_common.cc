@@ -46,8 +46,13 @@ CLI::Option* AddJobsOption(CLI::App& app, int* jobs, absl::string_view what) {
           "1..256", "jobs"));
 }
 
-absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access) {
-  if (source == "-" || absl::StartsWith(source, "s3://")) return absl::OkStatus();
+absl::Status CheckArchivePath(absl::string_view command, const std::string& source, ArchiveAccess access) {
+  if (source == "-") {
+    if (access == ArchiveAccess::kFileOnly || !isatty(STDIN_FILENO)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("stdin is a terminal: pipe an archive into 'pgark ", command, " -' (or give a file)"));
+  }
+  if (absl::StartsWith(source, "s3://")) return absl::OkStatus();
   struct stat st;
   if (stat(source.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("archive '", source, "' not found"));
@@ -61,12 +66,6 @@ absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access) {
                          : " (this command needs random access: save a stream to a file first)"));
   }
   return absl::OkStatus();
-}
-
-absl::Status RefuseTerminalStdin(absl::string_view command) {
-  if (!isatty(STDIN_FILENO)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("stdin is a terminal: pipe an archive into 'pgark ", command, " -' (or give a file)"));
 }
 
 absl::Status CheckOutputTarget(absl::string_view command, const std::string& output) {

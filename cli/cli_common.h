@@ -24,17 +24,14 @@ void AddConnectionOption(CLI::App& app, std::string* conninfo);
 // tell whether it was given (CLI::Option::count).
 CLI::Option* AddJobsOption(CLI::App& app, int* jobs, absl::string_view what);
 
-// An archive path given to restore, verify, inspect or export: "-" and s3:// URIs pass;
-// otherwise kNotFound when nothing is there, kInvalidArgument (exit 2) when it is not a
-// regular file (a directory, or a pipe such as <(cat x)). The hint names the way out:
-// "-" for a command that reads a stream (kStreamOrFile), a file for one that needs random
-// access (inspect, export).
+// The archive `command` (restore, verify, inspect, export) is given: s3:// URIs pass; "-"
+// passes unless stdin is a terminal for a command that reads a stream (it would wait for
+// typed input without saying so: kInvalidArgument); a path is kNotFound when nothing is
+// there and kInvalidArgument (exit 2) when it is not a regular file (a directory, or a pipe
+// such as <(cat x)). The hint names the way out: "-" for a command that reads a stream
+// (kStreamOrFile), a file for one that needs random access (kFileOnly: inspect, export).
 enum class ArchiveAccess { kStreamOrFile, kFileOnly };
-absl::Status CheckArchivePath(const std::string& source, ArchiveAccess access);
-
-// kInvalidArgument when `command`'s archive would be read from a terminal ("-" with stdin a
-// TTY: it would wait for typed input without saying so).
-absl::Status RefuseTerminalStdin(absl::string_view command);
+absl::Status CheckArchivePath(absl::string_view command, const std::string& source, ArchiveAccess access);
 
 // -f OUTPUT of dump and export: "-" with stdout a terminal is refused (binary data), and so
 // is a name that starts with '-' (`-f --force` took the flag as the file name): exit 2.

@@ -28,6 +28,7 @@
 #include "engine/archive_io.h"
 #include "engine/dump/dump_engine.h"
 #include "engine/options.h"
+#include "engine/pg/snapshot.h"
 #include "engine/storage/storage_uri.h"
 #include "format/base/logging.h"
 #include "format/base/status_macros.h"
@@ -58,20 +59,6 @@ struct DumpFlags {
   bool force = false;
   bool dry_run = false;
 };
-
-// "30s", "500ms", "2min", "1h", or a bare number of milliseconds (PostgreSQL's rule).
-absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
-  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  int64_t number = 0;
-  if (absl::SimpleAtoi(value, &number) && number >= 0) return absl::Milliseconds(number);
-  absl::Duration duration;
-  if (value.size() > 3 && value.substr(value.size() - 3) == "min") {
-    value = absl::StrCat(value.substr(0, value.size() - 3), "m");
-  }
-  if (absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration()) return duration;
-  return absl::InvalidArgumentError(absl::StrCat("invalid --lock-wait-timeout '", text,
-                                                 "' (e.g. 30s, 500ms, 2min)"));
-}
 
 // --dry-run: what would be dumped, largest first, with format and parts.
 absl::Status PrintDumpPlan(const engine::DumpOptions& options) {
@@ -121,7 +108,7 @@ absl::Status RunDumpCommand(const DumpFlags& flags) {
   // Large objects are cut into segments that must fit in one chunk.
   options.large_object_segment = static_cast<int32_t>(std::min<int64_t>(options.large_object_segment, chunk_size));
   if (!flags.lock_wait_timeout.empty()) {
-    PGARK_ASSIGN_OR_RETURN(options.lock_wait_timeout, ParseTimeout(flags.lock_wait_timeout));
+    PGARK_ASSIGN_OR_RETURN(options.lock_wait_timeout, pg::ParseLockWaitTimeout(flags.lock_wait_timeout));
   }
   if (flags.dry_run) return PrintDumpPlan(options);
   format::WriterOptions writer_options;

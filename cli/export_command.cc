@@ -31,7 +31,7 @@ absl::Status RunExport(const ExportFlags& flags) {
   if (!flags.source.empty() && !flags.conninfo.empty()) {
     return absl::InvalidArgumentError("give either -d CONNINFO or an archive, not both");
   }
-  if (!flags.source.empty()) PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kFileOnly));
+  if (!flags.source.empty()) PGARK_RETURN_IF_ERROR(CheckArchivePath("export", flags.source, ArchiveAccess::kFileOnly));
   // gzip's rule: compressed bytes are no use on a terminal and can upset it.
   PGARK_RETURN_IF_ERROR(CheckOutputTarget("export", flags.output));
   PGARK_ASSIGN_OR_RETURN(storage::StorageObject object,

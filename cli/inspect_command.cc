@@ -44,7 +44,7 @@ double Ratio(uint64_t raw, uint64_t stored) {
 }
 
 absl::Status RunInspect(const InspectFlags& flags) {
-  PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kFileOnly));
+  PGARK_RETURN_IF_ERROR(CheckArchivePath("inspect", flags.source, ArchiveAccess::kFileOnly));
   PGARK_ASSIGN_OR_RETURN(engine::OpenedArchive archive, engine::OpenArchiveForRead(flags.source));
   if (!archive.random_access) {
     return absl::InvalidArgumentError(absl::StrCat("inspect needs a seekable archive, not '",

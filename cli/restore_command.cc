@@ -194,8 +194,7 @@ absl::Status RunRestoreCommand(const RestoreFlags& flags) {
   if (flags.if_exists && !flags.clean) {
     return absl::InvalidArgumentError("--if-exists is only used with -c/--clean");  // as pg_restore
   }
-  PGARK_RETURN_IF_ERROR(CheckArchivePath(flags.source, ArchiveAccess::kStreamOrFile));
-  if (flags.source == "-") PGARK_RETURN_IF_ERROR(RefuseTerminalStdin("restore"));
+  PGARK_RETURN_IF_ERROR(CheckArchivePath("restore", flags.source, ArchiveAccess::kStreamOrFile));
   if (!flags.superuser.empty() && !flags.disable_triggers) {
     return absl::InvalidArgumentError("--superuser is only used with --disable-triggers");
   }

@@ -35,9 +35,7 @@ CommandRunner SetupVerifyCommand(CLI::App& app) {
   app.add_flag("--json", flags->json, "print the report as JSON");
   AddJobsOption(app, &flags->jobs, "streams checked (or restore connections) in parallel (default 2)");
   return [flags]() -> absl::Status {
-    PGARK_RETURN_IF_ERROR(CheckArchivePath(flags->source, ArchiveAccess::kStreamOrFile));
-    // "-" from a terminal would wait for typed input without saying so.
-    if (flags->source == "-") PGARK_RETURN_IF_ERROR(RefuseTerminalStdin("verify"));
+    PGARK_RETURN_IF_ERROR(CheckArchivePath("verify", flags->source, ArchiveAccess::kStreamOrFile));
     engine::VerifyOptions options;
     PGARK_ASSIGN_OR_RETURN(options.keys, LoadKeys(flags->keys));
     if (flags->restore_test && flags->conninfo.empty()) {

@@ -60,6 +60,8 @@ struct DumpOptions {
   // How long the leader waits for each batch of ACCESS SHARE table locks before failing
   // with kFailedPrecondition (PostgreSQL lock_timeout). Zero waits forever. Default: zero.
   absl::Duration lock_wait_timeout = absl::ZeroDuration();
+  // The setting the user gives lock_wait_timeout with, named in the timeout's message.
+  std::string lock_wait_timeout_setting = "--lock-wait-timeout";
 
   // Raw bytes per data chunk: COPY output is cut at the first tuple boundary at or past this
   // size (a single tuple larger than this becomes one chunk on its own). Default 4 MiB.

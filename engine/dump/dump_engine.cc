@@ -204,7 +204,8 @@ absl::Status DumpRun::PlanOnLeader() {
   PGARK_RETURN_IF_ERROR(CheckReadAccess(*leader_, readable, selection_.include_large_objects));
   // Lock before any pg_get_*def runs (the catalog reader) and before reading sizes.
   PGARK_RETURN_IF_ERROR(
-      pg::LockTablesShared(*leader_, selection_.lock_names, options_.lock_wait_timeout));
+      pg::LockTablesShared(*leader_, selection_.lock_names, options_.lock_wait_timeout,
+                            options_.lock_wait_timeout_setting));
   PGARK_ASSIGN_OR_RETURN(std::vector<std::string> rewritten,
                          pg::FindRewrittenTables(*leader_, selection_.lock_oids));
   if (!rewritten.empty()) {

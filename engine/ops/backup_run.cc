@@ -3,11 +3,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "engine/ops/backup_set.h"
 #include "engine/ops/naming.h"
 #include "engine/ops/run_lock.h"
@@ -268,7 +266,6 @@ class Run {
         return absl::OkStatus();
       }
       // `tee` goes out of scope unclosed: the storage discards the partial object.
-      status = NameTheLockWaitKey(status);
       if (!IsTransient(status) || attempt >= config_.retries) {
         if (attempt > 0) status = base::Annotate(status, absl::StrCat("after ", attempt + 1, " attempts"));
         return status;
@@ -282,15 +279,6 @@ class Run {
         absl::SleepFor(wait);
       }
     }
-  }
-
-  // The dump engine names `pgark dump`'s flag when its lock wait times out (pg::LockTablesShared);
-  // a run's operator sets the configuration key instead. Code and payloads are kept.
-  absl::Status NameTheLockWaitKey(const absl::Status& status) const {
-    std::string message(status.message());
-    if (!absl::StrContains(message, "(--lock-wait-timeout)")) return status;
-    absl::StrReplaceAll({{"(--lock-wait-timeout)", "(PGARK_LOCK_WAIT_TIMEOUT)"}}, &message);
-    return base::WithMessage(status, message);
   }
 
   absl::Status Verify(StepRecord& step) {
@@ -422,6 +410,7 @@ engine::DumpOptions DumpOptionsFor(const BackupConfig& config) {
   options.conninfo = config.database;
   options.jobs = config.jobs;
   options.lock_wait_timeout = config.lock_wait_timeout;
+  options.lock_wait_timeout_setting = "PGARK_LOCK_WAIT_TIMEOUT";
   return options;
 }
 

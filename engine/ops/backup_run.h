@@ -88,7 +88,7 @@ struct RunEnvironment {
 };
 
 // The dump options of a run's dump step (PGARK_FORMAT=pgark): PGARK_DATABASE, PGARK_JOBS and
-// PGARK_LOCK_WAIT_TIMEOUT; everything else keeps engine::DumpOptions' defaults (the whole
+// PGARK_LOCK_WAIT_TIMEOUT (which its timeout message names); everything else keeps engine::DumpOptions' defaults (the whole
 // database). The CLI's DumpFunction starts from these.
 engine::DumpOptions DumpOptionsFor(const BackupConfig& config);
 

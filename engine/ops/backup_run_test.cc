@@ -358,10 +358,13 @@ TEST(BackupRunTest, DumpOptionsCarryTheLockWaitTimeout) {
   EXPECT_EQ(options.conninfo, "shop");
   EXPECT_EQ(options.jobs, 7);
   EXPECT_EQ(options.lock_wait_timeout, absl::Seconds(45));
+  // The dump's timeout message names the key the operator sets (pg::LockTablesShared).
+  EXPECT_EQ(options.lock_wait_timeout_setting, "PGARK_LOCK_WAIT_TIMEOUT");
   EXPECT_EQ(DumpOptionsFor(BackupConfig()).lock_wait_timeout, absl::Minutes(10));
 }
 
-TEST(BackupRunTest, LockWaitTimeoutNamesTheConfigurationKeyAndIsNotRetried) {
+// The dump names PGARK_LOCK_WAIT_TIMEOUT itself (DumpOptionsFor); the run does not retry it.
+TEST(BackupRunTest, LockWaitTimeoutIsNotRetried) {
   MemoryStorage root;
   RunEnvironment env;
   env.primary = &root;
@@ -369,7 +372,7 @@ TEST(BackupRunTest, LockWaitTimeoutNamesTheConfigurationKeyAndIsNotRetried) {
   env.dump = [&calls](const BackupConfig&, storage::ObjectWriter&) -> absl::Status {
     ++calls;
     absl::Status timeout = absl::FailedPreconditionError(
-        "timed out after 10m (--lock-wait-timeout) waiting for ACCESS SHARE locks on public.t: another "
+        "timed out after 10m (PGARK_LOCK_WAIT_TIMEOUT) waiting for ACCESS SHARE locks on public.t: another "
         "session holds or awaits a conflicting lock");
     timeout.SetPayload(base::kSqlStatePayload, absl::Cord("55P03"));
     return timeout;

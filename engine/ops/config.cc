@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/pg/snapshot.h"
 
 extern char** environ;
 
@@ -306,7 +307,7 @@ void ValidateWeekday(Validator& v, absl::Weekday* out) {
 
 void ValidateLockWaitTimeout(Validator& v, absl::Duration* out) {
   std::string raw = v.Get("PGARK_LOCK_WAIT_TIMEOUT");
-  absl::StatusOr<absl::Duration> timeout = ParseLockWaitTimeout(raw);
+  absl::StatusOr<absl::Duration> timeout = pg::ParseLockWaitTimeout(raw);
   // PostgreSQL's lock_timeout is an int of milliseconds; a day is far beyond any useful wait.
   if (!timeout.ok() || *timeout > absl::Hours(24)) {
     v.Problem("PGARK_LOCK_WAIT_TIMEOUT",
@@ -670,23 +671,6 @@ std::string DatabaseNameOf(absl::string_view database) {
     if (key == "dbname") return DatabaseNameOf(value);  // dbname may itself be a URI
   }
   return "";
-}
-
-absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text) {
-  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  int64_t milliseconds = 0;
-  if (absl::SimpleAtoi(value, &milliseconds) && milliseconds >= 0) {
-    return absl::Milliseconds(milliseconds);
-  }
-  // absl::ParseDuration knows "m" for minutes; PostgreSQL and people write "min".
-  if (absl::EndsWith(value, "min")) value = absl::StrCat(value.substr(0, value.size() - 3), "m");
-  absl::Duration duration;
-  if (!value.empty() && absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration() &&
-      duration != absl::InfiniteDuration()) {
-    return duration;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid lock wait timeout '", text, "' (e.g. 30s, 500ms, 2min)"));
 }
 
 bool IsS3Root(absl::string_view root) { return absl::StartsWith(root, "s3://"); }

@@ -159,12 +159,6 @@ void ExportPassthroughValues(const ConfigValues& values);
 // falls back to PGDATABASE and PGARK_NAME must say what to call the files).
 std::string DatabaseNameOf(absl::string_view database);
 
-// A lock wait timeout as `pgark dump --lock-wait-timeout` and PGARK_LOCK_WAIT_TIMEOUT take it:
-// "30s", "500ms", "2min", "1h" (absl::ParseDuration units, plus "min") or a bare number of
-// milliseconds (PostgreSQL's rule for lock_timeout). Zero means no limit.
-// Errors: kInvalidArgument for anything else, including negative values.
-absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text);
-
 // True for s3:// roots; false for local directories.
 bool IsS3Root(absl::string_view root);
 

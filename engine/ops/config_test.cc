@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/pg/snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -278,8 +279,8 @@ TEST(LoadBackupConfigTest, LockWaitTimeoutDefaultsToTenMinutesAndTakesDumpSyntax
                 HasSubstr(absl::StrCat("got '", bad, "'")))
         << bad;
   }
-  EXPECT_EQ(ParseLockWaitTimeout("300ms").value(), absl::Milliseconds(300));
-  EXPECT_EQ(ParseLockWaitTimeout("x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pg::ParseLockWaitTimeout("300ms").value(), absl::Milliseconds(300));
+  EXPECT_EQ(pg::ParseLockWaitTimeout("x").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LoadBackupConfigTest, SummaryFileDefaultsNextToTheLog) {

@@ -141,18 +141,23 @@ std::string Lookup(const std::map<std::string, std::string>& keys, const std::st
   return it == keys.end() ? std::string() : it->second;
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ConninfoExplicitDatabase(absl::string_view conninfo) {
-  PGARK_ASSIGN_OR_RETURN(auto keys, ParseConninfo(conninfo));
+// The conninfo's dbname, else PGDATABASE.
+std::string ExplicitDatabase(const std::map<std::string, std::string>& keys) {
   std::string dbname = Lookup(keys, "dbname");
   if (dbname.empty() && getenv("PGDATABASE") != nullptr) dbname = getenv("PGDATABASE");
   return dbname;
 }
 
+}  // namespace
+
+absl::StatusOr<std::string> ConninfoExplicitDatabase(absl::string_view conninfo) {
+  PGARK_ASSIGN_OR_RETURN(auto keys, ParseConninfo(conninfo));
+  return ExplicitDatabase(keys);
+}
+
 absl::StatusOr<std::string> ConninfoDatabase(absl::string_view conninfo) {
   PGARK_ASSIGN_OR_RETURN(auto keys, ParseConninfo(conninfo));
-  PGARK_ASSIGN_OR_RETURN(std::string dbname, ConninfoExplicitDatabase(conninfo));
+  std::string dbname = ExplicitDatabase(keys);
   if (dbname.empty()) dbname = Lookup(keys, "user");
   if (dbname.empty() && getenv("PGUSER") != nullptr) dbname = getenv("PGUSER");
   if (dbname.empty()) {

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "format/base/status_macros.h"
 #include "format/base/status_util.h"
 
@@ -49,7 +53,7 @@ absl::Status CheckLockCapacity(Connection& conn, size_t tables) {
 }
 
 absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
-                              absl::Duration wait_timeout) {
+                              absl::Duration wait_timeout, absl::string_view wait_timeout_setting) {
   if (qualified_names.empty()) return absl::OkStatus();
   PGARK_RETURN_IF_ERROR(CheckLockCapacity(conn, qualified_names.size()));
   if (wait_timeout > absl::ZeroDuration()) {
@@ -73,8 +77,8 @@ absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& 
       if (batch.size() > 5) absl::StrAppend(&names, ", ... (", batch.size(), " tables)");
       if (SqlStateOf(status) == "55P03") {
         absl::Status timeout = absl::FailedPreconditionError(absl::StrCat(
-            "timed out after ", absl::FormatDuration(wait_timeout),
-            " (--lock-wait-timeout) waiting for ACCESS SHARE locks on ", names,
+            "timed out after ", absl::FormatDuration(wait_timeout), " (", wait_timeout_setting,
+            ") waiting for ACCESS SHARE locks on ", names,
             ": another session holds or awaits a conflicting lock"));
         timeout.SetPayload(base::kSqlStatePayload, absl::Cord("55P03"));
         return timeout;
@@ -124,6 +128,23 @@ absl::StatusOr<std::vector<std::string>> FindRewrittenTables(Connection& conn,
   std::vector<std::string> names;
   for (int row = 0; row < result.rows(); ++row) names.emplace_back(result.Get(row, 0));
   return names;
+}
+
+absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text) {
+  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  int64_t milliseconds = 0;
+  if (absl::SimpleAtoi(value, &milliseconds) && milliseconds >= 0) {
+    return absl::Milliseconds(milliseconds);
+  }
+  // absl::ParseDuration knows "m" for minutes; PostgreSQL and people write "min".
+  if (absl::EndsWith(value, "min")) value = absl::StrCat(value.substr(0, value.size() - 3), "m");
+  absl::Duration duration;
+  if (!value.empty() && absl::ParseDuration(value, &duration) && duration >= absl::ZeroDuration() &&
+      duration != absl::InfiniteDuration()) {
+    return duration;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid lock wait timeout '", text, "' (e.g. 30s, 500ms, 2min)"));
 }
 
 }  // namespace pgark::pg

@@ -42,10 +42,17 @@ absl::Status CheckLockCapacity(Connection& conn, size_t tables);
 
 // Takes ACCESS SHARE locks on `qualified_names` (already quoted) in batches of about 100 kB of
 // SQL, after CheckLockCapacity(). A non-zero `wait_timeout` bounds each wait (lock_timeout); a
-// timeout gives kFailedPrecondition naming the batch's first tables. On error the transaction
-// is aborted.
+// timeout gives kFailedPrecondition naming the batch's first tables and `wait_timeout_setting`,
+// the knob the user sets it with ("--lock-wait-timeout", "PGARK_LOCK_WAIT_TIMEOUT"). On error
+// the transaction is aborted.
 absl::Status LockTablesShared(Connection& conn, const std::vector<std::string>& qualified_names,
-                              absl::Duration wait_timeout);
+                              absl::Duration wait_timeout, absl::string_view wait_timeout_setting);
+
+// A lock wait timeout as `pgark dump --lock-wait-timeout` and PGARK_LOCK_WAIT_TIMEOUT take it:
+// "30s", "500ms", "2min", "1h" (absl::ParseDuration units, plus "min") or a bare number of
+// milliseconds (PostgreSQL's rule for lock_timeout). Zero means no limit.
+// Errors: kInvalidArgument for anything else, including negative and infinite values.
+absl::StatusOr<absl::Duration> ParseLockWaitTimeout(absl::string_view text);
 
 // Worker: LOCK TABLE ... IN ACCESS SHARE MODE NOWAIT. A conflicting lock (held or queued)
 // gives kFailedPrecondition naming the table, instead of a deadlock the server cannot see.

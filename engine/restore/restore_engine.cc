@@ -181,7 +181,12 @@ class Selection {
     filter_ = std::move(filter);
     if (catalog != nullptr) {
       PGARK_RETURN_IF_ERROR(CheckPatternsMatch(*catalog));
-      SelectOwnedSequences(*catalog);
+      if (filter_.TablesOnly()) {  // what -t brings along and leaves out goes by table id
+        for (const CatalogItem& item : catalog->items) {
+          if (item.kind == ObjectKind::kTable) tables_by_id_.emplace(item.id, &item);
+        }
+        SelectOwnedSequences(*catalog);
+      }
     }
     if (!options_.use_list) return absl::OkStatus();
     if (catalog == nullptr) return absl::InvalidArgumentError("-L: the archive has no catalog to select from");
@@ -316,10 +321,6 @@ class Selection {
   // With -t, the sequences a selected table owns (serial and identity columns) go with it, as
   // with pg_dump -t: the table's column default or identity needs its sequence.
   void SelectOwnedSequences(const catalog::Catalog& catalog) {
-    if (!filter_.TablesOnly()) return;
-    for (const CatalogItem& item : catalog.items) {
-      if (item.kind == ObjectKind::kTable) tables_by_id_.emplace(item.id, &item);
-    }
     for (const CatalogItem& item : catalog.items) {
       if (item.kind != ObjectKind::kSequence || !item.sequence || item.sequence->owned_by_table_id.empty()) continue;
       auto owner = tables_by_id_.find(item.sequence->owned_by_table_id);
@@ -332,7 +333,7 @@ class Selection {
   const RestoreOptions& options_;
   restore::NameFilter filter_;
   std::set<std::pair<std::string, std::string>> owned_sequences_;  // -t: (schema, name) owned by a selected table
-  std::map<std::string, const CatalogItem*> tables_by_id_;         // -t: the archive's tables by id
+  std::map<std::string, const CatalogItem*> tables_by_id_;         // -t only: the archive's tables by id
   const std::vector<CatalogItem>* all_ = nullptr;  // with -L: the catalog the numbers index
   std::set<std::pair<std::string, std::string>> unlisted_data_;  // -L: (schema, name) not loaded
   bool large_objects_listed_ = true;

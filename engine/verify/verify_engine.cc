@@ -230,7 +230,6 @@ absl::Status Conclude(absl::Status status, std::chrono::steady_clock::time_point
   if (report->verdict == VerifyVerdict::kNotVerified && !base::GetPayload(status, base::kSqlStatePayload).empty()) {
     report->verdict = VerifyVerdict::kFailed;
   }
-  report->damaged = report->verdict == VerifyVerdict::kDamaged;
   return status;
 }
 
@@ -396,7 +395,7 @@ std::string VerifyReport::ToJson() const {
   nlohmann::json out = {{"archive", archive}, {"archive_bytes", archive_bytes}, {"raw_bytes", raw_bytes},
                         {"frames", frames}, {"metadata_records", metadata_records}, {"streams", streams},
                         {"seconds", seconds}, {"ok", ok}, {"verdict", NamesOf(verdict).json},
-                        {"damaged", !ok && damaged}};
+                        {"damaged", verdict == VerifyVerdict::kDamaged}};
   // Only what the file header said: nothing for a file that is not a pgark archive.
   if (header_read) {
     out["archive_id"] = archive_id;

@@ -75,11 +75,10 @@ struct VerifyReport {
   bool scratch_dropped = false;  // restore test: dropped again
   bool ok = false;
   std::string error;           // the first failure, "" when ok
+  // kDamaged only for damage to the archive (kDataLoss). A wrong key is not (NOT VERIFIED),
+  // nor is a restore test's failure for the server's reasons (a role without CREATEDB, a
+  // missing extension: FAILED). --json's "damaged" is verdict == kDamaged.
   VerifyVerdict verdict = VerifyVerdict::kFailed;
-  // verdict == kDamaged: the failure is damage to the archive (kDataLoss). A wrong key is
-  // not (NOT VERIFIED), nor is a restore test's failure for the server's reasons (a role
-  // without CREATEDB, a missing extension: FAILED).
-  bool damaged = false;
 
   std::string ToText() const;
   std::string ToJson() const;

@@ -695,7 +695,9 @@ TEST_F(RestoreLoaderTest, DamagedMetadataIsRefusedBeforeAnythingChanges) {
                         : RunCommand({PGARK_BINARY, "restore", "-d", target.conninfo(), path});
     EXPECT_EQ(restore.exit_code, 5) << pipe << restore.err;
     // The error names the archive (for an s3:// object the reader's message alone did not).
-    if (!pipe) EXPECT_THAT(restore.err, HasSubstr(absl::StrCat("archive '", path, "'")));
+    if (!pipe) {
+      EXPECT_THAT(restore.err, HasSubstr(absl::StrCat("archive '", path, "'")));
+    }
     EXPECT_EQ(Scalar(*target.Connect(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"), "0") << pipe;
   }
   // inspect too.
